@@ -1,0 +1,4 @@
+//! sqlrail: a PostgreSQL migration runner and static SQL linter with three strict phases
+//! (schema changes, concurrent index builds, batched backfills).
+
+pub mod sql;

@@ -1,0 +1,506 @@
+//! A byte lexer that follows PostgreSQL's own scanner (`src/backend/parser/scan.l`) and
+//! psql's additions to it (`src/fe_utils/psqlscan.l`): comments, every string form,
+//! quoted identifiers, dollar quotes, parameters, psql variables and meta-commands.
+//!
+//! It only finds token boundaries; it does not build keyword tables or allocate. Whitespace
+//! is skipped, comments are tokens (the linter reads them). It never panics and always
+//! advances, whatever the bytes: every branch consumes at least one byte.
+
+use std::fmt;
+
+use memchr::{memchr, memchr2, memmem};
+
+/// What a token is. Keywords are `Word`s: which word it is depends on context, and the
+/// splitter and classifier compare the text only where it matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// An unquoted identifier or keyword; may contain `$` after the first byte (`a$b`).
+    Word,
+    /// `"…"` or `U&"…"`.
+    QuotedIdent,
+    /// `'…'`, `E'…'`, `B'…'`, `X'…'`, `N'…'` or `U&'…'`.
+    String,
+    /// `$tag$…$tag$`.
+    DollarString,
+    Number,
+    /// A positional parameter: `$1`.
+    Param,
+    /// A psql variable: `:name`, `:'name'` or `:"name"` (sqlrail's named parameters).
+    Variable,
+    LineComment,
+    BlockComment,
+    Semicolon,
+    OpenParen,
+    CloseParen,
+    Comma,
+    Dot,
+    /// `::`.
+    Cast,
+    /// A run of operator characters (`+`, `<=`, `->>` …), never containing a comment start.
+    Operator,
+    /// A psql meta-command: a backslash outside quotes, to the end of the line (`\set x 1`).
+    /// `\;` and `\:` are two-byte tokens of this kind.
+    MetaCommand,
+    /// Any other single byte (`[`, `]`, `:`, a stray `$`, control bytes…).
+    Other,
+}
+
+impl TokenKind {
+    pub fn is_comment(self) -> bool {
+        matches!(self, TokenKind::LineComment | TokenKind::BlockComment)
+    }
+}
+
+/// One token: its kind and byte range in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Token {
+    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+        &src[self.start..self.end]
+    }
+}
+
+/// A construct that was opened but never closed before the end of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unclosed {
+    String,
+    QuotedIdent,
+    DollarQuote,
+    BlockComment,
+}
+
+impl fmt::Display for Unclosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unclosed::String => "string literal",
+            Unclosed::QuotedIdent => "quoted identifier",
+            Unclosed::DollarQuote => "dollar-quoted string",
+            Unclosed::BlockComment => "block comment",
+        })
+    }
+}
+
+/// The only way lexing fails: something opened at `start` runs to the end of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LexError {
+    pub unclosed: Unclosed,
+    pub start: usize,
+}
+
+// Byte classes, as in scan.l: ident_start [A-Za-z\200-\377_], ident_cont adds [0-9$];
+// op_chars [~!@#^&|`?+\-*/%<>=]; space [ \t\n\r\f\v].
+const IDENT_START: u8 = 1;
+const IDENT_CONT: u8 = 2;
+const OP_CHAR: u8 = 4;
+const SPACE: u8 = 8;
+const DIGIT: u8 = 16;
+
+const fn byte_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            t[b] |= IDENT_START | IDENT_CONT;
+        }
+        if c.is_ascii_digit() {
+            t[b] |= IDENT_CONT | DIGIT;
+        }
+        if c == b'$' {
+            t[b] |= IDENT_CONT;
+        }
+        if matches!(
+            c,
+            b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'+' | b'-' | b'*'
+                | b'/' | b'%' | b'<' | b'>' | b'='
+        ) {
+            t[b] |= OP_CHAR;
+        }
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | 0x0b) {
+            t[b] |= SPACE;
+        }
+        b += 1;
+    }
+    t
+}
+
+static CLASS: [u8; 256] = byte_classes();
+
+#[inline]
+fn is(b: u8, class: u8) -> bool {
+    CLASS[b as usize] & class != 0
+}
+
+/// Iterates over the tokens of a byte string. After an error it yields nothing more.
+pub struct Lexer<'a> {
+    src: &'a [u8],
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(src: &'a [u8]) -> Self {
+        Lexer { src, pos: 0, failed: false }
+    }
+
+    /// Starts lexing at `pos` (used to resume after a psql `COPY … FROM stdin` data block).
+    pub fn at(src: &'a [u8], pos: usize) -> Self {
+        Lexer { src, pos: pos.min(src.len()), failed: false }
+    }
+
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Moves the lexer to `pos` (never backwards).
+    pub fn skip_to(&mut self, pos: usize) {
+        self.pos = self.pos.max(pos.min(self.src.len()));
+    }
+
+    #[inline]
+    fn peek(&self, at: usize) -> u8 {
+        self.src.get(at).copied().unwrap_or(0)
+    }
+
+    fn lex(&mut self) -> Option<Result<Token, LexError>> {
+        let src = self.src;
+        let mut i = self.pos;
+        while i < src.len() && is(src[i], SPACE) {
+            i += 1;
+        }
+        if i >= src.len() {
+            self.pos = i;
+            return None;
+        }
+        let start = i;
+        let c = src[i];
+        let next = self.peek(i + 1);
+        let result = match c {
+            b'-' if next == b'-' => Ok((TokenKind::LineComment, line_end(src, i))),
+            b'/' if next == b'*' => block_comment_end(src, i).map(|e| (TokenKind::BlockComment, e)),
+            b'\'' => quoted_end(src, i + 1, false).map(|e| (TokenKind::String, e)),
+            b'"' => ident_end(src, i + 1).map(|e| (TokenKind::QuotedIdent, e)),
+            b'e' | b'E' if next == b'\'' => quoted_end(src, i + 2, true).map(|e| (TokenKind::String, e)),
+            b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if next == b'\'' => {
+                quoted_end(src, i + 2, false).map(|e| (TokenKind::String, e))
+            }
+            b'u' | b'U' if next == b'&' && self.peek(i + 2) == b'\'' => {
+                quoted_end(src, i + 3, false).map(|e| (TokenKind::String, e))
+            }
+            b'u' | b'U' if next == b'&' && self.peek(i + 2) == b'"' => {
+                ident_end(src, i + 3).map(|e| (TokenKind::QuotedIdent, e))
+            }
+            b'$' => dollar(src, i),
+            b':' => Ok(colon(src, i)),
+            b'\\' => Ok(backslash(src, i)),
+            b';' => Ok((TokenKind::Semicolon, i + 1)),
+            b'(' => Ok((TokenKind::OpenParen, i + 1)),
+            b')' => Ok((TokenKind::CloseParen, i + 1)),
+            b',' => Ok((TokenKind::Comma, i + 1)),
+            b'.' if next.is_ascii_digit() => Ok((TokenKind::Number, number_end(src, i))),
+            b'.' => Ok((TokenKind::Dot, i + 1)),
+            _ if is(c, DIGIT) => Ok((TokenKind::Number, number_end(src, i))),
+            _ if is(c, IDENT_START) => {
+                let mut e = i + 1;
+                while e < src.len() && is(src[e], IDENT_CONT) {
+                    e += 1;
+                }
+                Ok((TokenKind::Word, e))
+            }
+            _ if is(c, OP_CHAR) => Ok((TokenKind::Operator, operator_end(src, i))),
+            _ => Ok((TokenKind::Other, i + 1)),
+        };
+        match result {
+            Ok((kind, end)) => {
+                debug_assert!(end > start, "the lexer must always advance");
+                self.pos = end;
+                Some(Ok(Token { kind, start, end }))
+            }
+            Err(unclosed) => {
+                self.failed = true;
+                self.pos = src.len();
+                Some(Err(LexError { unclosed, start }))
+            }
+        }
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Result<Token, LexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        self.lex()
+    }
+}
+
+/// End of a `--` comment: before the next `\n` or `\r` (scan.l's `non_newline`).
+fn line_end(src: &[u8], from: usize) -> usize {
+    memchr2(b'\n', b'\r', &src[from..]).map_or(src.len(), |n| from + n)
+}
+
+/// End of a nested `/* … */` comment that starts at `from`.
+fn block_comment_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
+    let mut depth = 1usize;
+    let mut i = from + 2;
+    while let Some(n) = memchr2(b'*', b'/', &src[i..]) {
+        let at = i + n;
+        let next = src.get(at + 1).copied();
+        if src[at] == b'*' && next == Some(b'/') {
+            depth -= 1;
+            i = at + 2;
+            if depth == 0 {
+                return Ok(i);
+            }
+        } else if src[at] == b'/' && next == Some(b'*') {
+            depth += 1;
+            i = at + 2;
+        } else {
+            i = at + 1;
+        }
+    }
+    Err(Unclosed::BlockComment)
+}
+
+/// End of a single-quoted literal whose body starts at `from`. `''` is a quote; with
+/// `escapes` (an `E'…'` string) a backslash escapes the next byte, and a continuation
+/// segment after whitespace containing a newline stays in escape mode, as in scan.l's
+/// `xqs` state. Without escapes a continuation is lexed as its own string token, which
+/// puts the boundaries in the same place.
+fn quoted_end(src: &[u8], from: usize, escapes: bool) -> Result<usize, Unclosed> {
+    let mut i = from;
+    loop {
+        let found = if escapes { memchr2(b'\'', b'\\', &src[i..]) } else { memchr(b'\'', &src[i..]) };
+        let Some(n) = found else { return Err(Unclosed::String) };
+        let at = i + n;
+        if src[at] == b'\\' {
+            i = at + 2;
+            if i > src.len() {
+                return Err(Unclosed::String);
+            }
+            continue;
+        }
+        if src.get(at + 1) == Some(&b'\'') {
+            i = at + 2;
+            continue;
+        }
+        if escapes && let Some(quote) = continuation_quote(src, at + 1) {
+            i = quote + 1;
+            continue;
+        }
+        return Ok(at + 1);
+    }
+}
+
+/// If the bytes at `from` are scan.l's `whitespace_with_newline` followed by a quote,
+/// returns the position of that quote: the literal continues there.
+fn continuation_quote(src: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    let mut saw_newline = false;
+    loop {
+        match src.get(i)? {
+            b' ' | b'\t' | 0x0c => i += 1,
+            0x0b if saw_newline => i += 1,
+            b'\n' | b'\r' => {
+                saw_newline = true;
+                i += 1;
+            }
+            b'-' if src.get(i + 1) == Some(&b'-') => {
+                i = line_end(src, i);
+                // After the newline, a comment only counts if a newline follows it.
+                if saw_newline && i >= src.len() {
+                    return None;
+                }
+            }
+            b'\'' if saw_newline => return Some(i),
+            _ => return None,
+        }
+    }
+}
+
+/// End of a double-quoted identifier whose body starts at `from`; `""` is a quote.
+fn ident_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
+    let mut i = from;
+    loop {
+        let Some(n) = memchr(b'"', &src[i..]) else { return Err(Unclosed::QuotedIdent) };
+        let at = i + n;
+        if src.get(at + 1) == Some(&b'"') {
+            i = at + 2;
+        } else {
+            return Ok(at + 1);
+        }
+    }
+}
+
+/// A `$` starts a parameter (`$1`), a dollar quote (`$tag$`, tag as scan.l's
+/// `dolqdelim`), or is a stray byte. The closing delimiter is the first exact occurrence
+/// of the opening one: tags cannot contain `$`, so no earlier partial match can hide it.
+fn dollar(src: &[u8], at: usize) -> Result<(TokenKind, usize), Unclosed> {
+    let mut i = at + 1;
+    if i < src.len() && src[i].is_ascii_digit() {
+        while i < src.len() && src[i].is_ascii_digit() {
+            i += 1;
+        }
+        return Ok((TokenKind::Param, i));
+    }
+    if i < src.len() && is(src[i], IDENT_START) {
+        while i < src.len() && is(src[i], IDENT_START | DIGIT) {
+            i += 1;
+        }
+    }
+    if src.get(i) != Some(&b'$') {
+        return Ok((TokenKind::Other, at + 1));
+    }
+    let delimiter = &src[at..=i];
+    let body = i + 1;
+    match memmem::find(&src[body..], delimiter) {
+        Some(n) => Ok((TokenKind::DollarString, body + n + delimiter.len())),
+        None => Err(Unclosed::DollarQuote),
+    }
+}
+
+/// `::` (cast), `:=`, psql variables `:name`, `:'name'`, `:"name"` (psqlscan.l's
+/// `variable_char` is `[A-Za-z\200-\377_0-9]`), or a lone `:` (array slices).
+fn colon(src: &[u8], at: usize) -> (TokenKind, usize) {
+    let name_end = |from: usize| {
+        let mut e = from;
+        while e < src.len() && is(src[e], IDENT_START | DIGIT) {
+            e += 1;
+        }
+        e
+    };
+    match src.get(at + 1).copied() {
+        Some(b':') => (TokenKind::Cast, at + 2),
+        Some(b'=') => (TokenKind::Operator, at + 2),
+        Some(q @ (b'\'' | b'"')) => {
+            let e = name_end(at + 2);
+            if e > at + 2 && src.get(e) == Some(&q) {
+                (TokenKind::Variable, e + 1)
+            } else {
+                (TokenKind::Other, at + 1)
+            }
+        }
+        Some(b) if is(b, IDENT_START) => (TokenKind::Variable, name_end(at + 1)),
+        _ => (TokenKind::Other, at + 1),
+    }
+}
+
+/// A psql meta-command runs to the end of its line. `\;` and `\:` are psql's escapes for
+/// a literal semicolon or colon and stand alone.
+fn backslash(src: &[u8], at: usize) -> (TokenKind, usize) {
+    match src.get(at + 1) {
+        Some(b';' | b':') => (TokenKind::MetaCommand, at + 2),
+        _ => (TokenKind::MetaCommand, memchr(b'\n', &src[at..]).map_or(src.len(), |n| at + n)),
+    }
+}
+
+/// Numbers (`42`, `1.5e-3`, `0x1F`, `1_000`, `.5`) and the junk PostgreSQL rejects
+/// right after them (`123abc`) form one token: a boundary never falls inside.
+fn number_end(src: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i < src.len() {
+        let b = src[i];
+        if is(b, IDENT_CONT) && b != b'$' || b == b'.' {
+            i += 1;
+        } else if (b == b'+' || b == b'-') && matches!(src[i - 1], b'e' | b'E') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// A run of operator characters, stopped before `--` or `/*`, which start comments even
+/// inside an operator (`+--x` is `+` and a comment).
+fn operator_end(src: &[u8], from: usize) -> usize {
+    let mut i = from + 1;
+    while i < src.len() && is(src[i], OP_CHAR) {
+        let pair = (src[i], src.get(i + 1).copied());
+        if matches!(pair, (b'-', Some(b'-')) | (b'/', Some(b'*'))) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sql: &str) -> Vec<(TokenKind, &str)> {
+        Lexer::new(sql.as_bytes()).map(|t| t.unwrap()).map(|t| (t.kind, t.text(sql))).collect()
+    }
+
+    #[test]
+    fn tokens_of_every_literal_form() {
+        insta::assert_debug_snapshot!(kinds(
+            "SELECT 'a''b', E'c\\'d', B'01', X'1F', N'n', U&'u' UESCAPE '!', \"q\"\"i\", U&\"x\", $$d$$, $t$e$t$, $1, :lo, :'v', :\"w\", a::int, 1.5e-3, .5, x$y, AS$$z$$;"
+        ));
+    }
+
+    #[test]
+    fn comments_and_operators() {
+        insta::assert_debug_snapshot!(kinds("a +-- c\n b */* n /* m */ */ c <= d -- end"));
+    }
+
+    #[test]
+    fn e_string_continuation_stays_in_escape_mode() {
+        // `\'` in the continued segment is an escaped quote, so `;` is inside the literal.
+        let sql = "E'a'\n  'b\\';c'";
+        assert_eq!(kinds(sql), vec![(TokenKind::String, sql)]);
+    }
+
+    #[test]
+    fn continuation_needs_a_newline() {
+        let sql = "E'a' 'b\\'";
+        assert_eq!(kinds(sql), vec![(TokenKind::String, "E'a'"), (TokenKind::String, "'b\\'")]);
+    }
+
+    #[test]
+    fn meta_command_runs_to_end_of_line() {
+        insta::assert_debug_snapshot!(kinds("\\set x 'a;b'\nSELECT 1 \\; SELECT 2;"));
+    }
+
+    #[test]
+    fn unterminated_constructs_report_where_they_opened() {
+        for (sql, unclosed, start) in [
+            ("SELECT 'abc", Unclosed::String, 7),
+            ("SELECT E'ab\\'", Unclosed::String, 7),
+            ("SELECT \"abc", Unclosed::QuotedIdent, 7),
+            ("SELECT $x$ abc $y$", Unclosed::DollarQuote, 7),
+            ("SELECT /* a /* b */", Unclosed::BlockComment, 7),
+            ("SELECT E'\\", Unclosed::String, 7),
+        ] {
+            let err = Lexer::new(sql.as_bytes()).find_map(Result::err);
+            assert_eq!(err, Some(LexError { unclosed, start }), "{sql}");
+        }
+    }
+
+    #[test]
+    fn stray_dollar_and_colon_are_single_bytes() {
+        assert_eq!(
+            kinds("$ a[1:2] :: $x"),
+            vec![
+                (TokenKind::Other, "$"),
+                (TokenKind::Word, "a"),
+                (TokenKind::Other, "["),
+                (TokenKind::Number, "1"),
+                (TokenKind::Other, ":"),
+                (TokenKind::Number, "2"),
+                (TokenKind::Other, "]"),
+                (TokenKind::Cast, "::"),
+                (TokenKind::Other, "$"),
+                (TokenKind::Word, "x"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! SQL text to statements: the lexer, the splitter, the statement classifier and line
+//! numbers. No I/O happens here.
+
+mod classify;
+pub mod lexer;
+pub mod lines;
+mod splitter;
+mod statement;
+
+pub use lexer::{LexError, Lexer, Token, TokenKind, Unclosed};
+pub use lines::LineIndex;
+pub use splitter::{SqlFile, split};
+pub use statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement, StatementKind};

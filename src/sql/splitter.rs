@@ -1,0 +1,264 @@
+//! Splits a SQL file into statements where PostgreSQL's parser would: at top-level `;`,
+//! not inside parentheses (`CREATE RULE … DO (…; …)`) and not inside the `BEGIN ATOMIC …
+//! END` body of a SQL-standard function.
+//!
+//! psql recognises those bodies with a heuristic (psqlscan.l counts every `begin`, `case`
+//! and `end` word after `CREATE [OR REPLACE] FUNCTION|PROCEDURE`), which mis-splits a body
+//! that names a column `end` (`SELECT t.end`, `AS end`). Here `begin` only opens a body
+//! when `atomic` follows it, and `end`/`case` after `.` or `AS` are names, which is how the
+//! grammar reads them.
+
+use memchr::memchr;
+
+use super::classify::classify;
+use super::lexer::{LexError, Lexer, Token, TokenKind};
+use super::lines::LineCounter;
+use super::statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement};
+
+/// Everything found in one source text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SqlFile {
+    pub statements: Vec<Statement>,
+    /// psql meta-commands and `COPY … FROM stdin` data, in order.
+    pub psql: Vec<PsqlSyntax>,
+}
+
+/// Splits `src` into statements. Fails only on a string, quoted identifier, dollar quote
+/// or block comment that is never closed.
+pub fn split(src: &str) -> Result<SqlFile, LexError> {
+    let bytes = src.as_bytes();
+    let mut out = SqlFile::default();
+    let mut lines = LineCounter::new(bytes);
+    let mut lexer = Lexer::new(bytes);
+    let mut current = Pending::default();
+    while let Some(token) = lexer.next() {
+        let token = token?;
+        match token.kind {
+            TokenKind::LineComment | TokenKind::BlockComment => continue,
+            TokenKind::Semicolon if current.at_top_level() => {
+                let copy_data = current.copy == Copy::FromStdin;
+                current.finish(src, &mut lines, &mut out);
+                if copy_data {
+                    skip_copy_data(src, token.end, &mut lexer, &mut lines, &mut out);
+                }
+                continue;
+            }
+            TokenKind::MetaCommand => {
+                // A meta-command after statement text is almost always one that sends the
+                // buffer (`\g`, `\gset`, `\gexec`, `\;`), so it ends the statement; `\:` is
+                // a literal colon inside one.
+                if token.text(src) != "\\:" {
+                    current.finish(src, &mut lines, &mut out);
+                }
+                let (line, _) = lines.position(token.start);
+                out.psql.push(PsqlSyntax {
+                    kind: PsqlSyntaxKind::MetaCommand,
+                    start: token.start,
+                    end: token.end,
+                    line,
+                });
+                continue;
+            }
+            _ => {}
+        }
+        current.push(src, token);
+    }
+    current.finish(src, &mut lines, &mut out);
+    Ok(out)
+}
+
+/// After `COPY … FROM stdin;` psql sends the following lines as data, up to a line that
+/// is `\.` or the end of the input. Lexing resumes after it.
+fn skip_copy_data(src: &str, semicolon_end: usize, lexer: &mut Lexer, lines: &mut LineCounter, out: &mut SqlFile) {
+    let bytes = src.as_bytes();
+    let Some(newline) = memchr(b'\n', &bytes[semicolon_end..]) else { return };
+    let start = semicolon_end + newline + 1;
+    let mut line_start = start;
+    let end = loop {
+        if line_start >= bytes.len() {
+            break bytes.len();
+        }
+        let line_end = memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |n| line_start + n);
+        let line = src[line_start..line_end].trim_end_matches(['\r', ' ', '\t']);
+        if line == "\\." {
+            break (line_end + 1).min(bytes.len());
+        }
+        line_start = line_end + 1;
+    };
+    if end > start {
+        let (line, _) = lines.position(start);
+        out.psql.push(PsqlSyntax { kind: PsqlSyntaxKind::CopyData, start, end, line });
+    }
+    lexer.skip_to(end);
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Routine {
+    /// No word seen yet.
+    #[default]
+    Start,
+    Create,
+    CreateOr,
+    CreateOrReplace,
+    /// `CREATE [OR REPLACE] FUNCTION|PROCEDURE`: may have a `BEGIN ATOMIC` body.
+    Yes,
+    No,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Copy {
+    #[default]
+    No,
+    Copy,
+    From,
+    FromStdin,
+}
+
+/// The statement being collected.
+#[derive(Debug, Default)]
+struct Pending {
+    start: Option<usize>,
+    end: usize,
+    paren_depth: u32,
+    routine: Routine,
+    /// Open `BEGIN ATOMIC` and, inside one, `CASE` blocks.
+    atomic_depth: u32,
+    /// The previous token was the word `begin` at the routine's top level.
+    after_begin: bool,
+    /// The previous token makes a following `end`/`case` a name: `.` or the word `AS`.
+    name_position: bool,
+    copy: Copy,
+    /// Words seen so far.
+    words: u32,
+    params: Vec<Param>,
+}
+
+impl Pending {
+    fn at_top_level(&self) -> bool {
+        self.paren_depth == 0 && self.atomic_depth == 0
+    }
+
+    fn push(&mut self, src: &str, token: Token) {
+        self.start.get_or_insert(token.start);
+        self.end = token.end;
+        let after_begin = std::mem::take(&mut self.after_begin);
+        let name_position = std::mem::take(&mut self.name_position);
+        match token.kind {
+            TokenKind::OpenParen => self.paren_depth += 1,
+            TokenKind::CloseParen => self.paren_depth = self.paren_depth.saturating_sub(1),
+            TokenKind::Dot => self.name_position = true,
+            TokenKind::Variable => self.params.push(param(src, token)),
+            TokenKind::Word => self.word(token.text(src), after_begin, name_position),
+            _ => {}
+        }
+    }
+
+    fn word(&mut self, word: &str, after_begin: bool, name_position: bool) {
+        let is = |w: &str| word.eq_ignore_ascii_case(w);
+        self.routine = match self.routine {
+            Routine::Start if is("create") => Routine::Create,
+            Routine::Create if is("or") => Routine::CreateOr,
+            Routine::CreateOr if is("replace") => Routine::CreateOrReplace,
+            Routine::Create | Routine::CreateOrReplace if is("function") || is("procedure") => Routine::Yes,
+            Routine::Yes => Routine::Yes,
+            _ => Routine::No,
+        };
+        if self.routine == Routine::Yes && self.paren_depth == 0 {
+            if after_begin && is("atomic") {
+                self.atomic_depth += 1;
+            } else if is("begin") {
+                self.after_begin = true;
+            } else if !name_position && self.atomic_depth > 0 {
+                if is("case") {
+                    self.atomic_depth += 1;
+                } else if is("end") {
+                    self.atomic_depth -= 1;
+                }
+            }
+            self.name_position = is("as");
+        }
+        self.copy = match self.copy {
+            Copy::No if self.words == 0 && is("copy") => Copy::Copy,
+            Copy::Copy | Copy::From if self.paren_depth == 0 && is("from") => Copy::From,
+            Copy::From if is("stdin") => Copy::FromStdin,
+            Copy::From => Copy::Copy,
+            other => other,
+        };
+        self.words += 1;
+    }
+
+    fn finish(&mut self, src: &str, lines: &mut LineCounter, out: &mut SqlFile) {
+        let pending = std::mem::take(self);
+        let Some(start) = pending.start else { return };
+        let (line, column) = lines.position(start);
+        let class = classify(src, start, pending.end);
+        out.statements.push(Statement {
+            start,
+            end: pending.end,
+            line,
+            column,
+            kind: class.kind,
+            tag: class.tag,
+            writes: class.writes,
+            dml_in_cte: class.dml_in_cte,
+            in_transaction: class.in_transaction,
+            params: pending.params,
+        });
+    }
+}
+
+fn param(src: &str, token: Token) -> Param {
+    let text = &src[token.start + 1..token.end];
+    let quoted = text.starts_with(['\'', '"']);
+    let name = if quoted { &text[1..text.len() - 1] } else { text };
+    Param { name: name.to_owned(), offset: token.start, quoted }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<&str> {
+        split(sql).unwrap().statements.iter().map(|s| s.text(sql)).collect()
+    }
+
+    #[test]
+    fn splits_at_top_level_semicolons_only() {
+        assert_eq!(texts("SELECT 1; SELECT (2; 3); ;; -- x;\n SELECT 4"), ["SELECT 1", "SELECT (2; 3)", "SELECT 4"]);
+    }
+
+    #[test]
+    fn begin_atomic_bodies_hold_their_semicolons() {
+        let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN t.end THEN 1 END AS end FROM t; END; SELECT 3;";
+        assert_eq!(texts(sql).len(), 2);
+        // Outside a routine, BEGIN is a transaction and END commits it.
+        assert_eq!(texts("BEGIN; SELECT 1; END; SELECT 2;"), ["BEGIN", "SELECT 1", "END", "SELECT 2"]);
+        // `begin` not followed by `atomic` opens nothing (a column named begin).
+        assert_eq!(texts("CREATE FUNCTION f(begin int) RETURNS int RETURN 1; SELECT 2;").len(), 2);
+    }
+
+    #[test]
+    fn copy_from_stdin_data_is_skipped_and_reported() {
+        let sql = "COPY t (a) FROM stdin;\n1;x\n2\n\\.\nSELECT 2;";
+        let file = split(sql).unwrap();
+        assert_eq!(file.statements.iter().map(|s| s.text(sql)).collect::<Vec<_>>(), ["COPY t (a) FROM stdin", "SELECT 2"]);
+        assert_eq!(file.psql.len(), 1);
+        assert_eq!(&sql[file.psql[0].start..file.psql[0].end], "1;x\n2\n\\.\n");
+        assert_eq!(file.statements[1].line, 5);
+    }
+
+    #[test]
+    fn meta_commands_end_statements_and_resynchronise_at_the_next_line() {
+        let sql = "SELECT 1 \\gset\n\\set x 'a;\nSELECT :x;";
+        let file = split(sql).unwrap();
+        assert_eq!(file.statements.iter().map(|s| s.text(sql)).collect::<Vec<_>>(), ["SELECT 1", "SELECT :x"]);
+        assert_eq!(file.psql.iter().map(|p| p.line).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(file.statements[1].params[0].name, "x");
+    }
+
+    #[test]
+    fn statements_carry_lines_columns_and_params() {
+        let sql = "-- header\n\n  UPDATE leads SET x = 1 WHERE id BETWEEN :lo AND :hi;\nSELECT ':no', :'yes';";
+        insta::assert_debug_snapshot!(split(sql).unwrap().statements);
+    }
+}
