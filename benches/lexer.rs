@@ -16,7 +16,10 @@ fn corpus() -> Vec<String> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    files.iter().map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned()).collect()
+    files
+        .iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -26,10 +29,20 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(30);
     group.bench_function("split", |b| {
-        b.iter(|| files.iter().map(|f| split(f).map_or(0, |s| s.statements.len())).sum::<usize>())
+        b.iter(|| {
+            files
+                .iter()
+                .map(|f| split(f).map_or(0, |s| s.statements.len()))
+                .sum::<usize>()
+        })
     });
     group.bench_function("lex", |b| {
-        b.iter(|| files.iter().map(|f| Lexer::new(f.as_bytes()).count()).sum::<usize>())
+        b.iter(|| {
+            files
+                .iter()
+                .map(|f| Lexer::new(f.as_bytes()).count())
+                .sum::<usize>()
+        })
     });
     group.finish();
 }

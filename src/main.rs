@@ -1,1 +1,22 @@
-fn main(){}
+//! The `sqlrail` binary: parse the arguments, run, turn the outcome into an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sqlrail::cli::Cli;
+use sqlrail::commands;
+use sqlrail::error::{Error, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let exit = match commands::run(cli) {
+        Ok(exit) => exit,
+        // A closed pipe (`sqlrail split … | head`) is not a failure.
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit()
+        }
+    };
+    ExitCode::from(exit as u8)
+}

@@ -12,15 +12,22 @@ fn corpus_dir() -> Option<PathBuf> {
     if dir.join("splitter_cases.json").exists() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: the conformance corpus is not at {} (it lives in ../shared/corpus)", dir.display());
+        eprintln!(
+            "SKIPPED: the conformance corpus is not at {} (it lives in ../shared/corpus)",
+            dir.display()
+        );
         None
     }
 }
 
 /// The text between the first and last token of `text` (comments and whitespace trimmed).
 fn token_trimmed(text: &str) -> &str {
-    let mut tokens = Lexer::new(text.as_bytes()).map(Result::unwrap).filter(|t| !t.kind.is_comment());
-    let Some(first) = tokens.next() else { return "" };
+    let mut tokens = Lexer::new(text.as_bytes())
+        .map(Result::unwrap)
+        .filter(|t| !t.kind.is_comment());
+    let Some(first) = tokens.next() else {
+        return "";
+    };
     let last = tokens.last().unwrap_or(first);
     &text[first.start..last.end]
 }
@@ -28,19 +35,37 @@ fn token_trimmed(text: &str) -> &str {
 #[test]
 fn splitter_cases_split_exactly_as_the_parser() {
     let Some(dir) = corpus_dir() else { return };
-    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("splitter_cases.json")).unwrap()).unwrap();
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("splitter_cases.json")).unwrap())
+            .unwrap();
     let (mut checked, mut failures) = (0, Vec::new());
     for case in &cases {
-        let Some(expected) = case["pglast_parser_split"].as_array() else { continue };
+        let Some(expected) = case["pglast_parser_split"].as_array() else {
+            continue;
+        };
         let sql = case["sql"].as_str().unwrap();
-        let expected: Vec<&str> = expected.iter().map(|t| token_trimmed(t.as_str().unwrap())).collect();
-        let got: Vec<&str> = split(sql).unwrap().statements.iter().map(|s| s.text(sql)).collect();
+        let expected: Vec<&str> = expected
+            .iter()
+            .map(|t| token_trimmed(t.as_str().unwrap()))
+            .collect();
+        let got: Vec<&str> = split(sql)
+            .unwrap()
+            .statements
+            .iter()
+            .map(|s| s.text(sql))
+            .collect();
         checked += 1;
         if got != expected {
-            failures.push(format!("{}: expected {expected:?}, got {got:?}", case["name"]));
+            failures.push(format!(
+                "{}: expected {expected:?}, got {got:?}",
+                case["name"]
+            ));
         }
     }
-    eprintln!("splitter_cases.json: {} of {checked} cases with a parser split match", checked - failures.len());
+    eprintln!(
+        "splitter_cases.json: {} of {checked} cases with a parser split match",
+        checked - failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 38, "only {checked} cases checked");
 }
@@ -48,8 +73,14 @@ fn splitter_cases_split_exactly_as_the_parser() {
 #[test]
 fn cases_the_parser_rejects_still_split_without_error() {
     let Some(dir) = corpus_dir() else { return };
-    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("splitter_cases.json")).unwrap()).unwrap();
-    let by_name = |name: &str| cases.iter().find(|c| c["name"] == name).unwrap()["sql"].as_str().unwrap();
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("splitter_cases.json")).unwrap())
+            .unwrap();
+    let by_name = |name: &str| {
+        cases.iter().find(|c| c["name"] == name).unwrap()["sql"]
+            .as_str()
+            .unwrap()
+    };
     let meta = split(by_name("psql_meta_command")).unwrap();
     assert_eq!((meta.statements.len(), meta.psql.len()), (1, 1));
     let var = split(by_name("psql_variable")).unwrap();
@@ -82,11 +113,20 @@ fn regression_files_split_exactly_as_the_parser() {
             })
             .filter(|t| !t.is_empty())
             .collect();
-        let got: Vec<&str> = split(&sql).unwrap().statements.iter().map(|s| s.text(&sql)).collect();
+        let got: Vec<&str> = split(&sql)
+            .unwrap()
+            .statements
+            .iter()
+            .map(|s| s.text(&sql))
+            .collect();
         files += 1;
         statements += expected.len();
         if got != expected {
-            let at = got.iter().zip(&expected).position(|(g, e)| g != e).unwrap_or(got.len().min(expected.len()));
+            let at = got
+                .iter()
+                .zip(&expected)
+                .position(|(g, e)| g != e)
+                .unwrap_or(got.len().min(expected.len()));
             failures.push(format!(
                 "{name}: {} statements, parser {}; first difference at #{at}:\n  ours:   {:?}\n  parser: {:?}",
                 got.len(),
@@ -96,7 +136,10 @@ fn regression_files_split_exactly_as_the_parser() {
             ));
         }
     }
-    eprintln!("pg_regress_sql: {} of {files} parser-mode files ({statements} statements) match", files - failures.len());
+    eprintln!(
+        "pg_regress_sql: {} of {files} parser-mode files ({statements} statements) match",
+        files - failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(files >= 100, "only {files} parser-mode files");
 }

@@ -3,19 +3,29 @@
 //! transaction block. Only the statement's tokens are read, never its literals or
 //! comments, so `ON DELETE CASCADE` or an `INSERT` in a function body is not DML.
 
-use super::lexer::{Lexer, Token, TokenKind};
+use std::borrow::Cow;
+
+use super::lexer::{Token, TokenKind};
 use super::statement::StatementKind;
+use super::tags::tag;
 
 pub(crate) struct Classification {
     pub kind: StatementKind,
-    pub tag: String,
+    pub tag: Cow<'static, str>,
     pub writes: Vec<String>,
     pub dml_in_cte: bool,
     pub in_transaction: bool,
 }
 
-pub(crate) fn classify(src: &str, start: usize, end: usize) -> Classification {
-    let mut cursor = Cursor::new(src, start, end);
+/// Classifies one statement from its significant tokens (comments left out), which the
+/// splitter collected while splitting: nothing is lexed twice.
+pub(crate) fn classify(src: &str, tokens: &[Token]) -> Classification {
+    let mut cursor = Cursor {
+        src,
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let mut class = statement(&mut cursor);
     if !class.writes.is_empty() && class.kind == StatementKind::Select {
         class.kind = StatementKind::Dml;
@@ -23,31 +33,22 @@ pub(crate) fn classify(src: &str, start: usize, end: usize) -> Classification {
     class
 }
 
-/// Significant tokens of one statement (comments skipped), with the parenthesis depth.
+/// Walks the significant tokens of one statement, tracking the parenthesis depth.
 struct Cursor<'a> {
     src: &'a str,
-    lexer: Lexer<'a>,
-    end: usize,
-    peeked: Option<Token>,
+    tokens: &'a [Token],
+    at: usize,
     depth: u32,
 }
 
 impl<'a> Cursor<'a> {
-    fn new(src: &'a str, start: usize, end: usize) -> Self {
-        Cursor { src, lexer: Lexer::at(&src.as_bytes()[..end], start), end, peeked: None, depth: 0 }
-    }
-
-    fn peek(&mut self) -> Option<Token> {
-        if self.peeked.is_none() {
-            // The splitter already lexed this range without error.
-            self.peeked = self.lexer.by_ref().map_while(Result::ok).find(|t| !t.kind.is_comment() && t.end <= self.end);
-        }
-        self.peeked
+    fn peek(&self) -> Option<Token> {
+        self.tokens.get(self.at).copied()
     }
 
     fn next(&mut self) -> Option<Token> {
         let token = self.peek()?;
-        self.peeked = None;
+        self.at += 1;
         match token.kind {
             TokenKind::OpenParen => self.depth += 1,
             TokenKind::CloseParen => self.depth = self.depth.saturating_sub(1),
@@ -60,14 +61,20 @@ impl<'a> Cursor<'a> {
         token.text(self.src)
     }
 
-    /// The next token if it is a word, upper-cased.
-    fn peek_word(&mut self) -> Option<String> {
+    /// The next token if it is a word, upper-cased (without allocating).
+    fn peek_word(&mut self) -> Option<Upper> {
         let token = self.peek()?;
-        (token.kind == TokenKind::Word).then(|| self.text(token).to_ascii_uppercase())
+        (token.kind == TokenKind::Word).then(|| Upper::new(self.text(token)))
     }
 
-    fn peek_is(&mut self, word: &str) -> bool {
-        self.peek().is_some_and(|t| t.kind == TokenKind::Word && self.text(t).eq_ignore_ascii_case(word))
+    fn peek_is(&self, word: &str) -> bool {
+        self.peek().is_some_and(|t| self.is_word(t, word))
+    }
+
+    fn is_word(&self, token: Token, word: &str) -> bool {
+        token.kind == TokenKind::Word
+            && token.end - token.start == word.len()
+            && self.text(token).eq_ignore_ascii_case(word)
     }
 
     /// Consumes the next token if it is the word `word`.
@@ -117,11 +124,41 @@ impl<'a> Cursor<'a> {
     fn any_word_at_depth(&mut self, word: &str) -> bool {
         let depth = self.depth;
         while let Some(token) = self.next() {
-            if self.depth == depth && token.kind == TokenKind::Word && self.text(token).eq_ignore_ascii_case(word) {
+            if self.depth == depth && self.is_word(token, word) {
                 return true;
             }
         }
         false
+    }
+}
+
+/// An upper-cased keyword on the stack. Words that are longer than any keyword or not
+/// ASCII read as "".
+#[derive(Clone, Copy)]
+struct Upper {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Upper {
+    const EMPTY: Upper = Upper {
+        buf: [0; 16],
+        len: 0,
+    };
+
+    fn new(word: &str) -> Self {
+        let mut upper = Upper::EMPTY;
+        if word.len() <= upper.buf.len() && word.is_ascii() {
+            upper.buf[..word.len()].copy_from_slice(word.as_bytes());
+            upper.buf[..word.len()].make_ascii_uppercase();
+            upper.len = word.len();
+        }
+        upper
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is stored, so this never fails; validating ≤16 bytes is cheap.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
 
@@ -131,7 +168,7 @@ fn unquote(text: &str) -> String {
     inner[1..inner.len() - 1].replace("\"\"", "\"")
 }
 
-fn class(kind: StatementKind, tag: impl Into<String>) -> Classification {
+fn class(kind: StatementKind, tag: impl Into<Cow<'static, str>>) -> Classification {
     Classification {
         kind,
         tag: tag.into(),
@@ -142,26 +179,34 @@ fn class(kind: StatementKind, tag: impl Into<String>) -> Classification {
 }
 
 fn statement(c: &mut Cursor) -> Classification {
-    let Some(first) = c.peek() else { return class(StatementKind::Utility, "") };
+    let Some(first) = c.peek() else {
+        return class(StatementKind::Utility, "");
+    };
     if first.kind == TokenKind::OpenParen {
         return select(c);
     }
-    let Some(verb) = c.peek_word() else { return class(StatementKind::Utility, c.text(first).to_owned()) };
-    match verb.as_str() {
+    let Some(upper) = c.peek_word() else {
+        return class(StatementKind::Utility, c.text(first).to_owned());
+    };
+    let verb = upper.as_str();
+    let verb_tag = || tag(&[verb]);
+    match verb {
         "SELECT" => select(c),
-        "VALUES" | "TABLE" => class(StatementKind::Select, verb),
+        "VALUES" | "TABLE" => class(StatementKind::Select, verb_tag()),
         "WITH" => with(c),
-        "INSERT" | "UPDATE" | "DELETE" | "MERGE" => dml(c, &verb),
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" => dml(c, verb),
         "TRUNCATE" => truncate(c),
         "COPY" => copy(c),
-        "CREATE" | "ALTER" | "DROP" => object_command(c, &verb),
-        "GRANT" | "REVOKE" => class(StatementKind::Ddl, verb),
-        "COMMENT" | "SECURITY" | "IMPORT" | "REASSIGN" => class(StatementKind::Ddl, tag_words(c, 2)),
+        "CREATE" | "ALTER" | "DROP" => object_command(c, verb),
+        "GRANT" | "REVOKE" => class(StatementKind::Ddl, verb_tag()),
+        "COMMENT" | "SECURITY" | "IMPORT" | "REASSIGN" => {
+            class(StatementKind::Ddl, tag_words(c, 2))
+        }
         "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" => {
             c.next();
-            let mut class = class(StatementKind::TransactionControl, verb);
+            let mut class = class(StatementKind::TransactionControl, verb_tag());
             // SAVEPOINT and RELEASE only make sense inside a transaction block.
-            class.in_transaction = matches!(class.tag.as_str(), "SAVEPOINT" | "RELEASE");
+            class.in_transaction = matches!(verb, "SAVEPOINT" | "RELEASE");
             class
         }
         "PREPARE" => {
@@ -171,27 +216,38 @@ fn statement(c: &mut Cursor) -> Classification {
                 class.in_transaction = false;
                 class
             } else {
-                class(StatementKind::Utility, verb)
+                class(StatementKind::Utility, verb_tag())
             }
         }
-        "DO" | "CALL" => class(StatementKind::Procedural, verb),
-        "VACUUM" => non_transactional(class(StatementKind::Utility, verb)),
+        "DO" | "CALL" => class(StatementKind::Procedural, verb_tag()),
+        "VACUUM" => non_transactional(class(StatementKind::Utility, verb_tag())),
         "REINDEX" => {
             c.next();
-            let whole = ["SCHEMA", "DATABASE", "SYSTEM"].iter().any(|w| c.peek_is(w));
+            let whole = ["SCHEMA", "DATABASE", "SYSTEM"]
+                .iter()
+                .any(|w| c.peek_is(w));
             let concurrent = c.any_word_at_depth("concurrently");
-            let class = class(StatementKind::Utility, verb);
-            if whole || concurrent { non_transactional(class) } else { class }
+            let class = class(StatementKind::Utility, verb_tag());
+            if whole || concurrent {
+                non_transactional(class)
+            } else {
+                class
+            }
         }
         "CLUSTER" => {
             c.next();
             c.eat("verbose");
             // Without a table, CLUSTER reclusters every table and refuses a transaction block.
-            let class = class(StatementKind::Utility, verb);
-            if c.peek().is_none() { non_transactional(class) } else { class }
+            let class = class(StatementKind::Utility, verb_tag());
+            if c.peek().is_none() {
+                non_transactional(class)
+            } else {
+                class
+            }
         }
         "ANALYZE" | "ANALYSE" => class(StatementKind::Utility, "ANALYZE"),
-        _ => class(StatementKind::Utility, verb),
+        "" => class(StatementKind::Utility, c.text(first).to_ascii_uppercase()),
+        _ => class(StatementKind::Utility, verb_tag()),
     }
 }
 
@@ -200,55 +256,96 @@ fn non_transactional(mut class: Classification) -> Classification {
     class
 }
 
-/// The first `n` words, upper-cased and joined: a tag for commands we do not look into.
-fn tag_words(c: &mut Cursor, n: usize) -> String {
-    let mut words = Vec::new();
-    while words.len() < n {
+/// The first `n` (at most 4) words, upper-cased: a tag for commands we do not look into.
+fn tag_words(c: &mut Cursor, n: usize) -> Cow<'static, str> {
+    let mut words = [Upper::EMPTY; 4];
+    let mut count = 0;
+    while count < n.min(words.len()) {
         let Some(word) = c.peek_word() else { break };
         c.next();
-        words.push(word);
+        words[count] = word;
+        count += 1;
     }
-    words.join(" ")
+    tag(&words[..count].iter().map(Upper::as_str).collect::<Vec<_>>())
 }
 
 /// Objects named by two words after CREATE/ALTER/DROP (`MATERIALIZED VIEW`, …).
-const TWO_WORD_OBJECTS: &[&str] = &["MATERIALIZED", "FOREIGN", "EVENT", "OPERATOR", "TEXT", "ACCESS", "USER", "DEFAULT"];
+const TWO_WORD_OBJECTS: &[&str] = &[
+    "MATERIALIZED",
+    "FOREIGN",
+    "EVENT",
+    "OPERATOR",
+    "TEXT",
+    "ACCESS",
+    "USER",
+    "DEFAULT",
+];
 
 fn object_command(c: &mut Cursor, verb: &str) -> Classification {
     c.next();
     if verb == "CREATE" {
-        c.eat_any(&["OR", "REPLACE", "UNIQUE", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED", "RECURSIVE", "TRUSTED", "PROCEDURAL", "CONSTRAINT"]);
+        c.eat_any(&[
+            "OR",
+            "REPLACE",
+            "UNIQUE",
+            "GLOBAL",
+            "LOCAL",
+            "TEMP",
+            "TEMPORARY",
+            "UNLOGGED",
+            "RECURSIVE",
+            "TRUSTED",
+            "PROCEDURAL",
+            "CONSTRAINT",
+        ]);
     }
-    let mut object = c.peek_word().unwrap_or_default();
+    let object = c.peek_word().unwrap_or(Upper::EMPTY);
     c.next();
+    let mut second = Upper::EMPTY;
     if TWO_WORD_OBJECTS.contains(&object.as_str())
-        && let Some(second) = c.peek_word()
+        && let Some(word) = c.peek_word()
     {
         c.next();
-        object = format!("{object} {second}");
-        if object == "FOREIGN DATA" {
-            c.next();
-            object.push_str(" WRAPPER");
-        }
+        second = word;
     }
-    let tag = format!("{verb} {object}");
-    let kind = if tag == "CREATE INDEX" { StatementKind::Index } else { StatementKind::Ddl };
-    let outside_transaction = match tag.as_str() {
-        "CREATE DATABASE" | "DROP DATABASE" | "CREATE TABLESPACE" | "DROP TABLESPACE" | "ALTER SYSTEM"
-        | "CREATE SUBSCRIPTION" | "DROP SUBSCRIPTION" => true,
+    let tag = match (object.as_str(), second.as_str()) {
+        (_, "") => tag(&[verb, object.as_str()]),
+        ("FOREIGN", "DATA") => {
+            c.next();
+            tag(&[verb, "FOREIGN DATA WRAPPER"])
+        }
+        (first, second) => tag(&[verb, first, second]),
+    };
+    let kind = match tag.as_ref() {
+        "CREATE INDEX" => StatementKind::Index,
+        "ALTER SYSTEM" => StatementKind::Utility,
+        _ => StatementKind::Ddl,
+    };
+    let outside_transaction = match tag.as_ref() {
+        "CREATE DATABASE"
+        | "DROP DATABASE"
+        | "CREATE TABLESPACE"
+        | "DROP TABLESPACE"
+        | "ALTER SYSTEM"
+        | "CREATE SUBSCRIPTION"
+        | "DROP SUBSCRIPTION" => true,
         // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY` too.
         "CREATE INDEX" | "DROP INDEX" | "ALTER TABLE" => c.any_word_at_depth("concurrently"),
         _ => false,
     };
-    let class = class(if tag == "ALTER SYSTEM" { StatementKind::Utility } else { kind }, tag);
-    if outside_transaction { non_transactional(class) } else { class }
+    let class = class(kind, tag);
+    if outside_transaction {
+        non_transactional(class)
+    } else {
+        class
+    }
 }
 
 /// INSERT INTO t, UPDATE [ONLY] t, DELETE FROM [ONLY] t, MERGE INTO [ONLY] t.
 fn dml(c: &mut Cursor, verb: &str) -> Classification {
     c.next();
     c.eat_any(&["INTO", "FROM", "ONLY"]);
-    let mut class = class(StatementKind::Dml, verb);
+    let mut class = class(StatementKind::Dml, tag(&[verb]));
     class.writes.extend(c.name());
     class
 }
@@ -300,16 +397,25 @@ fn select(c: &mut Cursor) -> Classification {
         if c.depth != depth || token.kind != TokenKind::Word {
             continue;
         }
-        let word = c.text(token);
-        if word.eq_ignore_ascii_case("into") {
+        if c.is_word(token, "into") {
             c.eat_any(&["TEMPORARY", "TEMP", "UNLOGGED", "TABLE"]);
             let mut class = class(StatementKind::Dml, "SELECT INTO");
             class.writes.extend(c.name());
             return class;
         }
-        if ["from", "where", "union", "intersect", "except", "group", "order", "limit", "window"]
-            .iter()
-            .any(|w| word.eq_ignore_ascii_case(w))
+        if [
+            "from",
+            "where",
+            "union",
+            "intersect",
+            "except",
+            "group",
+            "order",
+            "limit",
+            "window",
+        ]
+        .iter()
+        .any(|w| c.is_word(token, w))
         {
             break;
         }
@@ -342,12 +448,19 @@ fn with(c: &mut Cursor) -> Classification {
         if let Some(verb) = c.peek_word()
             && matches!(verb.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE")
         {
-            cte_writes.extend(dml(c, &verb).writes);
+            cte_writes.extend(dml(c, verb.as_str()).writes);
         }
         c.close_group(1);
         // SEARCH/CYCLE clauses, up to the next CTE or the main statement.
         while let Some(token) = c.peek() {
-            if token.kind == TokenKind::Comma || ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"].iter().any(|w| c.peek_is(w)) || token.kind == TokenKind::OpenParen {
+            if token.kind == TokenKind::Comma
+                || [
+                    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE",
+                ]
+                .iter()
+                .any(|w| c.peek_is(w))
+                || token.kind == TokenKind::OpenParen
+            {
                 break;
             }
             c.next();

@@ -116,8 +116,22 @@ const fn byte_classes() -> [u8; 256] {
         }
         if matches!(
             c,
-            b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'+' | b'-' | b'*'
-                | b'/' | b'%' | b'<' | b'>' | b'='
+            b'~' | b'!'
+                | b'@'
+                | b'#'
+                | b'^'
+                | b'&'
+                | b'|'
+                | b'`'
+                | b'?'
+                | b'+'
+                | b'-'
+                | b'*'
+                | b'/'
+                | b'%'
+                | b'<'
+                | b'>'
+                | b'='
         ) {
             t[b] |= OP_CHAR;
         }
@@ -129,7 +143,8 @@ const fn byte_classes() -> [u8; 256] {
     t
 }
 
-static CLASS: [u8; 256] = byte_classes();
+const BYTE_CLASSES: [u8; 256] = byte_classes();
+static CLASS: [u8; 256] = BYTE_CLASSES;
 
 #[inline]
 fn is(b: u8, class: u8) -> bool {
@@ -145,12 +160,20 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8]) -> Self {
-        Lexer { src, pos: 0, failed: false }
+        Lexer {
+            src,
+            pos: 0,
+            failed: false,
+        }
     }
 
     /// Starts lexing at `pos` (used to resume after a psql `COPY … FROM stdin` data block).
     pub fn at(src: &'a [u8], pos: usize) -> Self {
-        Lexer { src, pos: pos.min(src.len()), failed: false }
+        Lexer {
+            src,
+            pos: pos.min(src.len()),
+            failed: false,
+        }
     }
 
     pub fn position(&self) -> usize {
@@ -167,53 +190,48 @@ impl<'a> Lexer<'a> {
         self.src.get(at).copied().unwrap_or(0)
     }
 
+    #[inline(always)]
     fn lex(&mut self) -> Option<Result<Token, LexError>> {
         let src = self.src;
-        let mut i = self.pos;
-        while i < src.len() && is(src[i], SPACE) {
-            i += 1;
-        }
-        if i >= src.len() {
-            self.pos = i;
-            return None;
-        }
-        let start = i;
-        let c = src[i];
-        let next = self.peek(i + 1);
-        let result = match c {
-            b'-' if next == b'-' => Ok((TokenKind::LineComment, line_end(src, i))),
-            b'/' if next == b'*' => block_comment_end(src, i).map(|e| (TokenKind::BlockComment, e)),
-            b'\'' => quoted_end(src, i + 1, false).map(|e| (TokenKind::String, e)),
-            b'"' => ident_end(src, i + 1).map(|e| (TokenKind::QuotedIdent, e)),
-            b'e' | b'E' if next == b'\'' => quoted_end(src, i + 2, true).map(|e| (TokenKind::String, e)),
-            b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if next == b'\'' => {
-                quoted_end(src, i + 2, false).map(|e| (TokenKind::String, e))
+        let start = match src[self.pos..].iter().position(|&b| !is(b, SPACE)) {
+            Some(n) => self.pos + n,
+            None => {
+                self.pos = src.len();
+                return None;
             }
-            b'u' | b'U' if next == b'&' && self.peek(i + 2) == b'\'' => {
-                quoted_end(src, i + 3, false).map(|e| (TokenKind::String, e))
-            }
-            b'u' | b'U' if next == b'&' && self.peek(i + 2) == b'"' => {
-                ident_end(src, i + 3).map(|e| (TokenKind::QuotedIdent, e))
-            }
-            b'$' => dollar(src, i),
-            b':' => Ok(colon(src, i)),
-            b'\\' => Ok(backslash(src, i)),
-            b';' => Ok((TokenKind::Semicolon, i + 1)),
-            b'(' => Ok((TokenKind::OpenParen, i + 1)),
-            b')' => Ok((TokenKind::CloseParen, i + 1)),
-            b',' => Ok((TokenKind::Comma, i + 1)),
-            b'.' if next.is_ascii_digit() => Ok((TokenKind::Number, number_end(src, i))),
-            b'.' => Ok((TokenKind::Dot, i + 1)),
-            _ if is(c, DIGIT) => Ok((TokenKind::Number, number_end(src, i))),
-            _ if is(c, IDENT_START) => {
-                let mut e = i + 1;
-                while e < src.len() && is(src[e], IDENT_CONT) {
-                    e += 1;
+        };
+        let c = src[start];
+        let next = self.peek(start + 1);
+        let result = match START[c as usize] {
+            Start::Word => match c {
+                b'e' | b'E' if next == b'\'' => {
+                    quoted_end(src, start + 2, true).map(|e| (TokenKind::String, e))
                 }
-                Ok((TokenKind::Word, e))
-            }
-            _ if is(c, OP_CHAR) => Ok((TokenKind::Operator, operator_end(src, i))),
-            _ => Ok((TokenKind::Other, i + 1)),
+                b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if next == b'\'' => {
+                    quoted_end(src, start + 2, false).map(|e| (TokenKind::String, e))
+                }
+                b'u' | b'U' if next == b'&' && self.peek(start + 2) == b'\'' => {
+                    quoted_end(src, start + 3, false).map(|e| (TokenKind::String, e))
+                }
+                b'u' | b'U' if next == b'&' && self.peek(start + 2) == b'"' => {
+                    ident_end(src, start + 3).map(|e| (TokenKind::QuotedIdent, e))
+                }
+                _ => Ok((TokenKind::Word, run_end(src, start + 1, IDENT_CONT))),
+            },
+            Start::Digit => Ok((TokenKind::Number, number_end(src, start))),
+            Start::Punct(kind) => Ok((kind, start + 1)),
+            Start::Operator => match (c, next) {
+                (b'-', b'-') => Ok((TokenKind::LineComment, line_end(src, start))),
+                (b'/', b'*') => block_comment_end(src, start).map(|e| (TokenKind::BlockComment, e)),
+                _ => Ok((TokenKind::Operator, operator_end(src, start))),
+            },
+            Start::Quote => quoted_end(src, start + 1, false).map(|e| (TokenKind::String, e)),
+            Start::DoubleQuote => ident_end(src, start + 1).map(|e| (TokenKind::QuotedIdent, e)),
+            Start::Dollar => dollar(src, start),
+            Start::Colon => Ok(colon(src, start)),
+            Start::Backslash => Ok(backslash(src, start)),
+            Start::Dot if next.is_ascii_digit() => Ok((TokenKind::Number, number_end(src, start))),
+            Start::Dot => Ok((TokenKind::Dot, start + 1)),
         };
         match result {
             Ok((kind, end)) => {
@@ -230,9 +248,67 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// How a token starting with a given byte is lexed (spaces never reach this table).
+#[derive(Clone, Copy)]
+enum Start {
+    Word,
+    Digit,
+    Punct(TokenKind),
+    Operator,
+    Quote,
+    DoubleQuote,
+    Dollar,
+    Colon,
+    Backslash,
+    Dot,
+}
+
+const fn start_table() -> [Start; 256] {
+    let mut t = [Start::Punct(TokenKind::Other); 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if BYTE_CLASSES[b] & DIGIT != 0 {
+            Start::Digit
+        } else if BYTE_CLASSES[b] & IDENT_START != 0 {
+            Start::Word
+        } else if BYTE_CLASSES[b] & OP_CHAR != 0 {
+            Start::Operator
+        } else {
+            match c {
+                b'\'' => Start::Quote,
+                b'"' => Start::DoubleQuote,
+                b'$' => Start::Dollar,
+                b':' => Start::Colon,
+                b'\\' => Start::Backslash,
+                b'.' => Start::Dot,
+                b';' => Start::Punct(TokenKind::Semicolon),
+                b'(' => Start::Punct(TokenKind::OpenParen),
+                b')' => Start::Punct(TokenKind::CloseParen),
+                b',' => Start::Punct(TokenKind::Comma),
+                _ => Start::Punct(TokenKind::Other),
+            }
+        };
+        b += 1;
+    }
+    t
+}
+
+static START: [Start; 256] = start_table();
+
+/// The end of a run of bytes of `class` starting at `from`.
+#[inline(always)]
+fn run_end(src: &[u8], from: usize, class: u8) -> usize {
+    src[from..]
+        .iter()
+        .position(|&b| !is(b, class))
+        .map_or(src.len(), |n| from + n)
+}
+
 impl Iterator for Lexer<'_> {
     type Item = Result<Token, LexError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
             return None;
@@ -277,8 +353,14 @@ fn block_comment_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
 fn quoted_end(src: &[u8], from: usize, escapes: bool) -> Result<usize, Unclosed> {
     let mut i = from;
     loop {
-        let found = if escapes { memchr2(b'\'', b'\\', &src[i..]) } else { memchr(b'\'', &src[i..]) };
-        let Some(n) = found else { return Err(Unclosed::String) };
+        let found = if escapes {
+            memchr2(b'\'', b'\\', &src[i..])
+        } else {
+            memchr(b'\'', &src[i..])
+        };
+        let Some(n) = found else {
+            return Err(Unclosed::String);
+        };
         let at = i + n;
         if src[at] == b'\\' {
             i = at + 2;
@@ -329,7 +411,9 @@ fn continuation_quote(src: &[u8], from: usize) -> Option<usize> {
 fn ident_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
     let mut i = from;
     loop {
-        let Some(n) = memchr(b'"', &src[i..]) else { return Err(Unclosed::QuotedIdent) };
+        let Some(n) = memchr(b'"', &src[i..]) else {
+            return Err(Unclosed::QuotedIdent);
+        };
         let at = i + n;
         if src.get(at + 1) == Some(&b'"') {
             i = at + 2;
@@ -397,7 +481,10 @@ fn colon(src: &[u8], at: usize) -> (TokenKind, usize) {
 fn backslash(src: &[u8], at: usize) -> (TokenKind, usize) {
     match src.get(at + 1) {
         Some(b';' | b':') => (TokenKind::MetaCommand, at + 2),
-        _ => (TokenKind::MetaCommand, memchr(b'\n', &src[at..]).map_or(src.len(), |n| at + n)),
+        _ => (
+            TokenKind::MetaCommand,
+            memchr(b'\n', &src[at..]).map_or(src.len(), |n| at + n),
+        ),
     }
 }
 
@@ -437,7 +524,10 @@ mod tests {
     use super::*;
 
     fn kinds(sql: &str) -> Vec<(TokenKind, &str)> {
-        Lexer::new(sql.as_bytes()).map(|t| t.unwrap()).map(|t| (t.kind, t.text(sql))).collect()
+        Lexer::new(sql.as_bytes())
+            .map(|t| t.unwrap())
+            .map(|t| (t.kind, t.text(sql)))
+            .collect()
     }
 
     #[test]
@@ -462,7 +552,10 @@ mod tests {
     #[test]
     fn continuation_needs_a_newline() {
         let sql = "E'a' 'b\\'";
-        assert_eq!(kinds(sql), vec![(TokenKind::String, "E'a'"), (TokenKind::String, "'b\\'")]);
+        assert_eq!(
+            kinds(sql),
+            vec![(TokenKind::String, "E'a'"), (TokenKind::String, "'b\\'")]
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ impl LineIndex {
         let i = (line as usize).checked_sub(1)?;
         let start = *self.starts.get(i)?;
         let end = self.starts.get(i + 1).map_or(src.len(), |next| next - 1);
-        let end = if end > start && src.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
+        let end = if end > start && src.as_bytes()[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
         Some(start..end)
     }
 
@@ -55,18 +59,28 @@ pub(crate) struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     pub fn new(src: &'a [u8]) -> Self {
-        LineCounter { src, scanned: 0, line: 1, line_start: 0 }
+        LineCounter {
+            src,
+            scanned: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     /// The position of `offset`, which must not be before the previous call's.
     pub fn position(&mut self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.src.len()).max(self.scanned);
-        for n in memchr_iter(b'\n', &self.src[self.scanned..offset]) {
-            self.line += 1;
-            self.line_start = self.scanned + n + 1;
+        let walked = &self.src[self.scanned..offset];
+        // memchr counts with SIMD; only the last newline's position is needed.
+        if let Some(last) = memchr::memrchr(b'\n', walked) {
+            self.line += memchr::memchr_iter(b'\n', walked).count() as u32;
+            self.line_start = self.scanned + last + 1;
         }
         self.scanned = offset;
-        (self.line, char_count(&self.src[self.line_start..offset]) as u32 + 1)
+        (
+            self.line,
+            char_count(&self.src[self.line_start..offset]) as u32 + 1,
+        )
     }
 }
 

@@ -6,6 +6,7 @@ pub mod lexer;
 pub mod lines;
 mod splitter;
 mod statement;
+mod tags;
 
 pub use lexer::{LexError, Lexer, Token, TokenKind, Unclosed};
 pub use lines::LineIndex;

@@ -31,13 +31,16 @@ pub fn split(src: &str) -> Result<SqlFile, LexError> {
     let mut lines = LineCounter::new(bytes);
     let mut lexer = Lexer::new(bytes);
     let mut current = Pending::default();
+    // The current statement's significant tokens, for the classifier; reused.
+    let mut tokens = Vec::with_capacity(256);
+    out.statements.reserve(src.len() / 256);
     while let Some(token) = lexer.next() {
         let token = token?;
         match token.kind {
             TokenKind::LineComment | TokenKind::BlockComment => continue,
             TokenKind::Semicolon if current.at_top_level() => {
                 let copy_data = current.copy == Copy::FromStdin;
-                current.finish(src, &mut lines, &mut out);
+                current.finish(src, &mut tokens, &mut lines, &mut out);
                 if copy_data {
                     skip_copy_data(src, token.end, &mut lexer, &mut lines, &mut out);
                 }
@@ -48,7 +51,7 @@ pub fn split(src: &str) -> Result<SqlFile, LexError> {
                 // buffer (`\g`, `\gset`, `\gexec`, `\;`), so it ends the statement; `\:` is
                 // a literal colon inside one.
                 if token.text(src) != "\\:" {
-                    current.finish(src, &mut lines, &mut out);
+                    current.finish(src, &mut tokens, &mut lines, &mut out);
                 }
                 let (line, _) = lines.position(token.start);
                 out.psql.push(PsqlSyntax {
@@ -61,17 +64,26 @@ pub fn split(src: &str) -> Result<SqlFile, LexError> {
             }
             _ => {}
         }
+        tokens.push(token);
         current.push(src, token);
     }
-    current.finish(src, &mut lines, &mut out);
+    current.finish(src, &mut tokens, &mut lines, &mut out);
     Ok(out)
 }
 
 /// After `COPY … FROM stdin;` psql sends the following lines as data, up to a line that
 /// is `\.` or the end of the input. Lexing resumes after it.
-fn skip_copy_data(src: &str, semicolon_end: usize, lexer: &mut Lexer, lines: &mut LineCounter, out: &mut SqlFile) {
+fn skip_copy_data(
+    src: &str,
+    semicolon_end: usize,
+    lexer: &mut Lexer,
+    lines: &mut LineCounter,
+    out: &mut SqlFile,
+) {
     let bytes = src.as_bytes();
-    let Some(newline) = memchr(b'\n', &bytes[semicolon_end..]) else { return };
+    let Some(newline) = memchr(b'\n', &bytes[semicolon_end..]) else {
+        return;
+    };
     let start = semicolon_end + newline + 1;
     let mut line_start = start;
     let end = loop {
@@ -87,7 +99,12 @@ fn skip_copy_data(src: &str, semicolon_end: usize, lexer: &mut Lexer, lines: &mu
     };
     if end > start {
         let (line, _) = lines.position(start);
-        out.psql.push(PsqlSyntax { kind: PsqlSyntaxKind::CopyData, start, end, line });
+        out.psql.push(PsqlSyntax {
+            kind: PsqlSyntaxKind::CopyData,
+            start,
+            end,
+            line,
+        });
     }
     lexer.skip_to(end);
 }
@@ -154,12 +171,18 @@ impl Pending {
     }
 
     fn word(&mut self, word: &str, after_begin: bool, name_position: bool) {
+        if self.routine == Routine::No && self.copy == Copy::No {
+            // Neither a routine nor COPY: no later word changes how this statement splits.
+            return;
+        }
         let is = |w: &str| word.eq_ignore_ascii_case(w);
         self.routine = match self.routine {
             Routine::Start if is("create") => Routine::Create,
             Routine::Create if is("or") => Routine::CreateOr,
             Routine::CreateOr if is("replace") => Routine::CreateOrReplace,
-            Routine::Create | Routine::CreateOrReplace if is("function") || is("procedure") => Routine::Yes,
+            Routine::Create | Routine::CreateOrReplace if is("function") || is("procedure") => {
+                Routine::Yes
+            }
             Routine::Yes => Routine::Yes,
             _ => Routine::No,
         };
@@ -187,11 +210,18 @@ impl Pending {
         self.words += 1;
     }
 
-    fn finish(&mut self, src: &str, lines: &mut LineCounter, out: &mut SqlFile) {
+    fn finish(
+        &mut self,
+        src: &str,
+        tokens: &mut Vec<Token>,
+        lines: &mut LineCounter,
+        out: &mut SqlFile,
+    ) {
         let pending = std::mem::take(self);
         let Some(start) = pending.start else { return };
         let (line, column) = lines.position(start);
-        let class = classify(src, start, pending.end);
+        let class = classify(src, tokens);
+        tokens.clear();
         out.statements.push(Statement {
             start,
             end: pending.end,
@@ -210,8 +240,16 @@ impl Pending {
 fn param(src: &str, token: Token) -> Param {
     let text = &src[token.start + 1..token.end];
     let quoted = text.starts_with(['\'', '"']);
-    let name = if quoted { &text[1..text.len() - 1] } else { text };
-    Param { name: name.to_owned(), offset: token.start, quoted }
+    let name = if quoted {
+        &text[1..text.len() - 1]
+    } else {
+        text
+    };
+    Param {
+        name: name.to_owned(),
+        offset: token.start,
+        quoted,
+    }
 }
 
 #[cfg(test)]
@@ -219,12 +257,20 @@ mod tests {
     use super::*;
 
     fn texts(sql: &str) -> Vec<&str> {
-        split(sql).unwrap().statements.iter().map(|s| s.text(sql)).collect()
+        split(sql)
+            .unwrap()
+            .statements
+            .iter()
+            .map(|s| s.text(sql))
+            .collect()
     }
 
     #[test]
     fn splits_at_top_level_semicolons_only() {
-        assert_eq!(texts("SELECT 1; SELECT (2; 3); ;; -- x;\n SELECT 4"), ["SELECT 1", "SELECT (2; 3)", "SELECT 4"]);
+        assert_eq!(
+            texts("SELECT 1; SELECT (2; 3); ;; -- x;\n SELECT 4"),
+            ["SELECT 1", "SELECT (2; 3)", "SELECT 4"]
+        );
     }
 
     #[test]
@@ -232,16 +278,28 @@ mod tests {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN t.end THEN 1 END AS end FROM t; END; SELECT 3;";
         assert_eq!(texts(sql).len(), 2);
         // Outside a routine, BEGIN is a transaction and END commits it.
-        assert_eq!(texts("BEGIN; SELECT 1; END; SELECT 2;"), ["BEGIN", "SELECT 1", "END", "SELECT 2"]);
+        assert_eq!(
+            texts("BEGIN; SELECT 1; END; SELECT 2;"),
+            ["BEGIN", "SELECT 1", "END", "SELECT 2"]
+        );
         // `begin` not followed by `atomic` opens nothing (a column named begin).
-        assert_eq!(texts("CREATE FUNCTION f(begin int) RETURNS int RETURN 1; SELECT 2;").len(), 2);
+        assert_eq!(
+            texts("CREATE FUNCTION f(begin int) RETURNS int RETURN 1; SELECT 2;").len(),
+            2
+        );
     }
 
     #[test]
     fn copy_from_stdin_data_is_skipped_and_reported() {
         let sql = "COPY t (a) FROM stdin;\n1;x\n2\n\\.\nSELECT 2;";
         let file = split(sql).unwrap();
-        assert_eq!(file.statements.iter().map(|s| s.text(sql)).collect::<Vec<_>>(), ["COPY t (a) FROM stdin", "SELECT 2"]);
+        assert_eq!(
+            file.statements
+                .iter()
+                .map(|s| s.text(sql))
+                .collect::<Vec<_>>(),
+            ["COPY t (a) FROM stdin", "SELECT 2"]
+        );
         assert_eq!(file.psql.len(), 1);
         assert_eq!(&sql[file.psql[0].start..file.psql[0].end], "1;x\n2\n\\.\n");
         assert_eq!(file.statements[1].line, 5);
@@ -251,7 +309,13 @@ mod tests {
     fn meta_commands_end_statements_and_resynchronise_at_the_next_line() {
         let sql = "SELECT 1 \\gset\n\\set x 'a;\nSELECT :x;";
         let file = split(sql).unwrap();
-        assert_eq!(file.statements.iter().map(|s| s.text(sql)).collect::<Vec<_>>(), ["SELECT 1", "SELECT :x"]);
+        assert_eq!(
+            file.statements
+                .iter()
+                .map(|s| s.text(sql))
+                .collect::<Vec<_>>(),
+            ["SELECT 1", "SELECT :x"]
+        );
         assert_eq!(file.psql.iter().map(|p| p.line).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(file.statements[1].params[0].name, "x");
     }

@@ -1,5 +1,7 @@
 //! What the splitter produces: statements with their spans and what they do.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// What a statement does, as far as the three phases care.
@@ -59,7 +61,7 @@ pub struct Statement {
     pub column: u32,
     pub kind: StatementKind,
     /// The command, from the leading keywords: `CREATE INDEX`, `ALTER TABLE`, `UPDATE`, …
-    pub tag: String,
+    pub tag: Cow<'static, str>,
     /// Tables written by the statement's own DML (not by function bodies), lower-cased
     /// unless quoted, schema-qualified as written.
     pub writes: Vec<String>,

@@ -1,0 +1,13 @@
+//! One module per command: each takes its parsed arguments and returns how it ended.
+
+pub mod split;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Exit};
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Split(args) => split::run(&args),
+    }
+}

@@ -1,0 +1,143 @@
+//! `sqlrail split`: how files split into statements, for people (text) and tools (json).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::{Format, SplitArgs};
+use crate::error::{Error, Exit};
+use crate::sql::{LexError, LineIndex, PsqlSyntax, Statement, split};
+
+#[derive(Serialize)]
+struct FileReport<'a> {
+    path: &'a Path,
+    statements: Vec<Statement>,
+    psql: Vec<PsqlSyntax>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    files: Vec<FileReport<'a>>,
+    errors: Vec<String>,
+}
+
+pub fn run(args: &SplitArgs) -> Result<Exit, Error> {
+    let mut report = Report {
+        files: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut sources = Vec::new();
+    for path in &args.files {
+        match read_and_split(path) {
+            Ok((sql, file)) => {
+                report.files.push(FileReport {
+                    path,
+                    statements: file.statements,
+                    psql: file.psql,
+                });
+                sources.push(sql);
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                report.errors.push(message);
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            for (file, sql) in report.files.iter().zip(&sources) {
+                write_text(&mut out, file, sql)?;
+            }
+        }
+    }
+    match report.errors.len() {
+        0 => Ok(Exit::Success),
+        n => Err(Error::Reported(format!(
+            "{n} of {} files could not be split",
+            args.files.len()
+        ))),
+    }
+}
+
+/// Reads `path` and splits it; the error names the file, line and column.
+fn read_and_split(path: &PathBuf) -> Result<(String, crate::sql::SqlFile), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let sql = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not valid UTF-8 (first bad byte at offset {}); save the file as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    match split(&sql) {
+        Ok(file) => Ok((sql, file)),
+        Err(LexError { unclosed, start }) => {
+            let (line, column) = LineIndex::new(&sql).position(&sql, start);
+            Err(format!(
+                "{}:{line}:{column}: unterminated {unclosed} opened here runs to the end of the file; close it",
+                path.display()
+            ))
+        }
+    }
+}
+
+fn write_text(out: &mut impl Write, file: &FileReport, sql: &str) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} statements",
+        file.path.display(),
+        file.statements.len()
+    )?;
+    for s in &file.statements {
+        let mut extras = Vec::new();
+        if !s.writes.is_empty() {
+            extras.push(format!(
+                "writes {}{}",
+                s.writes.join(", "),
+                if s.dml_in_cte { " (via WITH)" } else { "" }
+            ));
+        }
+        if !s.params.is_empty() {
+            let mut names: Vec<String> = s.params.iter().map(|p| format!(":{}", p.name)).collect();
+            names.dedup();
+            names.sort();
+            names.dedup();
+            extras.push(names.join(" "));
+        }
+        if !s.in_transaction {
+            extras.push("outside a transaction".into());
+        }
+        let first_line = s.text(sql).lines().next().unwrap_or_default();
+        let preview: String = first_line.chars().take(60).collect();
+        let ellipsis = if preview.len() < s.text(sql).len() {
+            "…"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  {:>5}:{:<3} {:<19} {:<22} {preview}{ellipsis}",
+            s.line,
+            s.column,
+            s.kind.as_str(),
+            s.tag
+        )?;
+        if !extras.is_empty() {
+            writeln!(out, "  {:>9} {}", "", extras.join("; "))?;
+        }
+    }
+    for p in &file.psql {
+        writeln!(
+            out,
+            "  {:>5}     psql-only {:?}: not SQL, no server accepts it",
+            p.line, p.kind
+        )?;
+    }
+    Ok(())
+}

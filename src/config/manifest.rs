@@ -1,0 +1,224 @@
+//! `manifest.yaml`: every migration with its checksum, fingerprint and batch settings, and
+//! the project's settings. Parsed into typed structs once; see `docs/manifest.md`.
+
+use serde::{Deserialize, Serialize};
+
+use super::duration::HumanDuration;
+use super::fingerprint::Fingerprint;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub migrations: Vec<Entry>,
+}
+
+/// One migration: `id` is `<phase>/V<n>__<name>` (the file `sql/<phase>/V<n>__<name>.sql`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub id: String,
+    /// refinery's checksum of the file (decimal); `manifest sync` writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<BackfillSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Schema of the ledger tables.
+    pub ledger_schema: String,
+    /// The DDL ledger (refinery-compatible columns plus sqlrail's).
+    pub ledger_table: String,
+    pub ddl: DdlSettings,
+    pub indexes: IndexSettings,
+    pub backfills: BackfillDefaults,
+    pub retry: RetrySettings,
+    pub lock_retry: LockRetrySettings,
+    /// Databases `reset` refuses to drop, even with `--force`.
+    pub protected_databases: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            ledger_schema: "public".into(),
+            ledger_table: "schema_migrations".into(),
+            ddl: DdlSettings::default(),
+            indexes: IndexSettings::default(),
+            backfills: BackfillDefaults::default(),
+            retry: RetrySettings::default(),
+            lock_retry: LockRetrySettings::default(),
+            protected_databases: vec!["postgres".into(), "template0".into(), "template1".into()],
+        }
+    }
+}
+
+/// Schema changes fail fast on locks (`origin.md`: lock_timeout 5s).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DdlSettings {
+    pub lock_timeout: HumanDuration,
+    /// 0 = none.
+    pub statement_timeout: HumanDuration,
+}
+
+impl Default for DdlSettings {
+    fn default() -> Self {
+        DdlSettings {
+            lock_timeout: HumanDuration::secs(5),
+            statement_timeout: HumanDuration::default(),
+        }
+    }
+}
+
+/// Index builds get no timeouts by default: a lock timeout cancels a concurrent build's
+/// wait for older transactions and leaves an INVALID index behind.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexSettings {
+    pub lock_timeout: HumanDuration,
+    pub statement_timeout: HumanDuration,
+}
+
+/// Defaults for every backfill; DML is patient (`origin.md`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackfillDefaults {
+    pub lock_timeout: HumanDuration,
+    pub statement_timeout: HumanDuration,
+    pub idle_in_transaction_session_timeout: HumanDuration,
+    pub batch_size: u32,
+    pub sleep: HumanDuration,
+    /// Passes over ranges whose rows were skipped because another transaction held them.
+    pub max_passes: u32,
+}
+
+impl Default for BackfillDefaults {
+    fn default() -> Self {
+        BackfillDefaults {
+            lock_timeout: HumanDuration::secs(60),
+            statement_timeout: HumanDuration::secs(120),
+            idle_in_transaction_session_timeout: HumanDuration::secs(120),
+            batch_size: 200,
+            sleep: HumanDuration::millis(50),
+            max_passes: 3,
+        }
+    }
+}
+
+/// Retries of connection loss and transient errors: 1s, 2s, 4s, 8s, 8s … (`origin.md`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    pub attempts: u32,
+    pub initial_backoff: HumanDuration,
+    pub max_backoff: HumanDuration,
+    /// Connect timeout of each attempt; the direct-URL probe always uses 5s.
+    pub connect_timeout: HumanDuration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            attempts: 10,
+            initial_backoff: HumanDuration::secs(1),
+            max_backoff: HumanDuration::secs(8),
+            connect_timeout: HumanDuration::secs(10),
+        }
+    }
+}
+
+/// DDL that hits `lock_timeout` is retried with short lock timeouts and growing pauses,
+/// so it never queues behind a long transaction while blocking everyone behind it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockRetrySettings {
+    pub attempts: u32,
+    pub initial_pause: HumanDuration,
+    pub max_pause: HumanDuration,
+}
+
+impl Default for LockRetrySettings {
+    fn default() -> Self {
+        LockRetrySettings {
+            attempts: 10,
+            initial_pause: HumanDuration::secs(1),
+            max_pause: HumanDuration::secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackfillStatus {
+    #[default]
+    Active,
+    Paused,
+    Done,
+}
+
+/// Batch settings of one backfill; unset values come from `settings.backfills`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillSettings {
+    /// The table whose key range the runner walks.
+    pub table: String,
+    /// Its key column (an integer, unique and indexed: normally the primary key).
+    #[serde(default = "default_key")]
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sleep: Option<HumanDuration>,
+    /// Stop cleanly after this long and resume on the next run. 0 = no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runtime: Option<HumanDuration>,
+    #[serde(default)]
+    pub priority: Priority,
+    /// A query listing tenant ids; the statement then runs per tenant with `:tenant_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tables: Vec<String>,
+    #[serde(default = "default_true")]
+    pub safe_to_run_online: bool,
+    #[serde(default)]
+    pub status: BackfillStatus,
+    /// Adapt the batch size to aim at this batch duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveBatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptiveBatch {
+    pub target: HumanDuration,
+    pub min_batch: u32,
+    pub max_batch: u32,
+}
+
+fn default_key() -> String {
+    "id".into()
+}
+
+fn default_true() -> bool {
+    true
+}

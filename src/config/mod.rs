@@ -1,0 +1,276 @@
+//! Configuration: `manifest.yaml` and `lint-rules.yaml` as typed structs, parsed and
+//! validated once. Nothing after loading reads these files again.
+
+mod duration;
+mod fingerprint;
+mod lint_rules;
+mod manifest;
+mod yaml;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub use duration::HumanDuration;
+pub use fingerprint::Fingerprint;
+pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
+pub use manifest::{
+    AdaptiveBatch, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings, Entry,
+    IndexSettings, LockRetrySettings, Manifest, Priority, RetrySettings, Settings,
+};
+
+/// What can be wrong with a configuration file. Every variant names the file, and the line
+/// where one is known.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: u32,
+        column: u32,
+        message: String,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: u32,
+        message: String,
+    },
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// A migration id split into its parts: `ddl/V12__add_leads` → (Ddl, 12, "add_leads").
+pub fn parse_id(id: &str) -> Option<(Phase, u64, &str)> {
+    let (dir, stem) = id.split_once('/')?;
+    let phase = Phase::from_dir(dir)?;
+    let (version, name) = stem.strip_prefix('V')?.split_once("__")?;
+    let version = version.parse().ok()?;
+    let valid_name = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    valid_name.then_some((phase, version, name))
+}
+
+/// The line of migration `id`'s entry in the manifest text (1 if not found).
+pub fn line_of_id(manifest_text: &str, id: &str) -> u32 {
+    yaml::line_of(manifest_text, "id", id, 0)
+}
+
+impl Manifest {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Manifest, ConfigError> {
+        Manifest::parse(path, &read(path)?)
+    }
+
+    /// Parses and validates `text`, the contents of `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, ConfigError> {
+        let manifest: Manifest = yaml::parse(path, text)?;
+        manifest.validate(path, text)?;
+        Ok(manifest)
+    }
+
+    fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let invalid = |line: u32, message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            message,
+        };
+        let setting = |key: &str, message: String| invalid(yaml::line_of_key(text, key), message);
+        let s = &self.settings;
+        for (key, value) in [
+            ("ledger_schema", &s.ledger_schema),
+            ("ledger_table", &s.ledger_table),
+        ] {
+            if value.trim().is_empty() || value.contains('.') {
+                return Err(setting(
+                    key,
+                    format!("settings.{key} must be a plain identifier, got `{value}`"),
+                ));
+            }
+        }
+        for (key, value) in [
+            ("batch_size", s.backfills.batch_size),
+            ("max_passes", s.backfills.max_passes),
+            ("attempts", s.retry.attempts.min(s.lock_retry.attempts)),
+        ] {
+            if value == 0 {
+                return Err(setting(
+                    key,
+                    format!("settings: `{key}` must be at least 1"),
+                ));
+            }
+        }
+        if s.retry.initial_backoff > s.retry.max_backoff {
+            return Err(setting(
+                "initial_backoff",
+                "settings.retry.initial_backoff must not exceed max_backoff".into(),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for entry in &self.migrations {
+            let occurrence = usize::from(seen.contains(entry.id.as_str()));
+            let line = yaml::line_of(text, "id", &entry.id, occurrence);
+            let Some((phase, _, _)) = parse_id(&entry.id) else {
+                return Err(invalid(
+                    line,
+                    format!(
+                        "migration id `{}` is malformed: expected `<phase>/V<number>__<name>` with phase ddl, indexes or backfills, e.g. `ddl/V1__core_tables`",
+                        entry.id
+                    ),
+                ));
+            };
+            if !seen.insert(entry.id.as_str()) {
+                return Err(invalid(
+                    line,
+                    format!(
+                        "migration `{}` is listed twice; each id must appear once",
+                        entry.id
+                    ),
+                ));
+            }
+            if let Some(checksum) = &entry.checksum
+                && checksum.parse::<u64>().is_err()
+            {
+                return Err(invalid(
+                    line,
+                    format!(
+                        "migration `{}`: checksum `{checksum}` is not a decimal number; run `sqlrail manifest sync` to compute it",
+                        entry.id
+                    ),
+                ));
+            }
+            if let Some(fingerprint) = &entry.fingerprint {
+                fingerprint
+                    .validate()
+                    .map_err(|m| invalid(line, format!("migration `{}`: {m}", entry.id)))?;
+            }
+            match (phase, &entry.backfill, &entry.fingerprint) {
+                (Phase::Backfills, None, _) => {
+                    return Err(invalid(
+                        line,
+                        format!(
+                            "backfill `{}` needs a `backfill:` block with at least `table:` (the table whose key range is walked)",
+                            entry.id
+                        ),
+                    ));
+                }
+                (Phase::Backfills, Some(_), Some(_)) => {
+                    return Err(invalid(
+                        line,
+                        format!(
+                            "backfill `{}` has a fingerprint; backfills track progress in the ledger instead, remove it",
+                            entry.id
+                        ),
+                    ));
+                }
+                (Phase::Ddl | Phase::Indexes, Some(_), _) => {
+                    return Err(invalid(
+                        line,
+                        format!(
+                            "migration `{}` has a `backfill:` block, which only files in sql/backfills take",
+                            entry.id
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(backfill) = &entry.backfill {
+                backfill_valid(backfill)
+                    .map_err(|m| invalid(line, format!("backfill `{}`: {m}", entry.id)))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.migrations.iter().find(|e| e.id == id)
+    }
+}
+
+fn backfill_valid(b: &BackfillSettings) -> Result<(), String> {
+    if b.table.trim().is_empty() || b.key.trim().is_empty() {
+        return Err("`table` and `key` must not be empty".into());
+    }
+    if b.batch_size == Some(0) {
+        return Err("`batch_size` must be at least 1".into());
+    }
+    if let Some(a) = &b.adaptive
+        && (a.min_batch == 0 || a.min_batch > a.max_batch || a.target.is_zero())
+    {
+        return Err(
+            "`adaptive` needs a non-zero `target` and 1 <= `min_batch` <= `max_batch`".into(),
+        );
+    }
+    Ok(())
+}
+
+impl LintRules {
+    pub fn load(path: &Path) -> Result<LintRules, ConfigError> {
+        LintRules::parse(path, &read(path)?)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<LintRules, ConfigError> {
+        let rules: LintRules = yaml::parse(path, text)?;
+        let invalid = |line: u32, message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            message,
+        };
+        if let Err(e) = regex::Regex::new(&rules.backfill_comment_pattern) {
+            return Err(invalid(
+                yaml::line_of_key(text, "backfill_comment_pattern"),
+                format!("backfill_comment_pattern is not a valid regex: {e}"),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for rule in &rules.custom {
+            let line = yaml::line_of(
+                text,
+                "id",
+                &rule.id,
+                usize::from(seen.contains(rule.id.as_str())),
+            );
+            if !seen.insert(rule.id.as_str()) {
+                return Err(invalid(
+                    line,
+                    format!("custom rule `{}` is defined twice", rule.id),
+                ));
+            }
+            if !rule
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || rule.id.is_empty()
+            {
+                return Err(invalid(
+                    line,
+                    format!(
+                        "custom rule id `{}` must be kebab-case (a-z, 0-9, -)",
+                        rule.id
+                    ),
+                ));
+            }
+            if let Err(e) = regex::Regex::new(&rule.pattern) {
+                return Err(invalid(
+                    line,
+                    format!(
+                        "custom rule `{}`: pattern is not a valid regex: {e}",
+                        rule.id
+                    ),
+                ));
+            }
+        }
+        Ok(rules)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! The one place that knows the YAML library (`serde_yaml` is deprecated upstream; keeping
+//! it behind this module means replacing it touches one file).
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use super::ConfigError;
+
+/// Parses `text` (the contents of `path`) into `T`, mapping the library's error to the file,
+/// line and column it names.
+/// Enums are written as one-key maps (`fingerprint: { table: leads }`), not YAML tags.
+pub(crate) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigError> {
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    serde_yaml::with::singleton_map_recursive::deserialize(deserializer).map_err(
+        |error: serde_yaml::Error| {
+            let (line, column) = error
+                .location()
+                .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
+            ConfigError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: tidy(&error.to_string()),
+            }
+        },
+    )
+}
+
+/// serde_yaml appends " at line L column C" to its messages; the location is reported
+/// separately, in the `path:line:column` prefix.
+fn tidy(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The 1-based line of the `occurrence`-th (from 0) `key: value` line of `text`: used to
+/// point validation errors (found after parsing) at the entry they are about.
+pub(crate) fn line_of(text: &str, key: &str, value: &str, occurrence: usize) -> u32 {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let line = line.trim_start().trim_start_matches("- ").trim_start();
+            line.strip_prefix(key)
+                .and_then(|rest| rest.trim_start().strip_prefix(':'))
+                .is_some_and(|rest| rest.trim().trim_matches(['"', '\'']) == value)
+        })
+        .nth(occurrence)
+        .map_or(1, |(n, _)| n as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_line_of_a_keyed_entry() {
+        let text = "migrations:\n  - id: ddl/V1__a\n  - id: \"ddl/V2__b\"\n";
+        assert_eq!(line_of(text, "id", "ddl/V2__b", 0), 3);
+        assert_eq!(line_of(text, "id", "nope", 0), 1);
+        assert_eq!(
+            line_of(
+                "- id: a
+- id: a
+",
+                "id",
+                "a",
+                1
+            ),
+            2
+        );
+    }
+}
+
+/// The 1-based line where `key:` first appears (for errors about a setting).
+pub(crate) fn line_of_key(text: &str, key: &str) -> u32 {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map_or(1, |n| n as u32 + 1)
+}

@@ -1,0 +1,156 @@
+//! Evaluates fingerprints against a database's catalogs. Names travel as query parameters;
+//! only constants of this file are ever part of the SQL text.
+
+use postgres::GenericClient;
+
+use crate::config::Fingerprint;
+
+/// A name from the manifest, folded as PostgreSQL folds identifiers: unquoted parts are
+/// lower-cased, `"Quoted"` parts kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qualified {
+    /// `None`: look the object up through the search path.
+    pub schema: Option<String>,
+    pub parent: Option<String>,
+    pub name: String,
+}
+
+fn fold(part: &str) -> String {
+    let part = part.trim();
+    match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => part.to_lowercase(),
+    }
+}
+
+impl Qualified {
+    /// `[schema.]name`.
+    pub fn object(text: &str) -> Qualified {
+        let mut parts: Vec<String> = text.split('.').map(fold).collect();
+        let name = parts.pop().unwrap_or_default();
+        Qualified {
+            schema: parts.pop(),
+            parent: None,
+            name,
+        }
+    }
+
+    /// `[schema.]table.member` (a column, constraint or trigger).
+    pub fn member(text: &str) -> Qualified {
+        let mut parts: Vec<String> = text.split('.').map(fold).collect();
+        let name = parts.pop().unwrap_or_default();
+        let parent = parts.pop();
+        Qualified {
+            schema: parts.pop(),
+            parent,
+            name,
+        }
+    }
+}
+
+/// `$1` schema (NULL: visible through the search path), `$2` relation name.
+const RELATION: &str = "SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relname = $2 AND CASE WHEN $1::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $1 END";
+
+fn query(fingerprint: &Fingerprint) -> Option<(String, Qualified)> {
+    let relation = |kinds: &str| format!("SELECT EXISTS ({RELATION} AND c.relkind IN ({kinds}))");
+    let member = |kinds: &str, tail: &str| {
+        format!("SELECT EXISTS (SELECT 1 FROM ({RELATION} AND c.relkind IN ({kinds})) r {tail})")
+    };
+    Some(match fingerprint {
+        Fingerprint::Table(n) => (relation("'r', 'p', 'f'"), Qualified::object(n)),
+        Fingerprint::View(n) => (relation("'v', 'm'"), Qualified::object(n)),
+        Fingerprint::Index(n) => (
+            format!("SELECT EXISTS ({RELATION} AND c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid AND i.indisvalid))"),
+            Qualified::object(n),
+        ),
+        Fingerprint::Column(n) => (
+            member("'r', 'p', 'f', 'v', 'm'", "JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid WHERE a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped"),
+            Qualified::member(n),
+        ),
+        Fingerprint::Constraint(n) => (
+            member("'r', 'p', 'f'", "JOIN pg_catalog.pg_constraint k ON k.conrelid = r.oid WHERE k.conname = $3"),
+            Qualified::member(n),
+        ),
+        Fingerprint::Trigger(n) => (
+            member("'r', 'p', 'f', 'v'", "JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid WHERE t.tgname = $3 AND NOT t.tgisinternal"),
+            Qualified::member(n),
+        ),
+        Fingerprint::Type(n) => (
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+             WHERE t.typname = $2 AND CASE WHEN $1::text IS NULL THEN pg_catalog.pg_type_is_visible(t.oid) ELSE n.nspname = $1 END)"
+                .to_owned(),
+            Qualified::object(n),
+        ),
+        Fingerprint::Function(n) => (
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+             WHERE p.proname = $2 AND CASE WHEN $1::text IS NULL THEN pg_catalog.pg_function_is_visible(p.oid) ELSE n.nspname = $1 END)"
+                .to_owned(),
+            Qualified::object(n),
+        ),
+        Fingerprint::All(_) | Fingerprint::Any(_) | Fingerprint::Sql(_) => return None,
+    })
+}
+
+/// Whether `fingerprint` holds in the database `client` is connected to.
+pub fn holds(
+    client: &mut impl GenericClient,
+    fingerprint: &Fingerprint,
+) -> Result<bool, postgres::Error> {
+    match fingerprint {
+        Fingerprint::All(list) => {
+            for f in list {
+                if !holds(client, f)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Fingerprint::Any(list) => {
+            for f in list {
+                if holds(client, f)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        // The project's own query, trusted like its migrations; it must return one boolean.
+        Fingerprint::Sql(sql) => client
+            .query_one(sql.as_str(), &[])
+            .and_then(|row| row.try_get::<_, bool>(0)),
+        _ => {
+            let (sql, name) = query(fingerprint).expect("every other kind has a catalog query");
+            let row = if name.parent.is_some() {
+                client.query_one(sql.as_str(), &[&name.schema, &name.parent, &name.name])?
+            } else {
+                client.query_one(sql.as_str(), &[&name.schema, &name.name])?
+            };
+            row.try_get(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fold_like_postgres_identifiers() {
+        assert_eq!(
+            Qualified::object("Leads"),
+            Qualified {
+                schema: None,
+                parent: None,
+                name: "leads".into()
+            }
+        );
+        assert_eq!(
+            Qualified::member("CRM.\"Leads\".Phone"),
+            Qualified {
+                schema: Some("crm".into()),
+                parent: Some("Leads".into()),
+                name: "phone".into()
+            }
+        );
+    }
+}

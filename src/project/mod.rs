@@ -1,0 +1,242 @@
+//! A migration project on disk: `manifest.yaml` plus the files under `sql/ddl`,
+//! `sql/indexes` and `sql/backfills`, matched one to one and loaded once.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{ConfigError, Manifest, Phase, parse_id};
+
+/// One migration file, read and named.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// `ddl/V12__add_leads`.
+    pub id: String,
+    pub phase: Phase,
+    pub version: u64,
+    pub name: String,
+    pub path: PathBuf,
+    pub sql: String,
+    /// refinery's checksum (SipHash-1-3 of name, version and text), so a refinery-made
+    /// ledger and ours agree.
+    pub checksum: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("no manifest.yaml in {}: sqlrail needs one at the project root (see docs/manifest.md)", root.display())]
+    NoManifest { root: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: the file is not valid UTF-8 (first bad byte at offset {offset}); save it as UTF-8", path.display())]
+    NotUtf8 { path: PathBuf, offset: usize },
+    #[error("{}: file name is not a migration name: expected `V<number>__<name>.sql` (refinery's convention), e.g. `V7__add_leads_phone.sql`", path.display())]
+    BadFileName { path: PathBuf },
+    #[error("{}: version {version} is also used by {}; each version appears once per directory", path.display(), other.display())]
+    DuplicateVersion {
+        path: PathBuf,
+        other: PathBuf,
+        version: u64,
+    },
+    #[error("{}:{line}: migration `{id}` has no file; expected {}", manifest.display(), expected.display())]
+    MissingFile {
+        manifest: PathBuf,
+        line: u32,
+        id: String,
+        expected: PathBuf,
+    },
+    #[error("{}: no manifest.yaml entry for `{id}`; add `- id: {id}` with its fingerprint to {}", path.display(), manifest.display())]
+    MissingEntry {
+        path: PathBuf,
+        id: String,
+        manifest: PathBuf,
+    },
+}
+
+/// A file's name as a migration: `V12__add_leads.sql` → (12, "add_leads").
+pub fn parse_file_name(file_name: &str) -> Option<(u64, &str)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (version, name) = stem.strip_prefix('V')?.split_once("__")?;
+    let valid = !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !valid {
+        return None;
+    }
+    // refinery stores versions as i32; larger ones would not round-trip through its ledger.
+    let version: u64 = version.parse().ok().filter(|v| *v <= i32::MAX as u64)?;
+    Some((version, name))
+}
+
+/// Reads one migration file from `path` in `phase`.
+pub fn read_migration(phase: Phase, path: &Path) -> Result<Migration, ProjectError> {
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let (version, name) = parse_file_name(file_name).ok_or_else(|| ProjectError::BadFileName {
+        path: path.to_owned(),
+    })?;
+    let bytes = std::fs::read(path).map_err(|source| ProjectError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let sql = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
+        path: path.to_owned(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let stem = format!("V{version}__{name}");
+    let checksum = refinery::Migration::unapplied(&stem, &sql)
+        .map_err(|_| ProjectError::BadFileName {
+            path: path.to_owned(),
+        })?
+        .checksum();
+    Ok(Migration {
+        id: format!("{}/{stem}", phase.dir()),
+        phase,
+        version,
+        name: name.to_owned(),
+        path: path.to_owned(),
+        sql,
+        checksum,
+    })
+}
+
+/// The `.sql` files under `sql/<phase>/` of `root`, sorted by version.
+pub fn discover(root: &Path, phase: Phase) -> Result<Vec<Migration>, ProjectError> {
+    let dir = root.join("sql").join(phase.dir());
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut migrations: Vec<Migration> = Vec::new();
+    for entry in walkdir::WalkDir::new(&dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(&dir).to_owned();
+            let source = e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("symbolic link loop"));
+            ProjectError::Read { path, source }
+        })?;
+        if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "sql") {
+            continue;
+        }
+        migrations.push(read_migration(phase, entry.path())?);
+    }
+    migrations.sort_by_key(|m| m.version);
+    if let Some(pair) = migrations.windows(2).find(|w| w[0].version == w[1].version) {
+        return Err(ProjectError::DuplicateVersion {
+            path: pair[1].path.clone(),
+            other: pair[0].path.clone(),
+            version: pair[1].version,
+        });
+    }
+    Ok(migrations)
+}
+
+/// A loaded project: the manifest and every migration, ddl first, then indexes, then
+/// backfills, each by version.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub manifest_path: PathBuf,
+    pub manifest: Manifest,
+    pub migrations: Vec<Migration>,
+}
+
+impl Project {
+    /// Loads and cross-checks `root`: every manifest entry has a file and every file an entry.
+    pub fn load(root: &Path) -> Result<Project, ProjectError> {
+        let manifest_path = root.join("manifest.yaml");
+        if !manifest_path.is_file() {
+            return Err(ProjectError::NoManifest {
+                root: root.to_owned(),
+            });
+        }
+        let manifest = Manifest::load(&manifest_path)?;
+        let mut migrations = Vec::new();
+        for phase in Phase::ALL {
+            migrations.extend(discover(root, phase)?);
+        }
+        let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
+        for entry in &manifest.migrations {
+            if !migrations.iter().any(|m| m.id == entry.id) {
+                let (phase, version, name) =
+                    parse_id(&entry.id).expect("ids are validated at load");
+                return Err(ProjectError::MissingFile {
+                    manifest: manifest_path.clone(),
+                    line: crate::config::line_of_id(&text, &entry.id),
+                    id: entry.id.clone(),
+                    expected: root
+                        .join("sql")
+                        .join(phase.dir())
+                        .join(format!("V{version}__{name}.sql")),
+                });
+            }
+        }
+        if let Some(m) = migrations.iter().find(|m| manifest.entry(&m.id).is_none()) {
+            return Err(ProjectError::MissingEntry {
+                path: m.path.clone(),
+                id: m.id.clone(),
+                manifest: manifest_path,
+            });
+        }
+        Ok(Project {
+            root: root.to_owned(),
+            manifest_path,
+            manifest,
+            migrations,
+        })
+    }
+
+    pub fn phase(&self, phase: Phase) -> impl Iterator<Item = &Migration> {
+        self.migrations.iter().filter(move |m| m.phase == phase)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_follow_refinery() {
+        assert_eq!(
+            parse_file_name("V12__add_leads.sql"),
+            Some((12, "add_leads"))
+        );
+        for bad in [
+            "V12_add.sql",
+            "v1__a.sql",
+            "V1__a-b.sql",
+            "V__a.sql",
+            "U1__a.sql",
+            "V1__.sql",
+            "V1__a.txt",
+            "V99999999999__a.sql",
+        ] {
+            assert_eq!(parse_file_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_example_project_loads_with_refinery_checksums() {
+        let project = Project::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert!(project.phase(Phase::Ddl).count() >= 30);
+        assert!(project.phase(Phase::Indexes).count() >= 8);
+        assert!(project.phase(Phase::Backfills).count() >= 4);
+        let first = &project.migrations[0];
+        let expected = refinery::Migration::unapplied("V1__core_tables", &first.sql)
+            .unwrap()
+            .checksum();
+        assert_eq!(
+            (first.id.as_str(), first.checksum),
+            ("ddl/V1__core_tables", expected)
+        );
+    }
+}
