@@ -20,7 +20,7 @@ pub struct Manifest {
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub id: String,
-    /// refinery's checksum of the file (decimal); `manifest sync` writes it.
+    /// refinery's checksum of the file (decimal). May be omitted for a file not yet synced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -50,13 +50,11 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// A migration id split into its parts: `ddl/V12__add_leads` → (Ddl, 12, "add_leads").
+/// Ids follow file names exactly: `<dir>/<file stem>` (see `crate::project::parse_stem`).
 pub fn parse_id(id: &str) -> Option<(Phase, u64, &str)> {
     let (dir, stem) = id.split_once('/')?;
-    let phase = Phase::from_dir(dir)?;
-    let (version, name) = stem.strip_prefix('V')?.split_once("__")?;
-    let version = version.parse().ok()?;
-    let valid_name = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-    valid_name.then_some((phase, version, name))
+    let (version, name) = crate::project::parse_stem(stem)?;
+    Some((Phase::from_dir(dir)?, version, name))
 }
 
 /// The line of migration `id`'s entry in the manifest text (1 if not found).
@@ -96,22 +94,33 @@ impl Manifest {
                 ));
             }
         }
-        for (key, value) in [
-            ("batch_size", s.backfills.batch_size),
-            ("max_passes", s.backfills.max_passes),
-            ("attempts", s.retry.attempts.min(s.lock_retry.attempts)),
-        ] {
+        let sections = [
+            ("backfills", "batch_size", s.backfills.batch_size),
+            ("backfills", "max_passes", s.backfills.max_passes),
+            ("retry", "attempts", s.retry.attempts),
+            ("lock_retry", "attempts", s.lock_retry.attempts),
+        ];
+        for (section, key, value) in sections {
             if value == 0 {
-                return Err(setting(
-                    key,
-                    format!("settings: `{key}` must be at least 1"),
+                let line = yaml::line_of_nested(text, section, key);
+                return Err(invalid(
+                    line,
+                    format!("settings.{section}.{key} must be at least 1"),
                 ));
             }
         }
         if s.retry.initial_backoff > s.retry.max_backoff {
-            return Err(setting(
-                "initial_backoff",
+            let line = yaml::line_of_nested(text, "retry", "initial_backoff");
+            return Err(invalid(
+                line,
                 "settings.retry.initial_backoff must not exceed max_backoff".into(),
+            ));
+        }
+        if s.lock_retry.initial_pause > s.lock_retry.max_pause {
+            let line = yaml::line_of_nested(text, "lock_retry", "initial_pause");
+            return Err(invalid(
+                line,
+                "settings.lock_retry.initial_pause must not exceed max_pause".into(),
             ));
         }
         let mut seen = HashSet::new();
@@ -142,7 +151,7 @@ impl Manifest {
                 return Err(invalid(
                     line,
                     format!(
-                        "migration `{}`: checksum `{checksum}` is not a decimal number; run `sqlrail manifest sync` to compute it",
+                        "migration `{}`: checksum `{checksum}` is not a decimal number (refinery's checksum of the file)",
                         entry.id
                     ),
                 ));
@@ -244,12 +253,13 @@ impl LintRules {
                     format!("custom rule `{}` is defined twice", rule.id),
                 ));
             }
-            if !rule
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                || rule.id.is_empty()
-            {
+            let kebab = rule.id.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            if !kebab {
                 return Err(invalid(
                     line,
                     format!(
@@ -257,6 +267,13 @@ impl LintRules {
                         rule.id
                     ),
                 ));
+            }
+            if rule.directories.is_empty() {
+                let message = format!(
+                    "custom rule `{}`: `directories` is empty; list ddl, indexes and/or backfills",
+                    rule.id
+                );
+                return Err(invalid(line, message));
             }
             if let Err(e) = regex::Regex::new(&rule.pattern) {
                 return Err(invalid(

@@ -59,8 +59,17 @@ fn errors_name_file_line_and_what_is_expected() {
             manifest_error("migrations:\n  - id: ddl/V1__a\n    checksum: abc\n"),
             manifest_error("settings:\n  backfills:\n    batch_size: 0\n"),
             manifest_error("migrations: [\n"),
+            manifest_error(
+                "settings:\n  retry:\n    attempts: 3\n  lock_retry:\n    attempts: 0\n"
+            ),
+            manifest_error("settings:\n  lock_retry:\n    initial_pause: 1m\n    max_pause: 5s\n"),
+            manifest_error("migrations:\n  - id: ddl/V01__a\n  - id: ddl/V+5__a\n"),
             rules_error("custom:\n  - id: no-x\n    message: m\n    pattern: '(unclosed'\n"),
             rules_error("fail_on: severe\n"),
+            rules_error("custom:\n  - id: -x-\n    message: m\n    pattern: x\n"),
+            rules_error(
+                "custom:\n  - id: x\n    message: m\n    pattern: x\n    directories: []\n"
+            ),
             rules_error("rules:\n  rename: maybe\n"),
         ]
         .join("\n")

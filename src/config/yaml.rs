@@ -51,6 +51,32 @@ pub(crate) fn line_of(text: &str, key: &str, value: &str, occurrence: usize) -> 
         .map_or(1, |(n, _)| n as u32 + 1)
 }
 
+/// The 1-based line where `key:` first appears (for errors about a setting).
+pub(crate) fn line_of_key(text: &str, key: &str) -> u32 {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map_or(1, |n| n as u32 + 1)
+}
+
+/// The 1-based line of `key:` inside the `section:` block (the first `key:` after the
+/// section's line); falls back to the section's line.
+pub(crate) fn line_of_nested(text: &str, section: &str, key: &str) -> u32 {
+    let section_line = line_of_key(text, section) as usize;
+    text.lines()
+        .enumerate()
+        .skip(section_line)
+        .find(|(_, line)| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map_or(section_line as u32, |(n, _)| n as u32 + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,15 +98,4 @@ mod tests {
             2
         );
     }
-}
-
-/// The 1-based line where `key:` first appears (for errors about a setting).
-pub(crate) fn line_of_key(text: &str, key: &str) -> u32 {
-    text.lines()
-        .position(|line| {
-            line.trim_start()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or(1, |n| n as u32 + 1)
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConfigError, Manifest, Phase, parse_id};
+use crate::config::{ConfigError, Manifest, Phase};
 
 /// One migration file, read and named.
 #[derive(Debug, Clone)]
@@ -58,7 +58,11 @@ pub enum ProjectError {
 
 /// A file's name as a migration: `V12__add_leads.sql` → (12, "add_leads").
 pub fn parse_file_name(file_name: &str) -> Option<(u64, &str)> {
-    let stem = file_name.strip_suffix(".sql")?;
+    parse_stem(file_name.strip_suffix(".sql")?)
+}
+
+/// A migration stem (`V12__add_leads`) as refinery reads it, with an integer version.
+pub fn parse_stem(stem: &str) -> Option<(u64, &str)> {
     let (version, name) = stem.strip_prefix('V')?.split_once("__")?;
     let valid = !version.is_empty()
         && version.bytes().all(|b| b.is_ascii_digit())
@@ -89,8 +93,9 @@ pub fn read_migration(phase: Phase, path: &Path) -> Result<Migration, ProjectErr
         path: path.to_owned(),
         offset: e.utf8_error().valid_up_to(),
     })?;
-    let stem = format!("V{version}__{name}");
-    let checksum = refinery::Migration::unapplied(&stem, &sql)
+    // The id keeps the file's own spelling (`V007__x` stays `V007__x`).
+    let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
+    let checksum = refinery::Migration::unapplied(stem, &sql)
         .map_err(|_| ProjectError::BadFileName {
             path: path.to_owned(),
         })?
@@ -167,16 +172,11 @@ impl Project {
         let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
         for entry in &manifest.migrations {
             if !migrations.iter().any(|m| m.id == entry.id) {
-                let (phase, version, name) =
-                    parse_id(&entry.id).expect("ids are validated at load");
                 return Err(ProjectError::MissingFile {
                     manifest: manifest_path.clone(),
                     line: crate::config::line_of_id(&text, &entry.id),
                     id: entry.id.clone(),
-                    expected: root
-                        .join("sql")
-                        .join(phase.dir())
-                        .join(format!("V{version}__{name}.sql")),
+                    expected: root.join("sql").join(format!("{}.sql", entry.id)),
                 });
             }
         }

@@ -494,9 +494,8 @@ fn number_end(src: &[u8], from: usize) -> usize {
     let mut i = from;
     while i < src.len() {
         let b = src[i];
-        if is(b, IDENT_CONT) && b != b'$' || b == b'.' {
-            i += 1;
-        } else if (b == b'+' || b == b'-') && matches!(src[i - 1], b'e' | b'E') {
+        let exponent_sign = (b == b'+' || b == b'-') && matches!(src[i - 1], b'e' | b'E');
+        if is(b, IDENT_CONT) && b != b'$' || b == b'.' || exponent_sign {
             i += 1;
         } else {
             break;

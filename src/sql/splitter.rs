@@ -39,7 +39,7 @@ pub fn split(src: &str) -> Result<SqlFile, LexError> {
         match token.kind {
             TokenKind::LineComment | TokenKind::BlockComment => continue,
             TokenKind::Semicolon if current.at_top_level() => {
-                let copy_data = current.copy == Copy::FromStdin;
+                let copy_data = current.copy == CopyState::FromStdin;
                 current.finish(src, &mut tokens, &mut lines, &mut out);
                 if copy_data {
                     skip_copy_data(src, token.end, &mut lexer, &mut lines, &mut out);
@@ -123,7 +123,7 @@ enum Routine {
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum Copy {
+enum CopyState {
     #[default]
     No,
     Copy,
@@ -144,7 +144,7 @@ struct Pending {
     after_begin: bool,
     /// The previous token makes a following `end`/`case` a name: `.` or the word `AS`.
     name_position: bool,
-    copy: Copy,
+    copy: CopyState,
     /// Words seen so far.
     words: u32,
     params: Vec<Param>,
@@ -171,7 +171,7 @@ impl Pending {
     }
 
     fn word(&mut self, word: &str, after_begin: bool, name_position: bool) {
-        if self.routine == Routine::No && self.copy == Copy::No {
+        if self.routine == Routine::No && self.copy == CopyState::No {
             // Neither a routine nor COPY: no later word changes how this statement splits.
             return;
         }
@@ -201,10 +201,12 @@ impl Pending {
             self.name_position = is("as");
         }
         self.copy = match self.copy {
-            Copy::No if self.words == 0 && is("copy") => Copy::Copy,
-            Copy::Copy | Copy::From if self.paren_depth == 0 && is("from") => Copy::From,
-            Copy::From if is("stdin") => Copy::FromStdin,
-            Copy::From => Copy::Copy,
+            CopyState::No if self.words == 0 && is("copy") => CopyState::Copy,
+            CopyState::Copy | CopyState::From if self.paren_depth == 0 && is("from") => {
+                CopyState::From
+            }
+            CopyState::From if is("stdin") => CopyState::FromStdin,
+            CopyState::From => CopyState::Copy,
             other => other,
         };
         self.words += 1;
