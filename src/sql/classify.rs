@@ -5,9 +5,9 @@
 
 use std::borrow::Cow;
 
+use super::keywords::{Key, NONE, key_of, kw, object_tag, takes_second_word};
 use super::lexer::{Token, TokenKind};
 use super::statement::StatementKind;
-use super::tags::tag;
 
 pub(crate) struct Classification {
     pub kind: StatementKind,
@@ -61,34 +61,31 @@ impl<'a> Cursor<'a> {
         token.text(self.src)
     }
 
-    /// The next token if it is a word, upper-cased (without allocating).
-    fn peek_word(&mut self) -> Option<Upper> {
-        let token = self.peek()?;
-        (token.kind == TokenKind::Word).then(|| Upper::new(self.text(token)))
+    fn key(&self, token: Token) -> Key {
+        if token.kind == TokenKind::Word {
+            key_of(self.text(token).as_bytes())
+        } else {
+            NONE
+        }
     }
 
-    fn peek_is(&self, word: &str) -> bool {
-        self.peek().is_some_and(|t| self.is_word(t, word))
+    /// The keyword key of the next token (`NONE` if it is not a word or no keyword).
+    fn peek_key(&self) -> Key {
+        self.peek().map_or(NONE, |t| self.key(t))
     }
 
-    fn is_word(&self, token: Token, word: &str) -> bool {
-        token.kind == TokenKind::Word
-            && token.end - token.start == word.len()
-            && self.text(token).eq_ignore_ascii_case(word)
-    }
-
-    /// Consumes the next token if it is the word `word`.
-    fn eat(&mut self, word: &str) -> bool {
-        let hit = self.peek_is(word);
+    /// Consumes the next token if it is the keyword `key`.
+    fn eat(&mut self, key: Key) -> bool {
+        let hit = self.peek_key() == key;
         if hit {
             self.next();
         }
         hit
     }
 
-    /// Consumes words while they are in `words`.
-    fn eat_any(&mut self, words: &[&str]) {
-        while words.iter().any(|w| self.peek_is(w)) {
+    /// Consumes words while they are in `keys`.
+    fn eat_any(&mut self, keys: &[Key]) {
+        while keys.contains(&self.peek_key()) {
             self.next();
         }
     }
@@ -104,7 +101,7 @@ impl<'a> Cursor<'a> {
         loop {
             let token = self.peek()?;
             match token.kind {
-                TokenKind::Word => name.push_str(&self.text(token).to_ascii_lowercase()),
+                TokenKind::Word => name.push_str(&self.text(token).to_lowercase()),
                 TokenKind::QuotedIdent => name.push_str(&unquote(self.text(token))),
                 _ => break,
             }
@@ -119,46 +116,16 @@ impl<'a> Cursor<'a> {
         (!name.is_empty()).then_some(name)
     }
 
-    /// True if a word `word` appears at the current depth before the statement ends
+    /// True if the keyword `key` appears at the current depth before the statement ends
     /// (consumes the rest of the statement).
-    fn any_word_at_depth(&mut self, word: &str) -> bool {
+    fn any_word_at_depth(&mut self, key: Key) -> bool {
         let depth = self.depth;
         while let Some(token) = self.next() {
-            if self.depth == depth && self.is_word(token, word) {
+            if self.depth == depth && self.key(token) == key {
                 return true;
             }
         }
         false
-    }
-}
-
-/// An upper-cased keyword on the stack. Words that are longer than any keyword or not
-/// ASCII read as "".
-#[derive(Clone, Copy)]
-struct Upper {
-    buf: [u8; 16],
-    len: usize,
-}
-
-impl Upper {
-    const EMPTY: Upper = Upper {
-        buf: [0; 16],
-        len: 0,
-    };
-
-    fn new(word: &str) -> Self {
-        let mut upper = Upper::EMPTY;
-        if word.len() <= upper.buf.len() && word.is_ascii() {
-            upper.buf[..word.len()].copy_from_slice(word.as_bytes());
-            upper.buf[..word.len()].make_ascii_uppercase();
-            upper.len = word.len();
-        }
-        upper
-    }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII is stored, so this never fails; validating ≤16 bytes is cheap.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
 
@@ -178,143 +145,145 @@ fn class(kind: StatementKind, tag: impl Into<Cow<'static, str>>) -> Classificati
     }
 }
 
+fn non_transactional(mut class: Classification) -> Classification {
+    class.in_transaction = false;
+    class
+}
+
+const SELECT: Key = kw("SELECT");
+const VALUES: Key = kw("VALUES");
+const TABLE: Key = kw("TABLE");
+const WITH: Key = kw("WITH");
+const INSERT: Key = kw("INSERT");
+const UPDATE: Key = kw("UPDATE");
+const DELETE: Key = kw("DELETE");
+const MERGE: Key = kw("MERGE");
+const TRUNCATE: Key = kw("TRUNCATE");
+const COPY: Key = kw("COPY");
+const CREATE: Key = kw("CREATE");
+const ALTER: Key = kw("ALTER");
+const DROP: Key = kw("DROP");
+const CONCURRENTLY: Key = kw("CONCURRENTLY");
+const INTO: Key = kw("INTO");
+
 fn statement(c: &mut Cursor) -> Classification {
+    use StatementKind::{Ddl, Procedural, TransactionControl, Utility};
     let Some(first) = c.peek() else {
-        return class(StatementKind::Utility, "");
+        return class(Utility, "");
     };
     if first.kind == TokenKind::OpenParen {
         return select(c);
     }
-    let Some(upper) = c.peek_word() else {
-        return class(StatementKind::Utility, c.text(first).to_owned());
+    let verb = c.peek_key();
+    let tx_control = |tag: &'static str, in_transaction: bool| {
+        let mut class = class(TransactionControl, tag);
+        class.in_transaction = in_transaction;
+        class
     };
-    let verb = upper.as_str();
-    let verb_tag = || tag(&[verb]);
     match verb {
-        "SELECT" => select(c),
-        "VALUES" | "TABLE" => class(StatementKind::Select, verb_tag()),
-        "WITH" => with(c),
-        "INSERT" | "UPDATE" | "DELETE" | "MERGE" => dml(c, verb),
-        "TRUNCATE" => truncate(c),
-        "COPY" => copy(c),
-        "CREATE" | "ALTER" | "DROP" => object_command(c, verb),
-        "GRANT" | "REVOKE" => class(StatementKind::Ddl, verb_tag()),
-        "COMMENT" | "SECURITY" | "IMPORT" | "REASSIGN" => {
-            class(StatementKind::Ddl, tag_words(c, 2))
-        }
-        "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" => {
+        SELECT => select(c),
+        VALUES => class(StatementKind::Select, "VALUES"),
+        TABLE => class(StatementKind::Select, "TABLE"),
+        WITH => with(c),
+        INSERT => dml(c, "INSERT"),
+        UPDATE => dml(c, "UPDATE"),
+        DELETE => dml(c, "DELETE"),
+        MERGE => dml(c, "MERGE"),
+        TRUNCATE => truncate(c),
+        COPY => copy(c),
+        CREATE | ALTER | DROP => object_command(c, verb),
+        k if k == kw("GRANT") => class(Ddl, "GRANT"),
+        k if k == kw("REVOKE") => class(Ddl, "REVOKE"),
+        k if k == kw("COMMENT") => class(Ddl, "COMMENT ON"),
+        k if k == kw("SECURITY") => class(Ddl, "SECURITY LABEL"),
+        k if k == kw("IMPORT") => class(Ddl, "IMPORT FOREIGN SCHEMA"),
+        k if k == kw("REASSIGN") => class(Ddl, "REASSIGN OWNED"),
+        k if k == kw("BEGIN") => tx_control("BEGIN", false),
+        k if k == kw("START") => tx_control("START TRANSACTION", false),
+        k if k == kw("COMMIT") => tx_control("COMMIT", false),
+        k if k == kw("END") => tx_control("END", false),
+        k if k == kw("ROLLBACK") => tx_control("ROLLBACK", false),
+        k if k == kw("ABORT") => tx_control("ABORT", false),
+        // SAVEPOINT and RELEASE only make sense inside a transaction block.
+        k if k == kw("SAVEPOINT") => tx_control("SAVEPOINT", true),
+        k if k == kw("RELEASE") => tx_control("RELEASE", true),
+        k if k == kw("PREPARE") => {
             c.next();
-            let mut class = class(StatementKind::TransactionControl, verb_tag());
-            // SAVEPOINT and RELEASE only make sense inside a transaction block.
-            class.in_transaction = matches!(verb, "SAVEPOINT" | "RELEASE");
-            class
-        }
-        "PREPARE" => {
-            c.next();
-            if c.peek_is("transaction") {
-                let mut class = class(StatementKind::TransactionControl, "PREPARE TRANSACTION");
-                class.in_transaction = false;
-                class
+            if c.peek_key() == kw("TRANSACTION") {
+                tx_control("PREPARE TRANSACTION", false)
             } else {
-                class(StatementKind::Utility, verb_tag())
+                class(Utility, "PREPARE")
             }
         }
-        "DO" | "CALL" => class(StatementKind::Procedural, verb_tag()),
-        "VACUUM" => non_transactional(class(StatementKind::Utility, verb_tag())),
-        "REINDEX" => {
+        k if k == kw("DO") => class(Procedural, "DO"),
+        k if k == kw("CALL") => class(Procedural, "CALL"),
+        k if k == kw("VACUUM") => non_transactional(class(Utility, "VACUUM")),
+        k if k == kw("REINDEX") => {
             c.next();
-            let whole = ["SCHEMA", "DATABASE", "SYSTEM"]
-                .iter()
-                .any(|w| c.peek_is(w));
-            let concurrent = c.any_word_at_depth("concurrently");
-            let class = class(StatementKind::Utility, verb_tag());
+            let whole = [kw("SCHEMA"), kw("DATABASE"), kw("SYSTEM")].contains(&c.peek_key());
+            let concurrent = c.any_word_at_depth(CONCURRENTLY);
+            let class = class(Utility, "REINDEX");
             if whole || concurrent {
                 non_transactional(class)
             } else {
                 class
             }
         }
-        "CLUSTER" => {
+        k if k == kw("CLUSTER") => {
             c.next();
-            c.eat("verbose");
+            c.eat(kw("VERBOSE"));
             // Without a table, CLUSTER reclusters every table and refuses a transaction block.
-            let class = class(StatementKind::Utility, verb_tag());
+            let class = class(Utility, "CLUSTER");
             if c.peek().is_none() {
                 non_transactional(class)
             } else {
                 class
             }
         }
-        "ANALYZE" | "ANALYSE" => class(StatementKind::Utility, "ANALYZE"),
-        "" => class(StatementKind::Utility, c.text(first).to_ascii_uppercase()),
-        _ => class(StatementKind::Utility, verb_tag()),
+        k if k == kw("ANALYZE") || k == kw("ANALYSE") => class(Utility, "ANALYZE"),
+        k if k == kw("SET") => class(Utility, "SET"),
+        k if k == kw("RESET") => class(Utility, "RESET"),
+        k if k == kw("SHOW") => class(Utility, "SHOW"),
+        k if k == kw("EXPLAIN") => class(Utility, "EXPLAIN"),
+        k if k == kw("LOCK") => class(Utility, "LOCK"),
+        _ => class(Utility, c.text(first).to_ascii_uppercase()),
     }
 }
 
-fn non_transactional(mut class: Classification) -> Classification {
-    class.in_transaction = false;
-    class
-}
-
-/// The first `n` (at most 4) words, upper-cased: a tag for commands we do not look into.
-fn tag_words(c: &mut Cursor, n: usize) -> Cow<'static, str> {
-    let mut words = [Upper::EMPTY; 4];
-    let mut count = 0;
-    while count < n.min(words.len()) {
-        let Some(word) = c.peek_word() else { break };
-        c.next();
-        words[count] = word;
-        count += 1;
-    }
-    tag(&words[..count].iter().map(Upper::as_str).collect::<Vec<_>>())
-}
-
-/// Objects named by two words after CREATE/ALTER/DROP (`MATERIALIZED VIEW`, …).
-const TWO_WORD_OBJECTS: &[&str] = &[
-    "MATERIALIZED",
-    "FOREIGN",
-    "EVENT",
-    "OPERATOR",
-    "TEXT",
-    "ACCESS",
-    "USER",
-    "DEFAULT",
+const CREATE_MODIFIERS: &[Key] = &[
+    kw("OR"),
+    kw("REPLACE"),
+    kw("UNIQUE"),
+    kw("GLOBAL"),
+    kw("LOCAL"),
+    kw("TEMP"),
+    kw("TEMPORARY"),
+    kw("UNLOGGED"),
+    kw("RECURSIVE"),
+    kw("TRUSTED"),
+    kw("PROCEDURAL"),
+    kw("CONSTRAINT"),
 ];
 
-fn object_command(c: &mut Cursor, verb: &str) -> Classification {
-    c.next();
-    if verb == "CREATE" {
-        c.eat_any(&[
-            "OR",
-            "REPLACE",
-            "UNIQUE",
-            "GLOBAL",
-            "LOCAL",
-            "TEMP",
-            "TEMPORARY",
-            "UNLOGGED",
-            "RECURSIVE",
-            "TRUSTED",
-            "PROCEDURAL",
-            "CONSTRAINT",
-        ]);
+fn object_command(c: &mut Cursor, verb: Key) -> Classification {
+    let verb_token = c.next().expect("the verb was peeked");
+    if verb == CREATE {
+        c.eat_any(CREATE_MODIFIERS);
     }
-    let object = c.peek_word().unwrap_or(Upper::EMPTY);
+    let object_token = c.peek();
+    let object = c.peek_key();
     c.next();
-    let mut second = Upper::EMPTY;
-    if TWO_WORD_OBJECTS.contains(&object.as_str())
-        && let Some(word) = c.peek_word()
-    {
+    let mut second = 0;
+    if takes_second_word(object) && c.peek_key() != NONE {
+        second = c.peek_key();
         c.next();
-        second = word;
     }
-    let tag = match (object.as_str(), second.as_str()) {
-        (_, "") => tag(&[verb, object.as_str()]),
-        ("FOREIGN", "DATA") => {
-            c.next();
-            tag(&[verb, "FOREIGN DATA WRAPPER"])
+    let tag: Cow<'static, str> = match object_tag(verb, object, second) {
+        Some(tag) => Cow::Borrowed(tag),
+        None => {
+            let object_text = object_token.map_or("", |t| c.text(t));
+            Cow::Owned(format!("{} {}", c.text(verb_token), object_text).to_ascii_uppercase())
         }
-        (first, second) => tag(&[verb, first, second]),
     };
     let kind = match tag.as_ref() {
         "CREATE INDEX" => StatementKind::Index,
@@ -330,7 +299,7 @@ fn object_command(c: &mut Cursor, verb: &str) -> Classification {
         | "CREATE SUBSCRIPTION"
         | "DROP SUBSCRIPTION" => true,
         // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY` too.
-        "CREATE INDEX" | "DROP INDEX" | "ALTER TABLE" => c.any_word_at_depth("concurrently"),
+        "CREATE INDEX" | "DROP INDEX" | "ALTER TABLE" => c.any_word_at_depth(CONCURRENTLY),
         _ => false,
     };
     let class = class(kind, tag);
@@ -342,10 +311,10 @@ fn object_command(c: &mut Cursor, verb: &str) -> Classification {
 }
 
 /// INSERT INTO t, UPDATE [ONLY] t, DELETE FROM [ONLY] t, MERGE INTO [ONLY] t.
-fn dml(c: &mut Cursor, verb: &str) -> Classification {
+fn dml(c: &mut Cursor, verb: &'static str) -> Classification {
     c.next();
-    c.eat_any(&["INTO", "FROM", "ONLY"]);
-    let mut class = class(StatementKind::Dml, tag(&[verb]));
+    c.eat_any(&[INTO, kw("FROM"), kw("ONLY")]);
+    let mut class = class(StatementKind::Dml, verb);
     class.writes.extend(c.name());
     class
 }
@@ -353,10 +322,10 @@ fn dml(c: &mut Cursor, verb: &str) -> Classification {
 /// TRUNCATE [TABLE] [ONLY] t [*] [, …]
 fn truncate(c: &mut Cursor) -> Classification {
     c.next();
-    c.eat("table");
+    c.eat(TABLE);
     let mut class = class(StatementKind::Dml, "TRUNCATE");
     loop {
-        c.eat("only");
+        c.eat(kw("ONLY"));
         let Some(name) = c.name() else { break };
         class.writes.push(name);
         if c.peek().is_some_and(|t| c.text(t) == "*") {
@@ -380,7 +349,7 @@ fn copy(c: &mut Cursor) -> Classification {
         c.close_group(1);
     }
     match table {
-        Some(table) if c.peek_is("from") => {
+        Some(table) if c.peek_key() == kw("FROM") => {
             let mut class = class(StatementKind::Dml, "COPY");
             class.writes.push(table);
             class
@@ -388,6 +357,19 @@ fn copy(c: &mut Cursor) -> Classification {
         _ => class(StatementKind::Select, "COPY"),
     }
 }
+
+/// Words that end a SELECT's target list: an `INTO` after them is not `SELECT … INTO`.
+const SELECT_LIST_END: &[Key] = &[
+    kw("FROM"),
+    kw("WHERE"),
+    kw("UNION"),
+    kw("INTERSECT"),
+    kw("EXCEPT"),
+    kw("GROUP"),
+    kw("ORDER"),
+    kw("LIMIT"),
+    kw("WINDOW"),
+];
 
 /// SELECT reads, unless it is `SELECT … INTO [TEMP|UNLOGGED] [TABLE] t` before its FROM,
 /// which creates and fills a table.
@@ -397,37 +379,28 @@ fn select(c: &mut Cursor) -> Classification {
         if c.depth != depth || token.kind != TokenKind::Word {
             continue;
         }
-        if c.is_word(token, "into") {
-            c.eat_any(&["TEMPORARY", "TEMP", "UNLOGGED", "TABLE"]);
+        let key = c.key(token);
+        if key == INTO {
+            c.eat_any(&[kw("TEMPORARY"), kw("TEMP"), kw("UNLOGGED"), TABLE]);
             let mut class = class(StatementKind::Dml, "SELECT INTO");
             class.writes.extend(c.name());
             return class;
         }
-        if [
-            "from",
-            "where",
-            "union",
-            "intersect",
-            "except",
-            "group",
-            "order",
-            "limit",
-            "window",
-        ]
-        .iter()
-        .any(|w| c.is_word(token, w))
-        {
+        if SELECT_LIST_END.contains(&key) {
             break;
         }
     }
     class(StatementKind::Select, "SELECT")
 }
 
+/// Words that start the main statement after the CTEs.
+const MAIN_STATEMENT: &[Key] = &[SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES, TABLE];
+
 /// `WITH [RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] (body) [SEARCH …] [CYCLE …], …`
 /// then the main statement. Bodies that write make the whole statement DML.
 fn with(c: &mut Cursor) -> Classification {
     c.next();
-    c.eat("recursive");
+    c.eat(kw("RECURSIVE"));
     let mut cte_writes = Vec::new();
     loop {
         if c.name().is_none() {
@@ -437,29 +410,29 @@ fn with(c: &mut Cursor) -> Classification {
             c.next();
             c.close_group(1);
         }
-        if !c.eat("as") {
+        if !c.eat(kw("AS")) {
             break;
         }
-        c.eat_any(&["NOT", "MATERIALIZED"]);
+        c.eat_any(&[kw("NOT"), kw("MATERIALIZED")]);
         if !c.peek().is_some_and(|t| t.kind == TokenKind::OpenParen) {
             break;
         }
         c.next();
-        if let Some(verb) = c.peek_word()
-            && matches!(verb.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE")
-        {
-            cte_writes.extend(dml(c, verb.as_str()).writes);
+        let body_verb = match c.peek_key() {
+            INSERT => Some("INSERT"),
+            UPDATE => Some("UPDATE"),
+            DELETE => Some("DELETE"),
+            MERGE => Some("MERGE"),
+            _ => None,
+        };
+        if let Some(verb) = body_verb {
+            cte_writes.extend(dml(c, verb).writes);
         }
         c.close_group(1);
         // SEARCH/CYCLE clauses, up to the next CTE or the main statement.
         while let Some(token) = c.peek() {
-            if token.kind == TokenKind::Comma
-                || [
-                    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE",
-                ]
-                .iter()
-                .any(|w| c.peek_is(w))
-                || token.kind == TokenKind::OpenParen
+            if matches!(token.kind, TokenKind::Comma | TokenKind::OpenParen)
+                || MAIN_STATEMENT.contains(&c.peek_key())
             {
                 break;
             }

@@ -49,10 +49,11 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
 }
 
 /// Counts lines incrementally while a caller walks forward through a text, so that
-/// positions cost time proportional to the distance walked, not to the text.
+/// positions cost time proportional to the distance walked, not to the text. One newline
+/// iterator serves the whole walk (no per-call search setup: statements are short).
 pub(crate) struct LineCounter<'a> {
     src: &'a [u8],
-    scanned: usize,
+    newlines: std::iter::Peekable<memchr::Memchr<'a>>,
     line: u32,
     line_start: usize,
 }
@@ -61,7 +62,7 @@ impl<'a> LineCounter<'a> {
     pub fn new(src: &'a [u8]) -> Self {
         LineCounter {
             src,
-            scanned: 0,
+            newlines: memchr_iter(b'\n', src).peekable(),
             line: 1,
             line_start: 0,
         }
@@ -69,18 +70,17 @@ impl<'a> LineCounter<'a> {
 
     /// The position of `offset`, which must not be before the previous call's.
     pub fn position(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.src.len()).max(self.scanned);
-        let walked = &self.src[self.scanned..offset];
-        // memchr counts with SIMD; only the last newline's position is needed.
-        if let Some(last) = memchr::memrchr(b'\n', walked) {
-            self.line += memchr::memchr_iter(b'\n', walked).count() as u32;
-            self.line_start = self.scanned + last + 1;
+        let offset = offset.min(self.src.len());
+        while let Some(&newline) = self.newlines.peek() {
+            if newline >= offset {
+                break;
+            }
+            self.newlines.next();
+            self.line += 1;
+            self.line_start = newline + 1;
         }
-        self.scanned = offset;
-        (
-            self.line,
-            char_count(&self.src[self.line_start..offset]) as u32 + 1,
-        )
+        let start = self.line_start.min(offset);
+        (self.line, char_count(&self.src[start..offset]) as u32 + 1)
     }
 }
 

@@ -2,11 +2,11 @@
 //! numbers. No I/O happens here.
 
 mod classify;
+mod keywords;
 pub mod lexer;
 pub mod lines;
 mod splitter;
 mod statement;
-mod tags;
 
 pub use lexer::{LexError, Lexer, Token, TokenKind, Unclosed};
 pub use lines::LineIndex;

@@ -1,0 +1,136 @@
+//! Keywords as integers: a word of up to 16 ASCII bytes, upper-cased and packed into a
+//! `u128`, so classifying a statement compares integers instead of strings, and command
+//! tags come from a static table instead of being built.
+
+pub(crate) type Key = u128;
+
+/// Not a keyword: longer than 16 bytes or not ASCII.
+pub(crate) const NONE: Key = Key::MAX;
+
+/// The key of a keyword literal, at compile time.
+pub(crate) const fn kw(word: &str) -> Key {
+    let bytes = word.as_bytes();
+    let mut key = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        key |= (bytes[i].to_ascii_uppercase() as Key) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+/// The key of a word from the input (any case).
+#[inline]
+pub(crate) fn key_of(word: &[u8]) -> Key {
+    if word.len() > 16 {
+        return NONE;
+    }
+    let mut key = 0;
+    for (i, &b) in word.iter().enumerate() {
+        if !b.is_ascii() {
+            return NONE;
+        }
+        key |= (b.to_ascii_uppercase() as Key) << (8 * i);
+    }
+    key
+}
+
+/// `(object, second word or 0, [CREATE …, ALTER …, DROP …])`.
+type ObjectTags = (Key, Key, [&'static str; 3]);
+
+macro_rules! object_tags {
+    ($( $object:literal $( $second:literal )? ),* $(,)?) => {
+        &[$((
+            kw($object),
+            kw(concat!("" $(, $second)?)),
+            [
+                concat!("CREATE ", $object $(, " ", $second)?),
+                concat!("ALTER ", $object $(, " ", $second)?),
+                concat!("DROP ", $object $(, " ", $second)?),
+            ],
+        )),*]
+    };
+}
+
+/// Objects of CREATE/ALTER/DROP, with the second word of two-word objects.
+const OBJECTS: &[ObjectTags] = object_tags![
+    "ACCESS" "METHOD", "AGGREGATE", "CAST", "COLLATION", "CONVERSION", "DATABASE", "DEFAULT" "PRIVILEGES",
+    "DOMAIN", "EVENT" "TRIGGER", "EXTENSION", "FOREIGN" "TABLE", "FOREIGN" "DATA", "FUNCTION", "GROUP",
+    "INDEX", "LANGUAGE", "LARGE" "OBJECT", "MATERIALIZED" "VIEW", "OPERATOR" "CLASS", "OPERATOR" "FAMILY",
+    "OPERATOR", "OWNED", "POLICY", "PROCEDURE", "PUBLICATION", "ROLE", "ROUTINE", "RULE", "SCHEMA", "SEQUENCE",
+    "SERVER", "STATISTICS", "SUBSCRIPTION", "SYSTEM", "TABLE", "TABLESPACE", "TEXT" "SEARCH", "TRANSFORM",
+    "TRIGGER", "TYPE", "USER" "MAPPING", "USER", "VIEW",
+];
+
+/// Whether `object` starts a two-word object name (`MATERIALIZED VIEW`, …).
+pub(crate) fn takes_second_word(object: Key) -> bool {
+    OBJECTS
+        .iter()
+        .any(|(o, second, _)| *o == object && *second != 0)
+}
+
+/// The static tag of `verb` (CREATE, ALTER or DROP) on `object` [`second`].
+pub(crate) fn object_tag(verb: Key, object: Key, second: Key) -> Option<&'static str> {
+    let index = match verb {
+        v if v == kw("CREATE") => 0,
+        v if v == kw("ALTER") => 1,
+        v if v == kw("DROP") => 2,
+        _ => return None,
+    };
+    let exact = OBJECTS
+        .iter()
+        .find(|(o, s, _)| *o == object && *s == second && *s != 0);
+    let single = || OBJECTS.iter().find(|(o, s, _)| *o == object && *s == 0);
+    exact.or_else(single).map(|(_, _, tags)| {
+        let tag = tags[index];
+        // `FOREIGN DATA` is the start of `FOREIGN DATA WRAPPER`.
+        match tag.strip_suffix(" DATA") {
+            Some(_) => [
+                "CREATE FOREIGN DATA WRAPPER",
+                "ALTER FOREIGN DATA WRAPPER",
+                "DROP FOREIGN DATA WRAPPER",
+            ][index],
+            None => tag,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_and_reject_long_or_non_ascii_words() {
+        assert_eq!(key_of(b"select"), kw("SELECT"));
+        assert_eq!(key_of(b"SeLeCt"), kw("select"));
+        assert_eq!(key_of("sélect".as_bytes()), NONE);
+        assert_eq!(key_of(b"a_very_long_identifier"), NONE);
+        assert_ne!(kw("CONCURRENTLY"), kw("CONCURRENT"));
+    }
+
+    #[test]
+    fn object_tags_cover_one_and_two_word_objects() {
+        assert_eq!(
+            object_tag(kw("CREATE"), kw("TABLE"), 0),
+            Some("CREATE TABLE")
+        );
+        assert_eq!(
+            object_tag(kw("DROP"), kw("MATERIALIZED"), kw("VIEW")),
+            Some("DROP MATERIALIZED VIEW")
+        );
+        assert_eq!(
+            object_tag(kw("ALTER"), kw("OPERATOR"), kw("FAMILY")),
+            Some("ALTER OPERATOR FAMILY")
+        );
+        assert_eq!(
+            object_tag(kw("ALTER"), kw("OPERATOR"), 0),
+            Some("ALTER OPERATOR")
+        );
+        assert_eq!(
+            object_tag(kw("CREATE"), kw("FOREIGN"), kw("DATA")),
+            Some("CREATE FOREIGN DATA WRAPPER")
+        );
+        assert_eq!(object_tag(kw("CREATE"), kw("FROB"), 0), None);
+        assert!(takes_second_word(kw("MATERIALIZED")) && !takes_second_word(kw("TABLE")));
+    }
+}
