@@ -165,6 +165,33 @@ const ALTER: Key = kw("ALTER");
 const DROP: Key = kw("DROP");
 const CONCURRENTLY: Key = kw("CONCURRENTLY");
 const INTO: Key = kw("INTO");
+const ABORT: Key = kw("ABORT");
+const ANALYZE: Key = kw("ANALYZE");
+const ANALYSE: Key = kw("ANALYSE");
+const BEGIN: Key = kw("BEGIN");
+const CALL: Key = kw("CALL");
+const CLUSTER: Key = kw("CLUSTER");
+const COMMENT: Key = kw("COMMENT");
+const COMMIT: Key = kw("COMMIT");
+const DO: Key = kw("DO");
+const END: Key = kw("END");
+const EXPLAIN: Key = kw("EXPLAIN");
+const GRANT: Key = kw("GRANT");
+const IMPORT: Key = kw("IMPORT");
+const LOCK: Key = kw("LOCK");
+const PREPARE: Key = kw("PREPARE");
+const REASSIGN: Key = kw("REASSIGN");
+const REINDEX: Key = kw("REINDEX");
+const RELEASE: Key = kw("RELEASE");
+const RESET: Key = kw("RESET");
+const REVOKE: Key = kw("REVOKE");
+const ROLLBACK: Key = kw("ROLLBACK");
+const SAVEPOINT: Key = kw("SAVEPOINT");
+const SECURITY: Key = kw("SECURITY");
+const SET: Key = kw("SET");
+const SHOW: Key = kw("SHOW");
+const START: Key = kw("START");
+const VACUUM: Key = kw("VACUUM");
 
 fn statement(c: &mut Cursor) -> Classification {
     use StatementKind::{Ddl, Procedural, TransactionControl, Utility};
@@ -192,22 +219,22 @@ fn statement(c: &mut Cursor) -> Classification {
         TRUNCATE => truncate(c),
         COPY => copy(c),
         CREATE | ALTER | DROP => object_command(c, verb),
-        k if k == kw("GRANT") => class(Ddl, "GRANT"),
-        k if k == kw("REVOKE") => class(Ddl, "REVOKE"),
-        k if k == kw("COMMENT") => class(Ddl, "COMMENT ON"),
-        k if k == kw("SECURITY") => class(Ddl, "SECURITY LABEL"),
-        k if k == kw("IMPORT") => class(Ddl, "IMPORT FOREIGN SCHEMA"),
-        k if k == kw("REASSIGN") => class(Ddl, "REASSIGN OWNED"),
-        k if k == kw("BEGIN") => tx_control("BEGIN", false),
-        k if k == kw("START") => tx_control("START TRANSACTION", false),
-        k if k == kw("COMMIT") => tx_control("COMMIT", false),
-        k if k == kw("END") => tx_control("END", false),
-        k if k == kw("ROLLBACK") => tx_control("ROLLBACK", false),
-        k if k == kw("ABORT") => tx_control("ABORT", false),
+        GRANT => class(Ddl, "GRANT"),
+        REVOKE => class(Ddl, "REVOKE"),
+        COMMENT => class(Ddl, "COMMENT ON"),
+        SECURITY => class(Ddl, "SECURITY LABEL"),
+        IMPORT => class(Ddl, "IMPORT FOREIGN SCHEMA"),
+        REASSIGN => class(Ddl, "REASSIGN OWNED"),
+        BEGIN => tx_control("BEGIN", false),
+        START => tx_control("START TRANSACTION", false),
+        COMMIT => tx_control("COMMIT", false),
+        END => tx_control("END", false),
+        ROLLBACK => tx_control("ROLLBACK", false),
+        ABORT => tx_control("ABORT", false),
         // SAVEPOINT and RELEASE only make sense inside a transaction block.
-        k if k == kw("SAVEPOINT") => tx_control("SAVEPOINT", true),
-        k if k == kw("RELEASE") => tx_control("RELEASE", true),
-        k if k == kw("PREPARE") => {
+        SAVEPOINT => tx_control("SAVEPOINT", true),
+        RELEASE => tx_control("RELEASE", true),
+        PREPARE => {
             c.next();
             if c.peek_key() == kw("TRANSACTION") {
                 tx_control("PREPARE TRANSACTION", false)
@@ -215,10 +242,10 @@ fn statement(c: &mut Cursor) -> Classification {
                 class(Utility, "PREPARE")
             }
         }
-        k if k == kw("DO") => class(Procedural, "DO"),
-        k if k == kw("CALL") => class(Procedural, "CALL"),
-        k if k == kw("VACUUM") => non_transactional(class(Utility, "VACUUM")),
-        k if k == kw("REINDEX") => {
+        DO => class(Procedural, "DO"),
+        CALL => class(Procedural, "CALL"),
+        VACUUM => non_transactional(class(Utility, "VACUUM")),
+        REINDEX => {
             c.next();
             let whole = [kw("SCHEMA"), kw("DATABASE"), kw("SYSTEM")].contains(&c.peek_key());
             let concurrent = c.any_word_at_depth(CONCURRENTLY);
@@ -229,7 +256,7 @@ fn statement(c: &mut Cursor) -> Classification {
                 class
             }
         }
-        k if k == kw("CLUSTER") => {
+        CLUSTER => {
             c.next();
             c.eat(kw("VERBOSE"));
             // Without a table, CLUSTER reclusters every table and refuses a transaction block.
@@ -240,12 +267,12 @@ fn statement(c: &mut Cursor) -> Classification {
                 class
             }
         }
-        k if k == kw("ANALYZE") || k == kw("ANALYSE") => class(Utility, "ANALYZE"),
-        k if k == kw("SET") => class(Utility, "SET"),
-        k if k == kw("RESET") => class(Utility, "RESET"),
-        k if k == kw("SHOW") => class(Utility, "SHOW"),
-        k if k == kw("EXPLAIN") => class(Utility, "EXPLAIN"),
-        k if k == kw("LOCK") => class(Utility, "LOCK"),
+        ANALYZE | ANALYSE => class(Utility, "ANALYZE"),
+        SET => class(Utility, "SET"),
+        RESET => class(Utility, "RESET"),
+        SHOW => class(Utility, "SHOW"),
+        EXPLAIN => class(Utility, "EXPLAIN"),
+        LOCK => class(Utility, "LOCK"),
         _ => class(Utility, c.text(first).to_ascii_uppercase()),
     }
 }

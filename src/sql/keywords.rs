@@ -22,17 +22,13 @@ pub(crate) const fn kw(word: &str) -> Key {
 /// The key of a word from the input (any case).
 #[inline]
 pub(crate) fn key_of(word: &[u8]) -> Key {
-    if word.len() > 16 {
+    if word.len() > 16 || !word.is_ascii() {
         return NONE;
     }
-    let mut key = 0;
-    for (i, &b) in word.iter().enumerate() {
-        if !b.is_ascii() {
-            return NONE;
-        }
-        key |= (b.to_ascii_uppercase() as Key) << (8 * i);
-    }
-    key
+    let mut buf = [0u8; 16];
+    buf[..word.len()].copy_from_slice(word);
+    buf.make_ascii_uppercase();
+    Key::from_le_bytes(buf)
 }
 
 /// `(object, second word or 0, [CREATE …, ALTER …, DROP …])`.
