@@ -6,10 +6,19 @@ mod support;
 
 use std::path::Path;
 
+use sqlrail::config::Fingerprint;
 use sqlrail::config::Phase;
 use sqlrail::db::fingerprint::holds;
+use sqlrail::project::Migration;
 use sqlrail::project::Project;
 use support::TestDb;
+
+fn fingerprint_of<'a>(project: &'a Project, migration: &Migration) -> &'a Fingerprint {
+    let entry = project.manifest.entry(&migration.id);
+    entry
+        .and_then(|e| e.fingerprint.as_ref())
+        .unwrap_or_else(|| panic!("{} has no fingerprint", migration.id))
+}
 
 #[test]
 fn every_ddl_and_index_file_applies_and_its_fingerprint_holds() {
@@ -22,12 +31,7 @@ fn every_ddl_and_index_file_applies_and_its_fingerprint_holds() {
         .iter()
         .filter(|m| m.phase != Phase::Backfills)
     {
-        let fingerprint = project
-            .manifest
-            .entry(&migration.id)
-            .and_then(|e| e.fingerprint.as_ref());
-        let fingerprint =
-            fingerprint.unwrap_or_else(|| panic!("{} has no fingerprint", migration.id));
+        let fingerprint = fingerprint_of(&project, migration);
         assert!(
             !holds(&mut client, fingerprint).unwrap(),
             "{}: fingerprint holds before the file ran",
@@ -56,15 +60,8 @@ fn every_ddl_and_index_file_applies_and_its_fingerprint_holds() {
         .iter()
         .filter(|m| m.phase != Phase::Backfills)
     {
-        let fingerprint = project
-            .manifest
-            .entry(&migration.id)
-            .unwrap()
-            .fingerprint
-            .as_ref()
-            .unwrap();
         assert!(
-            holds(&mut client, fingerprint).unwrap(),
+            holds(&mut client, fingerprint_of(&project, migration)).unwrap(),
             "{}: fingerprint no longer holds at the end",
             migration.id
         );
