@@ -2,7 +2,7 @@
 //! input: arbitrary bytes, and SQL-shaped soup built from the tricky pieces.
 
 use proptest::prelude::*;
-use sqlrail::sql::{Lexer, split};
+use sqlrail::sql::{Lexer, split, split_by_tokens};
 
 /// Pieces that stress every lexer state, glued in random order.
 fn sql_soup() -> impl Strategy<Value = String> {
@@ -86,6 +86,19 @@ proptest! {
     #[test]
     fn sql_shaped_soup_never_panics(sql in sql_soup()) {
         check(&sql);
+    }
+
+    /// The fast path (skimming mid-statement bytes) gives exactly what the token-only
+    /// path gives: statements, kinds, parameters, psql items, and errors with positions.
+    #[test]
+    fn skimming_agrees_with_the_token_path(sql in sql_soup()) {
+        prop_assert_eq!(split(&sql), split_by_tokens(&sql), "{:?}", sql);
+    }
+
+    #[test]
+    fn skimming_agrees_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let sql = String::from_utf8_lossy(&bytes);
+        prop_assert_eq!(split(&sql), split_by_tokens(&sql));
     }
 
     /// Splitting a file and splitting each statement again gives the same statements:

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::keywords::{Key, NONE, key_of, kw, object_tag, takes_second_word};
-use super::lexer::{Token, TokenKind};
+use super::lexer::{Lexer, Token, TokenKind};
 use super::statement::StatementKind;
 
 pub(crate) struct Classification {
@@ -17,12 +17,21 @@ pub(crate) struct Classification {
     pub in_transaction: bool,
 }
 
-/// Classifies one statement from its significant tokens (comments left out), which the
-/// splitter collected while splitting: nothing is lexed twice.
-pub(crate) fn classify(src: &str, tokens: &[Token]) -> Classification {
+/// Classifies one statement. `tokens` holds its leading significant tokens, collected by
+/// the splitter; beyond them the statement is lexed lazily from `resume` to `end`, only as
+/// far as the classifier reads.
+pub(crate) fn classify(
+    src: &str,
+    tokens: &mut Vec<Token>,
+    resume: usize,
+    end: usize,
+) -> Classification {
+    let lexer = Lexer::at(&src.as_bytes()[..end], resume);
     let mut cursor = Cursor {
         src,
         tokens,
+        lexer,
+        end,
         at: 0,
         depth: 0,
     };
@@ -34,16 +43,29 @@ pub(crate) fn classify(src: &str, tokens: &[Token]) -> Classification {
 }
 
 /// Walks the significant tokens of one statement, tracking the parenthesis depth.
-struct Cursor<'a> {
+struct Cursor<'a, 'b> {
     src: &'a str,
-    tokens: &'a [Token],
+    tokens: &'b mut Vec<Token>,
+    /// Lexes the rest of the statement on demand (the range was lexed without error).
+    lexer: Lexer<'a>,
+    /// End of the statement's last token.
+    end: usize,
     at: usize,
     depth: u32,
 }
 
-impl<'a> Cursor<'a> {
-    fn peek(&self) -> Option<Token> {
-        self.tokens.get(self.at).copied()
+impl<'a> Cursor<'a, '_> {
+    fn peek(&mut self) -> Option<Token> {
+        while self.at >= self.tokens.len() {
+            // psql meta-commands (`\:`) are not part of the statement's tokens either.
+            let token = self
+                .lexer
+                .by_ref()
+                .map_while(Result::ok)
+                .find(|t| !t.kind.is_comment() && t.kind != TokenKind::MetaCommand)?;
+            self.tokens.push(token);
+        }
+        Some(self.tokens[self.at])
     }
 
     fn next(&mut self) -> Option<Token> {
@@ -70,7 +92,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The keyword key of the next token (`NONE` if it is not a word or no keyword).
-    fn peek_key(&self) -> Key {
+    fn peek_key(&mut self) -> Key {
         self.peek().map_or(NONE, |t| self.key(t))
     }
 
@@ -101,7 +123,10 @@ impl<'a> Cursor<'a> {
         loop {
             let token = self.peek()?;
             match token.kind {
-                TokenKind::Word => name.push_str(&self.text(token).to_lowercase()),
+                // PostgreSQL folds only ASCII letters of unquoted names (scansup.c).
+                TokenKind::Word => {
+                    name.extend(self.text(token).chars().map(|c| c.to_ascii_lowercase()))
+                }
                 TokenKind::QuotedIdent => name.push_str(&unquote(self.text(token))),
                 _ => break,
             }
@@ -118,6 +143,34 @@ impl<'a> Cursor<'a> {
 
     /// True if the keyword `key` appears at the current depth before the statement ends
     /// (consumes the rest of the statement).
+    /// Whether the statement's bytes contain `word` in any case: a cheap filter (it also
+    /// matches inside literals and longer words) before a token scan. `anchor` indexes a
+    /// rare letter of `word` that memchr looks for.
+    fn may_contain(&mut self, word: &[u8], anchor: usize) -> bool {
+        let Some(first) = self.tokens.first() else {
+            return false;
+        };
+        let bytes = &self.src.as_bytes()[first.start..self.end];
+        let a = word[anchor];
+        memchr::memchr2_iter(a.to_ascii_lowercase(), a.to_ascii_uppercase(), bytes).any(|at| {
+            at >= anchor
+                && bytes
+                    .get(at - anchor..at - anchor + word.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(word))
+        })
+    }
+
+    /// True if the keyword `key` appears at any depth before the statement ends (consumes
+    /// the rest of the statement).
+    fn any_word(&mut self, key: Key) -> bool {
+        while let Some(token) = self.next() {
+            if self.key(token) == key {
+                return true;
+            }
+        }
+        false
+    }
+
     fn any_word_at_depth(&mut self, key: Key) -> bool {
         let depth = self.depth;
         while let Some(token) = self.next() {
@@ -193,7 +246,7 @@ const SHOW: Key = kw("SHOW");
 const START: Key = kw("START");
 const VACUUM: Key = kw("VACUUM");
 
-fn statement(c: &mut Cursor) -> Classification {
+fn statement(c: &mut Cursor<'_, '_>) -> Classification {
     use StatementKind::{Ddl, Procedural, TransactionControl, Utility};
     let Some(first) = c.peek() else {
         return class(Utility, "");
@@ -248,7 +301,8 @@ fn statement(c: &mut Cursor) -> Classification {
         REINDEX => {
             c.next();
             let whole = [kw("SCHEMA"), kw("DATABASE"), kw("SYSTEM")].contains(&c.peek_key());
-            let concurrent = c.any_word_at_depth(CONCURRENTLY);
+            // `REINDEX INDEX CONCURRENTLY i` or `REINDEX (CONCURRENTLY) INDEX i`.
+            let concurrent = c.may_contain(b"concurrently", 11) && c.any_word(CONCURRENTLY);
             let class = class(Utility, "REINDEX");
             if whole || concurrent {
                 non_transactional(class)
@@ -292,7 +346,7 @@ const CREATE_MODIFIERS: &[Key] = &[
     kw("CONSTRAINT"),
 ];
 
-fn object_command(c: &mut Cursor, verb: Key) -> Classification {
+fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
     let verb_token = c.next().expect("the verb was peeked");
     if verb == CREATE {
         c.eat_any(CREATE_MODIFIERS);
@@ -325,8 +379,10 @@ fn object_command(c: &mut Cursor, verb: Key) -> Classification {
         | "ALTER SYSTEM"
         | "CREATE SUBSCRIPTION"
         | "DROP SUBSCRIPTION" => true,
-        // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY` too.
-        "CREATE INDEX" | "DROP INDEX" | "ALTER TABLE" => c.any_word_at_depth(CONCURRENTLY),
+        // `CREATE [UNIQUE] INDEX CONCURRENTLY …`, `DROP INDEX CONCURRENTLY …`.
+        "CREATE INDEX" | "DROP INDEX" => c.peek_key() == CONCURRENTLY,
+        // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`.
+        "ALTER TABLE" => c.may_contain(b"concurrently", 11) && c.any_word_at_depth(CONCURRENTLY),
         _ => false,
     };
     let class = class(kind, tag);
@@ -338,7 +394,7 @@ fn object_command(c: &mut Cursor, verb: Key) -> Classification {
 }
 
 /// INSERT INTO t, UPDATE [ONLY] t, DELETE FROM [ONLY] t, MERGE INTO [ONLY] t.
-fn dml(c: &mut Cursor, verb: &'static str) -> Classification {
+fn dml(c: &mut Cursor<'_, '_>, verb: &'static str) -> Classification {
     c.next();
     c.eat_any(&[INTO, kw("FROM"), kw("ONLY")]);
     let mut class = class(StatementKind::Dml, verb);
@@ -347,7 +403,7 @@ fn dml(c: &mut Cursor, verb: &'static str) -> Classification {
 }
 
 /// TRUNCATE [TABLE] [ONLY] t [*] [, …]
-fn truncate(c: &mut Cursor) -> Classification {
+fn truncate(c: &mut Cursor<'_, '_>) -> Classification {
     c.next();
     c.eat(TABLE);
     let mut class = class(StatementKind::Dml, "TRUNCATE");
@@ -368,7 +424,7 @@ fn truncate(c: &mut Cursor) -> Classification {
 }
 
 /// COPY t [(cols)] FROM … writes t; COPY t TO … and COPY (query) TO … only read.
-fn copy(c: &mut Cursor) -> Classification {
+fn copy(c: &mut Cursor<'_, '_>) -> Classification {
     c.next();
     let table = c.name();
     if c.peek().is_some_and(|t| t.kind == TokenKind::OpenParen) {
@@ -400,7 +456,10 @@ const SELECT_LIST_END: &[Key] = &[
 
 /// SELECT reads, unless it is `SELECT … INTO [TEMP|UNLOGGED] [TABLE] t` before its FROM,
 /// which creates and fills a table.
-fn select(c: &mut Cursor) -> Classification {
+fn select(c: &mut Cursor<'_, '_>) -> Classification {
+    if !c.may_contain(b"into", 1) {
+        return class(StatementKind::Select, "SELECT");
+    }
     let depth = c.depth;
     while let Some(token) = c.next() {
         if c.depth != depth || token.kind != TokenKind::Word {
@@ -425,7 +484,7 @@ const MAIN_STATEMENT: &[Key] = &[SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES, 
 
 /// `WITH [RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] (body) [SEARCH …] [CYCLE …], …`
 /// then the main statement. Bodies that write make the whole statement DML.
-fn with(c: &mut Cursor) -> Classification {
+fn with(c: &mut Cursor<'_, '_>) -> Classification {
     c.next();
     c.eat(kw("RECURSIVE"));
     let mut cte_writes = Vec::new();

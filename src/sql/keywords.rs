@@ -58,11 +58,27 @@ const OBJECTS: &[ObjectTags] = object_tags![
     "TRIGGER", "TYPE", "USER" "MAPPING", "USER", "VIEW",
 ];
 
+/// `OBJECTS` sorted by (object, second) for binary search, built once.
+fn sorted_objects() -> &'static [ObjectTags] {
+    static SORTED: std::sync::OnceLock<Vec<ObjectTags>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut objects = OBJECTS.to_vec();
+        objects.sort_by_key(|(object, second, _)| (*object, *second));
+        objects
+    })
+}
+
+/// The entries for `object`: a contiguous slice of the sorted table.
+fn entries(object: Key) -> &'static [ObjectTags] {
+    let sorted = sorted_objects();
+    let from = sorted.partition_point(|(o, _, _)| *o < object);
+    let to = sorted.partition_point(|(o, _, _)| *o <= object);
+    &sorted[from..to]
+}
+
 /// Whether `object` starts a two-word object name (`MATERIALIZED VIEW`, …).
 pub(crate) fn takes_second_word(object: Key) -> bool {
-    OBJECTS
-        .iter()
-        .any(|(o, second, _)| *o == object && *second != 0)
+    entries(object).iter().any(|(_, second, _)| *second != 0)
 }
 
 /// The static tag of `verb` (CREATE, ALTER or DROP) on `object` [`second`].
@@ -73,10 +89,9 @@ pub(crate) fn object_tag(verb: Key, object: Key, second: Key) -> Option<&'static
         v if v == kw("DROP") => 2,
         _ => return None,
     };
-    let exact = OBJECTS
-        .iter()
-        .find(|(o, s, _)| *o == object && *s == second && *s != 0);
-    let single = || OBJECTS.iter().find(|(o, s, _)| *o == object && *s == 0);
+    let candidates = entries(object);
+    let exact = candidates.iter().find(|(_, s, _)| *s == second && *s != 0);
+    let single = || candidates.iter().find(|(_, s, _)| *s == 0);
     exact.or_else(single).map(|(_, _, tags)| {
         let tag = tags[index];
         // `FOREIGN DATA` is the start of `FOREIGN DATA WRAPPER`.

@@ -94,11 +94,11 @@ pub struct LexError {
 
 // Byte classes, as in scan.l: ident_start [A-Za-z\200-\377_], ident_cont adds [0-9$];
 // op_chars [~!@#^&|`?+\-*/%<>=]; space [ \t\n\r\f\v].
-const IDENT_START: u8 = 1;
-const IDENT_CONT: u8 = 2;
+pub(crate) const IDENT_START: u8 = 1;
+pub(crate) const IDENT_CONT: u8 = 2;
 const OP_CHAR: u8 = 4;
 const SPACE: u8 = 8;
-const DIGIT: u8 = 16;
+pub(crate) const DIGIT: u8 = 16;
 
 const fn byte_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -147,7 +147,7 @@ const BYTE_CLASSES: [u8; 256] = byte_classes();
 static CLASS: [u8; 256] = BYTE_CLASSES;
 
 #[inline]
-fn is(b: u8, class: u8) -> bool {
+pub(crate) fn is(b: u8, class: u8) -> bool {
     CLASS[b as usize] & class != 0
 }
 
@@ -318,12 +318,12 @@ impl Iterator for Lexer<'_> {
 }
 
 /// End of a `--` comment: before the next `\n` or `\r` (scan.l's `non_newline`).
-fn line_end(src: &[u8], from: usize) -> usize {
+pub(crate) fn line_end(src: &[u8], from: usize) -> usize {
     memchr2(b'\n', b'\r', &src[from..]).map_or(src.len(), |n| from + n)
 }
 
 /// End of a nested `/* … */` comment that starts at `from`.
-fn block_comment_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
+pub(crate) fn block_comment_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
     let mut depth = 1usize;
     let mut i = from + 2;
     while let Some(n) = memchr2(b'*', b'/', &src[i..]) {
@@ -350,7 +350,7 @@ fn block_comment_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
 /// segment after whitespace containing a newline stays in escape mode, as in scan.l's
 /// `xqs` state. Without escapes a continuation is lexed as its own string token, which
 /// puts the boundaries in the same place.
-fn quoted_end(src: &[u8], from: usize, escapes: bool) -> Result<usize, Unclosed> {
+pub(crate) fn quoted_end(src: &[u8], from: usize, escapes: bool) -> Result<usize, Unclosed> {
     let mut i = from;
     loop {
         let found = if escapes {
@@ -408,7 +408,7 @@ fn continuation_quote(src: &[u8], from: usize) -> Option<usize> {
 }
 
 /// End of a double-quoted identifier whose body starts at `from`; `""` is a quote.
-fn ident_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
+pub(crate) fn ident_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
     let mut i = from;
     loop {
         let Some(n) = memchr(b'"', &src[i..]) else {
@@ -426,7 +426,7 @@ fn ident_end(src: &[u8], from: usize) -> Result<usize, Unclosed> {
 /// A `$` starts a parameter (`$1`), a dollar quote (`$tag$`, tag as scan.l's
 /// `dolqdelim`), or is a stray byte. The closing delimiter is the first exact occurrence
 /// of the opening one: tags cannot contain `$`, so no earlier partial match can hide it.
-fn dollar(src: &[u8], at: usize) -> Result<(TokenKind, usize), Unclosed> {
+pub(crate) fn dollar(src: &[u8], at: usize) -> Result<(TokenKind, usize), Unclosed> {
     let mut i = at + 1;
     if i < src.len() && src[i].is_ascii_digit() {
         while i < src.len() && src[i].is_ascii_digit() {
@@ -452,7 +452,7 @@ fn dollar(src: &[u8], at: usize) -> Result<(TokenKind, usize), Unclosed> {
 
 /// `::` (cast), `:=`, psql variables `:name`, `:'name'`, `:"name"` (psqlscan.l's
 /// `variable_char` is `[A-Za-z\200-\377_0-9]`), or a lone `:` (array slices).
-fn colon(src: &[u8], at: usize) -> (TokenKind, usize) {
+pub(crate) fn colon(src: &[u8], at: usize) -> (TokenKind, usize) {
     let name_end = |from: usize| {
         let mut e = from;
         while e < src.len() && is(src[e], IDENT_START | DIGIT) {
@@ -494,7 +494,9 @@ fn number_end(src: &[u8], from: usize) -> usize {
     let mut i = from;
     while i < src.len() {
         let b = src[i];
-        let exponent_sign = (b == b'+' || b == b'-') && matches!(src[i - 1], b'e' | b'E');
+        let exponent_sign = (b == b'+' || b == b'-')
+            && matches!(src[i - 1], b'e' | b'E')
+            && src.get(i + 1).is_some_and(u8::is_ascii_digit);
         if is(b, IDENT_CONT) && b != b'$' || b == b'.' || exponent_sign {
             i += 1;
         } else {

@@ -49,11 +49,10 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
 }
 
 /// Counts lines incrementally while a caller walks forward through a text, so that
-/// positions cost time proportional to the distance walked, not to the text. One newline
-/// iterator serves the whole walk (no per-call search setup: statements are short).
+/// positions cost time proportional to the distance walked, not to the text.
 pub(crate) struct LineCounter<'a> {
     src: &'a [u8],
-    newlines: std::iter::Peekable<memchr::Memchr<'a>>,
+    scanned: usize,
     line: u32,
     line_start: usize,
 }
@@ -62,7 +61,7 @@ impl<'a> LineCounter<'a> {
     pub fn new(src: &'a [u8]) -> Self {
         LineCounter {
             src,
-            newlines: memchr_iter(b'\n', src).peekable(),
+            scanned: 0,
             line: 1,
             line_start: 0,
         }
@@ -70,17 +69,19 @@ impl<'a> LineCounter<'a> {
 
     /// The position of `offset`, which must not be before the previous call's.
     pub fn position(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.src.len());
-        while let Some(&newline) = self.newlines.peek() {
-            if newline >= offset {
-                break;
-            }
-            self.newlines.next();
-            self.line += 1;
-            self.line_start = newline + 1;
+        let offset = offset.min(self.src.len()).max(self.scanned);
+        let walked = &self.src[self.scanned..offset];
+        // A sum of comparisons vectorises; only the last newline's position is needed.
+        let newlines: u32 = walked.iter().map(|&b| u32::from(b == b'\n')).sum();
+        if newlines > 0 {
+            self.line += newlines;
+            self.line_start = self.scanned + memchr::memrchr(b'\n', walked).map_or(0, |n| n + 1);
         }
-        let start = self.line_start.min(offset);
-        (self.line, char_count(&self.src[start..offset]) as u32 + 1)
+        self.scanned = offset;
+        (
+            self.line,
+            char_count(&self.src[self.line_start..offset]) as u32 + 1,
+        )
     }
 }
 

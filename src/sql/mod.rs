@@ -5,10 +5,11 @@ mod classify;
 mod keywords;
 pub mod lexer;
 pub mod lines;
+mod skim;
 mod splitter;
 mod statement;
 
 pub use lexer::{LexError, Lexer, Token, TokenKind, Unclosed};
 pub use lines::LineIndex;
-pub use splitter::{SqlFile, split};
+pub use splitter::{SqlFile, split, split_by_tokens};
 pub use statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement, StatementKind};

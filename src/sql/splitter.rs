@@ -13,6 +13,7 @@ use memchr::memchr;
 use super::classify::classify;
 use super::lexer::{LexError, Lexer, Token, TokenKind};
 use super::lines::LineCounter;
+use super::skim::{Stop, skim};
 use super::statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement};
 
 /// Everything found in one source text.
@@ -26,6 +27,17 @@ pub struct SqlFile {
 /// Splits `src` into statements. Fails only on a string, quoted identifier, dollar quote
 /// or block comment that is never closed.
 pub fn split(src: &str) -> Result<SqlFile, LexError> {
+    split_with(src, true)
+}
+
+/// The same split taking the token path everywhere (no skimming): the reference the fast
+/// path is tested against.
+#[doc(hidden)]
+pub fn split_by_tokens(src: &str) -> Result<SqlFile, LexError> {
+    split_with(src, false)
+}
+
+fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
     let bytes = src.as_bytes();
     let mut out = SqlFile::default();
     let mut lines = LineCounter::new(bytes);
@@ -64,8 +76,33 @@ pub fn split(src: &str) -> Result<SqlFile, LexError> {
             }
             _ => {}
         }
-        tokens.push(token);
+        if current.skimmed_from.is_none() {
+            tokens.push(token);
+        }
         current.push(src, token);
+        // Past its first word, a statement that is neither a routine (BEGIN ATOMIC bodies)
+        // nor COPY (stdin data) needs no more tokens to be split: skim to its end.
+        if skimming && current.routine == Routine::No && current.copy == CopyState::No {
+            let from = lexer.position();
+            let skimmed = skim(
+                src,
+                from,
+                current.paren_depth,
+                current.end,
+                &mut current.params,
+            )?;
+            current.skimmed_from.get_or_insert(from);
+            current.paren_depth = skimmed.paren_depth;
+            current.end = skimmed.end;
+            match skimmed.stop {
+                Stop::Semicolon(at) => {
+                    current.finish(src, &mut tokens, &mut lines, &mut out);
+                    lexer.skip_to(at + 1);
+                }
+                Stop::Backslash(at) => lexer.skip_to(at),
+                Stop::End => lexer.skip_to(src.len()),
+            }
+        }
     }
     current.finish(src, &mut tokens, &mut lines, &mut out);
     Ok(out)
@@ -147,6 +184,8 @@ struct Pending {
     copy: CopyState,
     /// Words seen so far.
     words: u32,
+    /// Where skimming took over: tokens after it were not collected.
+    skimmed_from: Option<usize>,
     params: Vec<Param>,
 }
 
@@ -222,7 +261,12 @@ impl Pending {
         let pending = std::mem::take(self);
         let Some(start) = pending.start else { return };
         let (line, column) = lines.position(start);
-        let class = classify(src, tokens);
+        let class = classify(
+            src,
+            tokens,
+            pending.skimmed_from.unwrap_or(pending.end),
+            pending.end,
+        );
         tokens.clear();
         out.statements.push(Statement {
             start,
@@ -240,7 +284,12 @@ impl Pending {
 }
 
 fn param(src: &str, token: Token) -> Param {
-    let text = &src[token.start + 1..token.end];
+    param_at(src, token.start, token.end)
+}
+
+/// The parameter whose `:name` (or `:'name'`, `:"name"`) spans `start..end`.
+pub(crate) fn param_at(src: &str, start: usize, end: usize) -> Param {
+    let text = &src[start + 1..end];
     let quoted = text.starts_with(['\'', '"']);
     let name = if quoted {
         &text[1..text.len() - 1]
@@ -249,7 +298,7 @@ fn param(src: &str, token: Token) -> Param {
     };
     Param {
         name: name.to_owned(),
-        offset: token.start,
+        offset: start,
         quoted,
     }
 }
