@@ -32,6 +32,7 @@ pub(crate) fn classify(
         tokens,
         lexer,
         end,
+        peeked_key: None,
         at: 0,
         depth: 0,
     };
@@ -50,6 +51,8 @@ struct Cursor<'a, 'b> {
     lexer: Lexer<'a>,
     /// End of the statement's last token.
     end: usize,
+    /// The key of the token at `.0`.
+    peeked_key: Option<(usize, Key)>,
     at: usize,
     depth: u32,
 }
@@ -91,9 +94,17 @@ impl<'a> Cursor<'a, '_> {
         }
     }
 
-    /// The keyword key of the next token (`NONE` if it is not a word or no keyword).
+    /// The keyword key of the next token (`NONE` if it is not a word or no keyword),
+    /// remembered: the same token is often asked about several times.
     fn peek_key(&mut self) -> Key {
-        self.peek().map_or(NONE, |t| self.key(t))
+        if let Some((at, key)) = self.peeked_key
+            && at == self.at
+        {
+            return key;
+        }
+        let key = self.peek().map_or(NONE, |t| self.key(t));
+        self.peeked_key = Some((self.at, key));
+        key
     }
 
     /// Consumes the next token if it is the keyword `key`.
@@ -119,7 +130,7 @@ impl<'a> Cursor<'a, '_> {
 
     /// Reads a possibly qualified name (`a`, `s.a`, `"S"."a"`): unquoted parts lower-cased.
     fn name(&mut self) -> Option<String> {
-        let mut name = String::new();
+        let mut name = String::with_capacity(24);
         loop {
             let token = self.peek()?;
             match token.kind {
@@ -218,6 +229,11 @@ const ALTER: Key = kw("ALTER");
 const DROP: Key = kw("DROP");
 const CONCURRENTLY: Key = kw("CONCURRENTLY");
 const INTO: Key = kw("INTO");
+const INDEX: Key = kw("INDEX");
+const SYSTEM: Key = kw("SYSTEM");
+const DATABASE: Key = kw("DATABASE");
+const TABLESPACE: Key = kw("TABLESPACE");
+const SUBSCRIPTION: Key = kw("SUBSCRIPTION");
 const ABORT: Key = kw("ABORT");
 const ANALYZE: Key = kw("ANALYZE");
 const ANALYSE: Key = kw("ANALYSE");
@@ -366,23 +382,19 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
             Cow::Owned(format!("{} {}", c.text(verb_token), object_text).to_ascii_uppercase())
         }
     };
-    let kind = match tag.as_ref() {
-        "CREATE INDEX" => StatementKind::Index,
-        "ALTER SYSTEM" => StatementKind::Utility,
+    // Decided on keys, not on the tag's text.
+    let single = second == 0;
+    let kind = match (verb, object) {
+        (CREATE, INDEX) if single => StatementKind::Index,
+        (ALTER, SYSTEM) => StatementKind::Utility,
         _ => StatementKind::Ddl,
     };
-    let outside_transaction = match tag.as_ref() {
-        "CREATE DATABASE"
-        | "DROP DATABASE"
-        | "CREATE TABLESPACE"
-        | "DROP TABLESPACE"
-        | "ALTER SYSTEM"
-        | "CREATE SUBSCRIPTION"
-        | "DROP SUBSCRIPTION" => true,
+    let outside_transaction = match (verb, object) {
+        (CREATE | DROP, DATABASE | TABLESPACE | SUBSCRIPTION) | (ALTER, SYSTEM) => true,
         // `CREATE [UNIQUE] INDEX CONCURRENTLY …`, `DROP INDEX CONCURRENTLY …`.
-        "CREATE INDEX" | "DROP INDEX" => c.peek_key() == CONCURRENTLY,
+        (CREATE | DROP, INDEX) => c.peek_key() == CONCURRENTLY,
         // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`.
-        "ALTER TABLE" => c.may_contain(b"concurrently", 11) && c.any_word_at_depth(CONCURRENTLY),
+        (ALTER, TABLE) => c.may_contain(b"concurrently", 11) && c.any_word_at_depth(CONCURRENTLY),
         _ => false,
     };
     let class = class(kind, tag);
