@@ -225,6 +225,19 @@ mod tests {
     }
 
     #[test]
+    fn ids_keep_the_file_spelling_and_versions_clash_across_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let ddl = dir.path().join("sql/ddl");
+        std::fs::create_dir_all(&ddl).unwrap();
+        std::fs::write(ddl.join("V01__a.sql"), "SELECT 1;").unwrap();
+        let found = discover(dir.path(), Phase::Ddl).unwrap();
+        assert_eq!((found[0].id.as_str(), found[0].version), ("ddl/V01__a", 1));
+        std::fs::write(ddl.join("V1__b.sql"), "SELECT 2;").unwrap();
+        let err = discover(dir.path(), Phase::Ddl).unwrap_err().to_string();
+        assert!(err.contains("version 1 is also used by"), "{err}");
+    }
+
+    #[test]
     fn the_example_project_loads_with_refinery_checksums() {
         let project = Project::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
         assert!(project.phase(Phase::Ddl).count() >= 30);
