@@ -1,31 +1,17 @@
-//! The error a command ends with, and the exit code each kind maps to (`design.md` §1).
+//! The error a command ends with, and the exit code it maps to. Exit codes (`design.md`
+//! §1): 0 success, 1 findings or a failed migration, 2 usage, configuration or input
+//! error, 3 could not take the migration lock; commands add their variants as they land.
 
-use std::path::PathBuf;
-
-use crate::config::ConfigError;
-use crate::project::ProjectError;
-
-/// Exit codes: 0 success, 1 findings/failed DDL/drift, 2 usage, configuration or input
-/// error, 3 could not take the migration lock in time.
+/// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,
-    Failure = 1,
+    /// Usage, configuration or input error.
     Input = 2,
-    Locked = 3,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Project(#[from] ProjectError),
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
     /// Problems already reported one by one (e.g. per file); this only sets the exit code.
     #[error("{0}")]
     Reported(String),
@@ -36,11 +22,7 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Config(_)
-            | Error::Project(_)
-            | Error::Read { .. }
-            | Error::Reported(_)
-            | Error::Output(_) => Exit::Input,
+            Error::Reported(_) | Error::Output(_) => Exit::Input,
         }
     }
 }

@@ -47,8 +47,9 @@ pub fn run(args: &SplitArgs) -> Result<Exit, Error> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
-            writeln!(out)?;
+            // Serialised first, so that a closed pipe surfaces as a plain I/O error.
+            let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
+            writeln!(out, "{json}")?;
         }
         Format::Text => {
             for (file, sql) in report.files.iter().zip(&sources) {

@@ -23,11 +23,6 @@ impl HumanDuration {
     pub fn is_zero(&self) -> bool {
         self.0.is_zero()
     }
-
-    /// The value as PostgreSQL's GUC syntax wants it (`SET lock_timeout = '5000ms'`).
-    pub fn as_postgres(&self) -> String {
-        format!("{}ms", self.0.as_millis())
-    }
 }
 
 impl FromStr for HumanDuration {

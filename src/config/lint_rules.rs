@@ -37,18 +37,6 @@ pub enum RuleLevel {
     High,
 }
 
-impl RuleLevel {
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            RuleLevel::Off => None,
-            RuleLevel::Warning => Some(Severity::Warning),
-            RuleLevel::Low => Some(Severity::Low),
-            RuleLevel::Medium => Some(Severity::Medium),
-            RuleLevel::High => Some(Severity::High),
-        }
-    }
-}
-
 /// The three kinds of migration directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

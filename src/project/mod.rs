@@ -164,12 +164,17 @@ impl Project {
                 root: root.to_owned(),
             });
         }
-        let manifest = Manifest::load(&manifest_path)?;
+        // Read once: parsed here, and searched for entry lines in the errors below.
+        let text =
+            std::fs::read_to_string(&manifest_path).map_err(|source| ProjectError::Read {
+                path: manifest_path.clone(),
+                source,
+            })?;
+        let manifest = Manifest::parse(&manifest_path, &text)?;
         let mut migrations = Vec::new();
         for phase in Phase::ALL {
             migrations.extend(discover(root, phase)?);
         }
-        let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
         for entry in &manifest.migrations {
             if !migrations.iter().any(|m| m.id == entry.id) {
                 return Err(ProjectError::MissingFile {
@@ -235,6 +240,58 @@ mod tests {
         std::fs::write(ddl.join("V1__b.sql"), "SELECT 2;").unwrap();
         let err = discover(dir.path(), Phase::Ddl).unwrap_err().to_string();
         assert!(err.contains("version 1 is also used by"), "{err}");
+    }
+
+    /// Loads a throwaway project with `manifest` and `files` (path under sql/, bytes) and
+    /// returns the error, with the temporary directory's path replaced by `<root>`.
+    fn load_error(manifest: Option<&str>, files: &[(&str, &[u8])]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(text) = manifest {
+            std::fs::write(dir.path().join("manifest.yaml"), text).unwrap();
+        }
+        for (path, bytes) in files {
+            let path = dir.path().join("sql").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        let err = Project::load(dir.path()).unwrap_err().to_string();
+        err.replace(&dir.path().display().to_string(), "<root>")
+    }
+
+    #[test]
+    fn project_errors_name_the_file_and_line() {
+        let one = "migrations:\n  - id: ddl/V1__a\n";
+        assert_eq!(
+            load_error(None, &[]),
+            "no manifest.yaml in <root>: sqlrail needs one at the project root (see docs/manifest.md)"
+        );
+        assert_eq!(
+            load_error(
+                Some("migrations:\n  - id: ddl/V1__a\n  - id: ddl/V2__b\n"),
+                &[("ddl/V1__a.sql", b"SELECT 1;")]
+            ),
+            "<root>/manifest.yaml:3: migration `ddl/V2__b` has no file; expected <root>/sql/ddl/V2__b.sql"
+        );
+        assert_eq!(
+            load_error(
+                Some(one),
+                &[
+                    ("ddl/V1__a.sql", b"SELECT 1;"),
+                    ("indexes/V1__i.sql", b"SELECT 1;")
+                ]
+            ),
+            "<root>/sql/indexes/V1__i.sql: no manifest.yaml entry for `indexes/V1__i`; add `- id: indexes/V1__i` with its fingerprint to <root>/manifest.yaml"
+        );
+        assert!(load_error(Some(one), &[("ddl/V1__a.sql", b"SELECT 1;"), ("ddl/V2-b.sql", b"")])
+            .starts_with("<root>/sql/ddl/V2-b.sql: file name is not a migration name: expected `V<number>__<name>.sql`"));
+        assert_eq!(
+            load_error(Some(one), &[("ddl/V1__a.sql", b"SELECT '\xe9';")]),
+            "<root>/sql/ddl/V1__a.sql: the file is not valid UTF-8 (first bad byte at offset 8); save it as UTF-8"
+        );
+        assert_eq!(
+            load_error(Some("migrations: [\n"), &[]),
+            "<root>/manifest.yaml:2:1: did not find expected node content"
+        );
     }
 
     #[test]

@@ -136,7 +136,9 @@ impl<'a> Cursor<'a, '_> {
             match token.kind {
                 // PostgreSQL folds only ASCII letters of unquoted names (scansup.c).
                 TokenKind::Word => {
-                    name.extend(self.text(token).chars().map(|c| c.to_ascii_lowercase()))
+                    let at = name.len();
+                    name.push_str(self.text(token));
+                    name[at..].make_ascii_lowercase();
                 }
                 TokenKind::QuotedIdent => name.push_str(&unquote(self.text(token))),
                 _ => break,
@@ -152,12 +154,10 @@ impl<'a> Cursor<'a, '_> {
         (!name.is_empty()).then_some(name)
     }
 
-    /// True if the keyword `key` appears at the current depth before the statement ends
-    /// (consumes the rest of the statement).
     /// Whether the statement's bytes contain `word` in any case: a cheap filter (it also
-    /// matches inside literals and longer words) before a token scan. `anchor` indexes a
-    /// rare letter of `word` that memchr looks for.
-    fn may_contain(&mut self, word: &[u8], anchor: usize) -> bool {
+    /// matches inside literals and longer words) before a token scan. `anchor` indexes the
+    /// letter of `word` that memchr looks for (the rarer, the faster).
+    fn may_contain(&self, word: &[u8], anchor: usize) -> bool {
         let Some(first) = self.tokens.first() else {
             return false;
         };
@@ -182,6 +182,8 @@ impl<'a> Cursor<'a, '_> {
         false
     }
 
+    /// True if the keyword `key` appears at the current depth before the statement ends
+    /// (consumes the rest of the statement).
     fn any_word_at_depth(&mut self, key: Key) -> bool {
         let depth = self.depth;
         while let Some(token) = self.next() {

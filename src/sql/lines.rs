@@ -24,23 +24,6 @@ impl LineIndex {
         let column = char_count(&src.as_bytes()[self.starts[line]..offset]) + 1;
         (line as u32 + 1, column as u32)
     }
-
-    /// The byte range of 1-based `line`, without its line break.
-    pub fn line_span(&self, src: &str, line: u32) -> Option<std::ops::Range<usize>> {
-        let i = (line as usize).checked_sub(1)?;
-        let start = *self.starts.get(i)?;
-        let end = self.starts.get(i + 1).map_or(src.len(), |next| next - 1);
-        let end = if end > start && src.as_bytes()[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        };
-        Some(start..end)
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
-    }
 }
 
 /// Characters in a UTF-8 byte slice: every byte that is not a continuation byte.
@@ -97,8 +80,6 @@ mod tests {
         assert_eq!(index.position(src, 3), (2, 1));
         assert_eq!(index.position(src, src.find('x').unwrap()), (2, 4));
         assert_eq!(index.position(src, src.len()), (4, 2));
-        assert_eq!(index.line_span(src, 2).map(|r| &src[r]), Some("çé x"));
-        assert_eq!(index.line_span(src, 5), None);
         let mut counter = LineCounter::new(src.as_bytes());
         for offset in [0, 3, src.find('x').unwrap(), src.len()] {
             assert_eq!(counter.position(offset), index.position(src, offset));

@@ -203,7 +203,7 @@ impl Pending {
             TokenKind::OpenParen => self.paren_depth += 1,
             TokenKind::CloseParen => self.paren_depth = self.paren_depth.saturating_sub(1),
             TokenKind::Dot => self.name_position = true,
-            TokenKind::Variable => self.params.push(param(src, token)),
+            TokenKind::Variable => self.params.push(param_at(src, token.start, token.end)),
             TokenKind::Word => self.word(token.text(src), after_begin, name_position),
             _ => {}
         }
@@ -281,10 +281,6 @@ impl Pending {
             params: pending.params,
         });
     }
-}
-
-fn param(src: &str, token: Token) -> Param {
-    param_at(src, token.start, token.end)
 }
 
 /// The parameter whose `:name` (or `:'name'`, `:"name"`) spans `start..end`.

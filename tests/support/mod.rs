@@ -50,10 +50,6 @@ impl TestDb {
         )
     }
 
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-
     pub fn client(&self) -> Client {
         Client::connect(&self.conninfo(), NoTls).unwrap()
     }
