@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::{Phase, Severity};
+pub use crate::report::LintFormat;
+
 /// PostgreSQL migrations in three strict phases: schema changes (fail fast), concurrent index
 /// builds (warn, never block), batched backfills (resumable). Plus a static SQL linter.
 #[derive(Debug, Parser)]
@@ -20,6 +23,29 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check migrations statically: phases, lock hazards, the manifest (CI on pull requests).
+    ///
+    /// With no PATH, lints the project around the current directory (the nearest directory
+    /// with a manifest.yaml): every file under sql/ddl, sql/indexes and sql/backfills, and
+    /// the manifest's consistency with them. With PATHs (files or directories), lints those
+    /// files; a file's phase comes from the nearest ddl, indexes or backfills directory in
+    /// its path (DDL otherwise), or from --as. A PATH that is a project directory lints that
+    /// project. The nearest lint-rules.yaml (current directory upward) configures the rules.
+    ///
+    /// Exceptions: `-- sqlrail:allow <rule> reason="…"` before a statement, or
+    /// `-- sqlrail:allow-file <rule> reason="…"` anywhere in a file.
+    ///
+    /// Exit status: 0 no finding at or above the fail level, 1 findings, 2 usage,
+    /// configuration or input error (unreadable, non-UTF-8 or unterminated files are
+    /// reported and the other files still linted).
+    ///
+    /// Examples:
+    ///   sqlrail lint
+    ///   sqlrail lint --format github --fail-on medium
+    ///   sqlrail lint --as backfills scratch/fix_phones.sql
+    ///   sqlrail lint --explain dml-in-ddl
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
     /// Show how SQL files split into statements, exactly as PostgreSQL's parser splits them.
     ///
     /// Each statement is listed with its line and column, its kind (ddl, index, dml, select,
@@ -47,6 +73,75 @@ pub struct SplitArgs {
     pub format: Format,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Files or directories to lint (default: the project around the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output: text (snippets on stderr), or json, github, sarif, gcc (on stdout).
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Fail (exit 1) on findings at or above this severity [default: `fail_on` from
+    /// lint-rules.yaml, else low].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// Treat every file as a file of this phase, whatever its directory.
+    #[arg(long = "as", value_enum, value_name = "PHASE")]
+    pub role: Option<PhaseArg>,
+    /// The lint-rules.yaml to use [default: the project's, else the nearest one upward].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Record the current findings in the baseline file (`baseline` in lint-rules.yaml),
+    /// so that only new findings fail from now on; exits 0.
+    #[arg(long, conflicts_with = "no_baseline")]
+    pub write_baseline: bool,
+    /// Report findings the baseline grandfathers too.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Print a rule's explanation (problem, safe alternative, example) and exit.
+    #[arg(long, value_name = "RULE", exclusive = true)]
+    pub explain: Option<String>,
+    /// List every rule with its default severity and summary, and exit.
+    #[arg(long, exclusive = true)]
+    pub list_rules: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    High,
+    Medium,
+    Low,
+    Warning,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::High => Severity::High,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Warning => Severity::Warning,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhaseArg {
+    Ddl,
+    Indexes,
+    Backfills,
+}
+
+impl From<PhaseArg> for Phase {
+    fn from(p: PhaseArg) -> Phase {
+        match p {
+            PhaseArg::Ddl => Phase::Ddl,
+            PhaseArg::Indexes => Phase::Indexes,
+            PhaseArg::Backfills => Phase::Backfills,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -56,6 +151,38 @@ pub enum Format {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lint(args: &[&str]) -> Result<LintArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["sqlrail", "lint"].iter().chain(args))?;
+        match cli.command {
+            Command::Lint(args) => Ok(args),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn lint_takes_paths_formats_and_levels() {
+        let args = lint(&[
+            "--format",
+            "sarif",
+            "--fail-on",
+            "medium",
+            "--as",
+            "backfills",
+            "a.sql",
+            "dir",
+        ])
+        .unwrap();
+        assert_eq!(args.format, LintFormat::Sarif);
+        assert_eq!(args.fail_on.map(Severity::from), Some(Severity::Medium));
+        assert_eq!(args.role.map(Phase::from), Some(Phase::Backfills));
+        assert_eq!(args.paths.len(), 2);
+        assert!(lint(&["--fail-on", "critical"]).is_err());
+        // --explain and --list-rules stand alone; the baseline flags exclude each other.
+        assert!(lint(&["--explain", "drop", "a.sql"]).is_err());
+        assert!(lint(&["--write-baseline", "--no-baseline"]).is_err());
+        assert!(lint(&["--list-rules"]).unwrap().list_rules);
+    }
 
     #[test]
     fn definitions_are_consistent() {
@@ -67,7 +194,9 @@ mod tests {
     fn split_needs_files_and_takes_a_format() {
         assert!(Cli::try_parse_from(["sqlrail", "split"]).is_err());
         let cli = Cli::try_parse_from(["sqlrail", "split", "--format", "json", "a.sql"]).unwrap();
-        let Command::Split(args) = cli.command;
+        let Command::Split(args) = cli.command else {
+            panic!("not split")
+        };
         assert_eq!((args.format, args.files.len()), (Format::Json, 1));
         assert!(Cli::try_parse_from(["sqlrail", "split", "--format", "yaml", "a.sql"]).is_err());
     }

@@ -2,10 +2,17 @@
 //! §1): 0 success, 1 findings or a failed migration, 2 usage, configuration or input
 //! error, 3 could not take the migration lock; commands add their variants as they land.
 
+use crate::config::ConfigError;
+use crate::lint::baseline::BaselineError;
+use crate::lint::target::TargetError;
+use crate::project::ProjectError;
+
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,
+    /// Lint findings at or above the fail level.
+    Findings = 1,
     /// Usage, configuration or input error.
     Input = 2,
 }
@@ -17,12 +24,29 @@ pub enum Error {
     Reported(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// A command-line value clap cannot check (an unknown rule id, …).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Reported(_) | Error::Output(_) => Exit::Input,
+            Error::Reported(_)
+            | Error::Output(_)
+            | Error::Config(_)
+            | Error::Project(_)
+            | Error::Target(_)
+            | Error::Baseline(_)
+            | Error::Usage(_) => Exit::Input,
         }
     }
 }

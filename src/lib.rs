@@ -8,5 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod lint;
 pub mod project;
+pub mod report;
 pub mod sql;

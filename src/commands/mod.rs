@@ -1,5 +1,6 @@
 //! One module per command: each takes its parsed arguments and returns how it ended.
 
+pub mod lint;
 pub mod split;
 
 use crate::cli::{Cli, Command};
@@ -8,6 +9,7 @@ use crate::error::{Error, Exit};
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
+        Command::Lint(args) => lint::run(&args),
         Command::Split(args) => split::run(&args),
     }
 }

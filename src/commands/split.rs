@@ -1,13 +1,14 @@
 //! `sqlrail split`: how files split into statements, for people (text) and tools (json).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::cli::{Format, SplitArgs};
 use crate::error::{Error, Exit};
-use crate::sql::{LexError, LineIndex, PsqlSyntax, Statement, split};
+use crate::project::{read_sql, unterminated};
+use crate::sql::{PsqlSyntax, Statement, split};
 
 #[derive(Serialize)]
 struct FileReport<'a> {
@@ -67,24 +68,11 @@ pub fn run(args: &SplitArgs) -> Result<Exit, Error> {
 }
 
 /// Reads `path` and splits it; the error names the file, line and column.
-fn read_and_split(path: &PathBuf) -> Result<(String, crate::sql::SqlFile), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let sql = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{}: not valid UTF-8 (first bad byte at offset {}); save the file as UTF-8",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+fn read_and_split(path: &Path) -> Result<(String, crate::sql::SqlFile), String> {
+    let sql = read_sql(path).map_err(|e| e.to_string())?;
     match split(&sql) {
         Ok(file) => Ok((sql, file)),
-        Err(LexError { unclosed, start }) => {
-            let (line, column) = LineIndex::new(&sql).position(&sql, start);
-            Err(format!(
-                "{}:{line}:{column}: unterminated {unclosed} opened here runs to the end of the file; close it",
-                path.display()
-            ))
-        }
+        Err(error) => Err(unterminated(path, &sql, error).to_string()),
     }
 }
 

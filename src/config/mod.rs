@@ -57,6 +57,11 @@ pub fn parse_id(id: &str) -> Option<(Phase, u64, &str)> {
     Some((Phase::from_dir(dir)?, version, name))
 }
 
+/// The 1-based line where `key:` first appears in a configuration text (1 if nowhere).
+pub fn line_of_key(text: &str, key: &str) -> u32 {
+    yaml::line_of_key(text, key)
+}
+
 /// The line of migration `id`'s entry in the manifest text (1 if not found).
 pub fn line_of_id(manifest_text: &str, id: &str) -> u32 {
     yaml::line_of(manifest_text, "id", id, 0)

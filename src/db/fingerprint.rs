@@ -4,6 +4,7 @@
 use postgres::GenericClient;
 
 use crate::config::Fingerprint;
+use crate::sql::names::fold_part as fold;
 
 /// A name from the manifest, folded as PostgreSQL folds identifiers: unquoted parts are
 /// lower-cased, `"Quoted"` parts kept as written.
@@ -13,14 +14,6 @@ pub struct Qualified {
     pub schema: Option<String>,
     pub parent: Option<String>,
     pub name: String,
-}
-
-fn fold(part: &str) -> String {
-    let part = part.trim();
-    match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
-        Some(quoted) => quoted.replace("\"\"", "\""),
-        None => part.to_lowercase(),
-    }
 }
 
 impl Qualified {

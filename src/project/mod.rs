@@ -33,6 +33,13 @@ pub enum ProjectError {
     },
     #[error("{}: the file is not valid UTF-8 (first bad byte at offset {offset}); save it as UTF-8", path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
+    #[error("{}:{line}:{column}: unterminated {unclosed} opened here runs to the end of the file; close it", path.display())]
+    Unterminated {
+        path: PathBuf,
+        line: u32,
+        column: u32,
+        unclosed: crate::sql::Unclosed,
+    },
     #[error("{}: file name is not a migration name: expected `V<number>__<name>.sql` (refinery's convention), e.g. `V7__add_leads_phone.sql`", path.display())]
     BadFileName { path: PathBuf },
     #[error("{}: version {version} is also used by {}; each version appears once per directory", path.display(), other.display())]
@@ -76,6 +83,38 @@ pub fn parse_stem(stem: &str) -> Option<(u64, &str)> {
     Some((version, name))
 }
 
+/// refinery's checksum of a migration named `stem` (`V3__leads`) with text `sql`, or
+/// `None` if refinery does not accept the name.
+pub fn checksum(stem: &str, sql: &str) -> Option<u64> {
+    refinery::Migration::unapplied(stem, sql)
+        .ok()
+        .map(|m| m.checksum())
+}
+
+/// Reads a SQL file as UTF-8 text.
+pub fn read_sql(path: &Path) -> Result<String, ProjectError> {
+    let bytes = std::fs::read(path).map_err(|source| ProjectError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
+        path: path.to_owned(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// The error for `text` (of `path`) failing to lex, with the line and column where the
+/// unclosed construct opened.
+pub fn unterminated(path: &Path, text: &str, error: crate::sql::LexError) -> ProjectError {
+    let (line, column) = crate::sql::LineIndex::new(text).position(text, error.start);
+    ProjectError::Unterminated {
+        path: path.to_owned(),
+        line,
+        column,
+        unclosed: error.unclosed,
+    }
+}
+
 /// Reads one migration file from `path` in `phase`.
 pub fn read_migration(phase: Phase, path: &Path) -> Result<Migration, ProjectError> {
     let file_name = path
@@ -85,21 +124,12 @@ pub fn read_migration(phase: Phase, path: &Path) -> Result<Migration, ProjectErr
     let (version, name) = parse_file_name(file_name).ok_or_else(|| ProjectError::BadFileName {
         path: path.to_owned(),
     })?;
-    let bytes = std::fs::read(path).map_err(|source| ProjectError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    let sql = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
-        path: path.to_owned(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
+    let sql = read_sql(path)?;
     // The id keeps the file's own spelling (`V007__x` stays `V007__x`).
     let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
-    let checksum = refinery::Migration::unapplied(stem, &sql)
-        .map_err(|_| ProjectError::BadFileName {
-            path: path.to_owned(),
-        })?
-        .checksum();
+    let checksum = checksum(stem, &sql).ok_or_else(|| ProjectError::BadFileName {
+        path: path.to_owned(),
+    })?;
     Ok(Migration {
         id: format!("{}/{stem}", phase.dir()),
         phase,

@@ -140,7 +140,7 @@ impl<'a> Cursor<'a, '_> {
                     name.push_str(self.text(token));
                     name[at..].make_ascii_lowercase();
                 }
-                TokenKind::QuotedIdent => name.push_str(&unquote(self.text(token))),
+                TokenKind::QuotedIdent => name.push_str(&super::names::unquote(self.text(token))),
                 _ => break,
             }
             self.next();
@@ -193,12 +193,6 @@ impl<'a> Cursor<'a, '_> {
         }
         false
     }
-}
-
-/// `"a""b"` → `a"b`; `U&"x"` keeps its escapes (it only names the table in messages).
-fn unquote(text: &str) -> String {
-    let inner = text.trim_start_matches(['U', 'u', '&']);
-    inner[1..inner.len() - 1].replace("\"\"", "\"")
 }
 
 fn class(kind: StatementKind, tag: impl Into<Cow<'static, str>>) -> Classification {

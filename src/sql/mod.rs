@@ -5,11 +5,14 @@ mod classify;
 mod keywords;
 pub mod lexer;
 pub mod lines;
+pub mod names;
+mod normalize;
 mod skim;
 mod splitter;
 mod statement;
 
 pub use lexer::{LexError, Lexer, Token, TokenKind, Unclosed};
 pub use lines::LineIndex;
+pub use normalize::normalized_hash;
 pub use splitter::{SqlFile, split, split_by_tokens};
 pub use statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement, StatementKind};

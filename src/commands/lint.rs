@@ -1,0 +1,157 @@
+//! `sqlrail lint`: resolve what to lint, load the rules, lint, apply the baseline, render.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{LintArgs, LintFormat};
+use crate::config::{LintRules, Phase};
+use crate::error::{Error, Exit};
+use crate::lint::baseline::{Baseline, entry_for};
+use crate::lint::target::resolve;
+use crate::lint::{LintSettings, rules};
+use crate::report::{self, Summary};
+
+pub fn run(args: &LintArgs) -> Result<Exit, Error> {
+    if let Some(id) = &args.explain {
+        return explain(id);
+    }
+    if args.list_rules {
+        return list_rules();
+    }
+    let cwd = std::env::current_dir()?;
+    let target = resolve(
+        &args.paths,
+        args.role.map(Phase::from),
+        args.config.as_deref(),
+        &cwd,
+    )?;
+    let settings = load_settings(target.rules_file.as_deref())?;
+    let fail_on = args.fail_on.map_or(settings.fail_on, Into::into);
+    let outcome = crate::lint::run(target.sources, target.project.as_ref(), &settings)?;
+    for problem in &outcome.problems {
+        eprintln!("error: {problem}");
+    }
+
+    let baseline_path = settings.baseline.clone();
+    let baseline_dir = baseline_path
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    let keys: Vec<_> = outcome
+        .findings
+        .iter()
+        .zip(&outcome.paths)
+        .map(|(f, path)| entry_for(f, path, &baseline_dir))
+        .collect();
+
+    if args.write_baseline {
+        let Some(path) = &baseline_path else {
+            return Err(Error::Usage(
+                "--write-baseline needs a lint-rules.yaml (its `baseline` names the file); create one or pass --config".into(),
+            ));
+        };
+        let count = keys.len();
+        Baseline::write(path, keys)?;
+        eprintln!(
+            "wrote {count} finding{} to {}; from now on only new findings fail",
+            if count == 1 { "" } else { "s" },
+            path.display()
+        );
+        return Ok(if outcome.problems.is_empty() {
+            Exit::Success
+        } else {
+            Exit::Input
+        });
+    }
+
+    let (mut findings, mut stale) = (outcome.findings, Vec::new());
+    let mut baselined = 0;
+    if let Some(path) = baseline_path.as_deref().filter(|_| !args.no_baseline) {
+        let baseline = Baseline::load(path)?;
+        let (new, unmatched) = baseline.filter(&keys);
+        baselined = findings.len() - new.len();
+        let mut keep = vec![false; findings.len()];
+        new.into_iter().for_each(|n| keep[n] = true);
+        let mut flags = keep.into_iter();
+        findings.retain(|_| flags.next().unwrap_or(true));
+        stale = unmatched;
+    }
+
+    let mut summary = Summary::new(&findings, outcome.files, fail_on);
+    summary.baselined = baselined;
+    summary.stale_baseline = stale.len();
+    summary.errors = outcome.problems.len();
+
+    if args.format == LintFormat::Text {
+        let mut err = anstream::stderr().lock();
+        for finding in &findings {
+            writeln!(err, "{}\n", report::human(finding, true))?;
+        }
+        if let (false, Some(path)) = (stale.is_empty(), &baseline_path) {
+            writeln!(
+                err,
+                "note: {} baseline entr{} in {} no longer match a finding; run `sqlrail lint --write-baseline` to prune",
+                stale.len(),
+                if stale.len() == 1 { "y" } else { "ies" },
+                path.display()
+            )?;
+        }
+        writeln!(err, "{}", summary.line())?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        report::render(args.format, &findings, &summary, &mut out)?;
+        out.flush()?;
+    }
+
+    if !outcome.problems.is_empty() {
+        return Err(Error::Reported(format!(
+            "{} of {} files could not be linted",
+            outcome.problems.len(),
+            outcome.files
+        )));
+    }
+    Ok(if findings.iter().any(|f| f.fails(fail_on)) {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
+}
+
+fn load_settings(path: Option<&Path>) -> Result<LintSettings, Error> {
+    let Some(path) = path else {
+        return Ok(LintSettings::defaults());
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|source| crate::config::ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    let rules = LintRules::parse(path, &text)?;
+    Ok(LintSettings::new(rules, Some((path, &text)))?)
+}
+
+fn explain(id: &str) -> Result<Exit, Error> {
+    let rule = rules::find(id).ok_or_else(|| {
+        Error::Usage(format!(
+            "`{id}` is not a rule; `sqlrail lint --list-rules` lists them"
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", rules::markdown(rule))?;
+    Ok(Exit::Success)
+}
+
+fn list_rules() -> Result<Exit, Error> {
+    let mut out = std::io::stdout().lock();
+    for rule in rules::ALL {
+        writeln!(
+            out,
+            "{:<30} {:<8} {}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.summary
+        )?;
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,163 @@
+//! One SQL file as the rules see it: its statements, every token (comments included), its
+//! phase and the settings, with the few derived facts several rules share.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::config::Phase;
+use crate::sql::{SqlFile, Statement, Token, TokenKind};
+
+use super::code::{Code, alter_table, created_table};
+use super::settings::LintSettings;
+
+pub struct FileContext<'a> {
+    pub path: &'a Path,
+    pub phase: Phase,
+    pub src: &'a str,
+    pub file: &'a SqlFile,
+    /// All tokens outside `COPY … FROM stdin` data, comments included.
+    pub tokens: &'a [Token],
+    /// Per statement, its range in `tokens`.
+    ranges: Vec<Range<usize>>,
+    pub settings: &'a LintSettings,
+    /// Tables created by `CREATE TABLE`, with the statement that created them.
+    created: OnceLock<Vec<(usize, String)>>,
+}
+
+impl<'a> FileContext<'a> {
+    pub fn new(
+        path: &'a Path,
+        phase: Phase,
+        src: &'a str,
+        file: &'a SqlFile,
+        tokens: &'a [Token],
+        settings: &'a LintSettings,
+    ) -> Self {
+        let ranges = file
+            .statements
+            .iter()
+            .map(|s| {
+                let from = tokens.partition_point(|t| t.start < s.start);
+                let to = tokens.partition_point(|t| t.start < s.end);
+                from..to
+            })
+            .collect();
+        FileContext {
+            path,
+            phase,
+            src,
+            file,
+            tokens,
+            ranges,
+            settings,
+            created: OnceLock::new(),
+        }
+    }
+
+    pub fn statements(&self) -> impl Iterator<Item = (usize, &'a Statement)> + use<'a> {
+        self.file.statements.iter().enumerate()
+    }
+
+    /// The tokens of statement `i`, comments inside it included.
+    pub fn tokens_of(&self, i: usize) -> &'a [Token] {
+        &self.tokens[self.ranges[i].clone()]
+    }
+
+    /// Statement `i`'s significant tokens.
+    pub fn code(&self, i: usize) -> Code<'a> {
+        Code::new(self.src, self.tokens_of(i))
+    }
+
+    pub fn comments(&self) -> impl Iterator<Item = &'a Token> + use<'a> {
+        self.tokens.iter().filter(|t| t.kind.is_comment())
+    }
+
+    /// Whether `table` was created by a statement of this file before statement `i`: lock
+    /// hazards on a table nobody else can see yet are not hazards.
+    pub fn created_before(&self, i: usize, table: &str) -> bool {
+        let created = self.created.get_or_init(|| {
+            self.statements()
+                .filter(|(_, s)| s.tag == "CREATE TABLE")
+                .filter_map(|(n, _)| created_table(&self.code(n)).map(|t| (n, t)))
+                .collect()
+        });
+        created
+            .iter()
+            .any(|(n, t)| *n < i && crate::sql::names::same_relation(t, table))
+    }
+
+    /// Statement `i` as `ALTER TABLE` of a table this file did not create: its actions,
+    /// for the lock-hazard rules. `None` for other statements and for new tables.
+    pub fn alter_existing_table(&self, i: usize) -> Option<AlterTable<'a>> {
+        if self.file.statements[i].tag != "ALTER TABLE" {
+            return None;
+        }
+        let code = self.code(i);
+        let (table, actions) = alter_table(&code)?;
+        if self.created_before(i, &table) {
+            return None;
+        }
+        Some(AlterTable {
+            table,
+            code,
+            actions,
+        })
+    }
+
+    /// The statement's span, for findings about the whole statement.
+    pub fn span_of(&self, i: usize) -> Range<usize> {
+        let s = &self.file.statements[i];
+        s.start..s.end
+    }
+
+    /// The literal text of a string or dollar-quoted token (quotes and tags removed).
+    pub fn literal(&self, token: &Token) -> &'a str {
+        literal_text(token.text(self.src), token.kind)
+    }
+}
+
+/// `ALTER TABLE` of an existing table, split into its actions.
+pub struct AlterTable<'a> {
+    pub table: String,
+    pub code: Code<'a>,
+    /// Token ranges in `code`, one per comma-separated action.
+    pub actions: Vec<Range<usize>>,
+}
+
+/// A string or dollar-quoted literal's content: `'a''b'` → `a''b` (doubled quotes kept:
+/// the text is scanned, never executed), `$f$…$f$` → `…`.
+pub fn literal_text(text: &str, kind: TokenKind) -> &str {
+    match kind {
+        TokenKind::DollarString => {
+            let tag_end = text[1..].find('$').map_or(text.len(), |n| n + 2);
+            let tag_len = tag_end;
+            if text.len() >= 2 * tag_len {
+                &text[tag_len..text.len() - tag_len]
+            } else {
+                ""
+            }
+        }
+        TokenKind::String => {
+            let open = text.find('\'').map_or(0, |n| n + 1);
+            let close = text.rfind('\'').unwrap_or(text.len()).max(open);
+            &text[open..close]
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_bodies_lose_their_quotes() {
+        assert_eq!(
+            literal_text("$f$ body $f$", TokenKind::DollarString),
+            " body "
+        );
+        assert_eq!(literal_text("$$x$$", TokenKind::DollarString), "x");
+        assert_eq!(literal_text("E'a''b'", TokenKind::String), "a''b");
+    }
+}

@@ -1,0 +1,286 @@
+//! Lints one file: split it, run every file rule and custom rule on it, and turn reports
+//! into findings with positions and baseline keys. Allow comments are applied later, once
+//! findings that need every file (a `CALL` of a procedure defined elsewhere) are in.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::{Phase, Severity};
+use crate::sql::{LexError, LineIndex, PsqlSyntaxKind, Token, TokenKind, normalized_hash};
+
+use super::allow::{self, Allow};
+use super::context::FileContext;
+use super::finding::Finding;
+use super::rule::{Check, Report, Rule};
+use super::rules::{self, dml_in_do_block};
+use super::settings::LintSettings;
+
+/// One file to lint.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    /// As shown in findings.
+    pub display: String,
+    pub phase: Phase,
+}
+
+/// What linting one file produced.
+pub struct FileLint {
+    pub source: Source,
+    pub text: Arc<str>,
+    pub findings: Vec<Finding>,
+    pub allows: Vec<Allow>,
+    pub procedures: Vec<dml_in_do_block::Procedure>,
+    pub calls: Vec<Call>,
+    lines: LineIndex,
+}
+
+/// A `CALL` in a DDL file, judged once every file's procedures are known.
+pub struct Call {
+    pub statement: usize,
+    pub span: Range<usize>,
+    pub procedure: String,
+    pub key: u64,
+}
+
+/// Lints `text`, the contents of `source`. Fails only when the text does not lex.
+pub fn lint_text(
+    source: Source,
+    text: Arc<str>,
+    settings: &LintSettings,
+) -> Result<FileLint, LexError> {
+    let sql = crate::sql::split(&text)?;
+    let tokens = tokens_outside_copy_data(&text, &sql)?;
+    let file = FileContext::new(&source.path, source.phase, &text, &sql, &tokens, settings);
+    let mut reports: Vec<(&str, Severity, Report)> = Vec::new();
+    let mut buffer = Vec::new();
+    for rule in rules::ALL {
+        if let Check::File(check) = rule.check {
+            check(&file, &mut buffer);
+            reports.extend(buffer.drain(..).map(|r| (rule.id, rule.severity, r)));
+        }
+    }
+    for custom in settings.custom_for(source.phase) {
+        for (i, statement) in file.statements() {
+            let masked = masked_text(&text, file.tokens_of(i), statement.start, statement.end);
+            if let Some(hit) = custom.pattern.find(&masked) {
+                let span = statement.start + hit.start()..statement.start + hit.end();
+                let mut report = Report::statement(i, span, custom.rule.message.clone());
+                report.help = custom.rule.help.clone();
+                reports.push((&custom.rule.id, custom.rule.severity, report));
+            }
+        }
+    }
+    let lines = LineIndex::new(&text);
+    let key_of = |i: usize| {
+        let s = &sql.statements[i];
+        normalized_hash(&text, s.start, s.end)
+    };
+    let findings = reports
+        .into_iter()
+        .filter_map(|(id, default, report)| {
+            let key = report.statement.map_or(0, key_of);
+            finding(
+                &source.display,
+                &text,
+                &lines,
+                settings,
+                id,
+                default,
+                report,
+                key,
+            )
+        })
+        .collect();
+    let allows = allow::collect(&file);
+    let procedures = dml_in_do_block::procedures(&file);
+    let calls = dml_in_do_block::calls(&file)
+        .into_iter()
+        .map(|(i, procedure)| Call {
+            statement: i,
+            span: file.span_of(i),
+            procedure,
+            key: key_of(i),
+        })
+        .collect();
+    Ok(FileLint {
+        source,
+        text: text.clone(),
+        findings,
+        allows,
+        procedures,
+        calls,
+        lines,
+    })
+}
+
+impl FileLint {
+    /// Line and column of a byte offset of this file.
+    pub fn position(&self, offset: usize) -> (u32, u32) {
+        self.lines.position(&self.text, offset)
+    }
+
+    /// Adds a finding of `rule` from a report (no-op when the rule is off).
+    pub fn push(&mut self, settings: &LintSettings, rule: &Rule, report: Report, key: u64) {
+        if let Some(f) = finding(
+            &self.source.display,
+            &self.text,
+            &self.lines,
+            settings,
+            rule.id,
+            rule.severity,
+            report,
+            key,
+        ) {
+            self.findings.push(f);
+        }
+    }
+
+    /// Applies the allow comments: drops the findings they cover and adds findings for
+    /// allows without a reason, naming unknown rules, or silencing nothing.
+    pub fn apply_allows(&mut self, settings: &LintSettings, known: &dyn Fn(&str) -> bool) {
+        let mut allows = std::mem::take(&mut self.allows);
+        self.findings.retain(|f| {
+            let covers = |a: &Allow| {
+                (a.file_level || (f.statement.is_some() && a.statement == f.statement))
+                    && a.rules.iter().any(|r| *r == f.rule)
+            };
+            // A statement-level allow wins over a file-level one, so that each is used.
+            let by_statement = allows.iter().position(|a| !a.file_level && covers(a));
+            let by_file = || allows.iter().position(|a| a.file_level && covers(a));
+            match by_statement.or_else(by_file) {
+                Some(n) => {
+                    let rule = allows[n].rules.iter().position(|r| *r == f.rule);
+                    allows[n].used[rule.unwrap_or(0)] = true;
+                    false
+                }
+                None => true,
+            }
+        });
+        for allow in &allows {
+            let span = allow.span.clone();
+            if allow.reason.is_none() {
+                let report = Report::file(span.clone(), "allow comment without a reason")
+                    .help("add reason=\"…\": why this exception is safe");
+                self.push(settings, &rules::ALLOW_MISSING_REASON, report, 0);
+            }
+            for (rule, used) in allow.rules.iter().zip(&allow.used) {
+                let report = if !known(rule) {
+                    Report::file(span.clone(), format!("`{rule}` is not a rule"))
+                        .help("`sqlrail lint --list-rules` lists the rules")
+                } else if !used {
+                    let target = if allow.file_level {
+                        "this file"
+                    } else {
+                        "the statement it is attached to"
+                    };
+                    Report::file(
+                        span.clone(),
+                        format!("allow of `{rule}` silences nothing in {target}"),
+                    )
+                    .help("delete it, or move it to the line before the statement it is about")
+                } else {
+                    continue;
+                };
+                let rule = if known(rule) {
+                    &rules::UNUSED_ALLOW
+                } else {
+                    &rules::UNKNOWN_RULE
+                };
+                self.push(settings, rule, report, 0);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    display: &str,
+    text: &Arc<str>,
+    lines: &LineIndex,
+    settings: &LintSettings,
+    rule: &str,
+    default: Severity,
+    report: Report,
+    key: u64,
+) -> Option<Finding> {
+    let severity = settings.severity(rule, report.severity.unwrap_or(default))?;
+    let (line, column) = lines.position(text, report.span.start);
+    let (end_line, end_column) = lines.position(text, report.span.end);
+    Some(Finding {
+        rule: rule.to_owned(),
+        severity,
+        path: display.to_owned(),
+        line,
+        column,
+        end_line,
+        end_column,
+        span: report.span,
+        message: report.message,
+        help: report.help,
+        statement: report.statement,
+        key,
+        source: text.clone(),
+    })
+}
+
+/// Every token of `text` with `COPY … FROM stdin` data left out (it is not SQL and may not
+/// lex).
+fn tokens_outside_copy_data(text: &str, sql: &crate::sql::SqlFile) -> Result<Vec<Token>, LexError> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::with_capacity(text.len() / 6);
+    let mut from = 0;
+    let data = sql
+        .psql
+        .iter()
+        .filter(|p| p.kind == PsqlSyntaxKind::CopyData)
+        .map(|p| p.start..p.end)
+        .chain(std::iter::once(bytes.len()..bytes.len()));
+    for skip in data {
+        for token in crate::sql::Lexer::at(&bytes[..skip.start], from) {
+            tokens.push(token?);
+        }
+        from = skip.end;
+    }
+    Ok(tokens)
+}
+
+/// The statement's text with comments and literals blanked (same byte offsets), for
+/// custom patterns: a pattern must not match inside a string or a function body.
+fn masked_text(text: &str, tokens: &[Token], start: usize, end: usize) -> String {
+    let mut masked = text.as_bytes()[start..end].to_vec();
+    for token in tokens {
+        if matches!(
+            token.kind,
+            TokenKind::LineComment
+                | TokenKind::BlockComment
+                | TokenKind::String
+                | TokenKind::DollarString
+        ) {
+            let from = token.start.max(start) - start;
+            let to = token.end.min(end).saturating_sub(start);
+            masked[from..to.max(from)].fill(b' ');
+        }
+    }
+    // Whole tokens were blanked, so the bytes are still UTF-8.
+    String::from_utf8(masked).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_blanks_literals_and_comments_only() {
+        let text = "UPDATE t SET a = 'TRUNCATE x' -- CASCADE\n WHERE b = $$CASCADE$$";
+        let tokens: Vec<Token> = crate::sql::Lexer::new(text.as_bytes())
+            .map(Result::unwrap)
+            .collect();
+        let masked = masked_text(text, &tokens, 0, text.len());
+        assert_eq!(masked.len(), text.len());
+        assert!(masked.starts_with("UPDATE t SET a = "));
+        assert!(!masked.contains("TRUNCATE") && !masked.contains("CASCADE"));
+        assert!(masked.contains("WHERE b ="));
+    }
+}

@@ -1,0 +1,39 @@
+//! A finding: plain data about one problem in one file. Renderers in `report` turn it
+//! into text; nothing here knows about output formats.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::config::Severity;
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The rule id (`dml-in-ddl`, or a custom rule's id).
+    pub rule: String,
+    pub severity: Severity,
+    /// The file as shown to the user (relative to the current directory when inside it).
+    pub path: String,
+    /// 1-based line and character column of `span.start`, and of `span.end`.
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    /// Bytes of `source` the finding points at.
+    pub span: Range<usize>,
+    pub message: String,
+    pub help: Option<String>,
+    /// The statement it is about, as its index in the file (`None`: the whole file).
+    pub statement: Option<usize>,
+    /// Hash of the normalised statement (0 for whole-file findings): the baseline key, so
+    /// that moving a statement to another line keeps its baseline entry.
+    pub key: u64,
+    /// The text of the file, for snippets.
+    pub source: Arc<str>,
+}
+
+impl Finding {
+    /// Whether this finding fails a run whose fail level is `fail_on`.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.severity >= fail_on
+    }
+}

@@ -1,0 +1,294 @@
+//! `sqlrail lint`: static checks of migration files, the manifest and the lint rules.
+//! Rules run per statement on the lexed stream, never on raw text (`design.md` §4).
+//!
+//! Flow: every file is linted in parallel (`engine`), then the checks that need all files
+//! run (a `CALL` of a procedure defined in another file, the project's consistency rules),
+//! allow comments are applied, and the caller applies the baseline.
+
+pub mod allow;
+pub mod baseline;
+mod body;
+mod code;
+mod context;
+pub mod engine;
+mod finding;
+pub mod project;
+mod rule;
+pub mod rules;
+mod settings;
+pub mod target;
+#[cfg(test)]
+pub(crate) mod test_utils;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::{Manifest, Phase};
+use crate::project::{ProjectError, read_sql, unterminated};
+
+pub use engine::{FileLint, Source};
+pub use finding::Finding;
+pub use rule::{Check, Place, Report, Rule};
+pub use settings::LintSettings;
+
+use project::{ProjectContext, ProjectFile};
+
+/// A project whose manifest the consistency rules check.
+#[derive(Debug, Clone)]
+pub struct ProjectInput {
+    pub manifest_path: PathBuf,
+    /// As shown in findings.
+    pub manifest_display: String,
+}
+
+/// What a lint run found.
+pub struct Outcome {
+    /// After allow comments, sorted by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    /// Files that could not be read, were not UTF-8 or did not lex (exit 2).
+    pub problems: Vec<ProjectError>,
+    pub files: usize,
+    /// Each finding's file path (for baseline keys), parallel to `findings`.
+    pub paths: Vec<PathBuf>,
+}
+
+/// Lints `sources` (and the manifest of `project`, when given).
+pub fn run(
+    sources: Vec<Source>,
+    project: Option<&ProjectInput>,
+    settings: &LintSettings,
+) -> Result<Outcome, ProjectError> {
+    let files = sources.len();
+    let results: Vec<Result<FileLint, ProjectError>> = sources
+        .into_par_iter()
+        .map(|source| {
+            let text = read_sql(&source.path)?;
+            let path = source.path.clone();
+            engine::lint_text(source, Arc::from(text.as_str()), settings)
+                .map_err(|e| unterminated(&path, &text, e))
+        })
+        .collect();
+    let mut linted = Vec::with_capacity(results.len());
+    let mut problems = Vec::new();
+    for result in results {
+        match result {
+            Ok(lint) => linted.push(lint),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let findings = conclude(linted, project, settings)?;
+    let (findings, paths) = findings.into_iter().unzip();
+    Ok(Outcome {
+        findings,
+        problems,
+        files,
+        paths,
+    })
+}
+
+/// What needs every file: `CALL`s judged against all procedures, allow comments applied,
+/// the project's consistency rules; sorted by file, line, column and rule.
+pub fn conclude(
+    mut linted: Vec<FileLint>,
+    project: Option<&ProjectInput>,
+    settings: &LintSettings,
+) -> Result<Vec<(Finding, PathBuf)>, ProjectError> {
+    judge_calls(&mut linted, settings);
+    let known =
+        |id: &str| rules::find(id).is_some() || settings.custom.iter().any(|c| c.rule.id == id);
+    for lint in &mut linted {
+        lint.apply_allows(settings, &known);
+    }
+    let mut findings: Vec<(Finding, PathBuf)> = Vec::new();
+    if let Some(project) = project {
+        findings.extend(project_findings(project, &linted, settings)?);
+    }
+    for lint in linted {
+        let path = lint.source.path;
+        findings.extend(lint.findings.into_iter().map(|f| (f, path.clone())));
+    }
+    findings.sort_by(|(a, _), (b, _)| {
+        natural_order(&a.path, &b.path)
+            .then((a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)))
+    });
+    Ok(findings)
+}
+
+/// Compares paths with digit runs as numbers, so `V2__b` sorts before `V10__a`.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (digits(a), digits(b));
+                let trim = |s: &[u8]| {
+                    let zeros = s.iter().take_while(|&&c| c == b'0').count();
+                    s[zeros..].to_vec()
+                };
+                let (da, db) = (trim(&a[..na]), trim(&b[..nb]));
+                let order = da.len().cmp(&db.len()).then(da.cmp(&db));
+                if order.is_ne() {
+                    return order;
+                }
+                a = &a[na..];
+                b = &b[nb..];
+            }
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            _ => {
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+/// `dml-in-do-block` for `CALL`s: a call is a finding when a procedure of that name, created
+/// in any linted DDL file, writes data.
+fn judge_calls(linted: &mut [FileLint], settings: &LintSettings) {
+    let procedures: Vec<dml_in_do_block::Procedure> = linted
+        .iter()
+        .filter(|l| l.source.phase == Phase::Ddl)
+        .flat_map(|l| l.procedures.iter().cloned())
+        .collect();
+    for lint in linted.iter_mut() {
+        let calls = std::mem::take(&mut lint.calls);
+        for call in calls {
+            let writes = procedures
+                .iter()
+                .rev()
+                .find(|p| dml_in_do_block::names_match(&call.procedure, &p.name))
+                .and_then(|p| p.writes.clone());
+            if let Some(table) = writes {
+                let what = format!("`CALL {}`", call.procedure);
+                let report = dml_in_do_block::report(
+                    &lint.text,
+                    call.span,
+                    call.statement,
+                    settings,
+                    &what,
+                    &table,
+                );
+                lint.push(settings, &rules::DML_IN_DO_BLOCK, report, call.key);
+            }
+        }
+    }
+}
+
+use rules::dml_in_do_block;
+
+#[cfg(test)]
+mod tests {
+    use super::natural_order;
+
+    #[test]
+    fn paths_sort_with_numbers_as_numbers() {
+        let mut paths = vec![
+            "sql/ddl/V10__a.sql",
+            "sql/ddl/V2__b.sql",
+            "sql/ddl/V1__c.sql",
+            "sql/backfills/V9__d.sql",
+        ];
+        paths.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            paths,
+            [
+                "sql/backfills/V9__d.sql",
+                "sql/ddl/V1__c.sql",
+                "sql/ddl/V2__b.sql",
+                "sql/ddl/V10__a.sql"
+            ]
+        );
+    }
+}
+
+/// The project consistency rules over the manifest and every linted file of the project.
+fn project_findings(
+    project: &ProjectInput,
+    linted: &[FileLint],
+    settings: &LintSettings,
+) -> Result<Vec<(Finding, PathBuf)>, ProjectError> {
+    let manifest_text =
+        std::fs::read_to_string(&project.manifest_path).map_err(|source| ProjectError::Read {
+            path: project.manifest_path.clone(),
+            source,
+        })?;
+    let manifest = Manifest::parse(&project.manifest_path, &manifest_text)?;
+    let files: Vec<ProjectFile> = linted
+        .iter()
+        .map(|l| {
+            ProjectFile::new(
+                l.source.path.clone(),
+                l.source.display.clone(),
+                l.source.phase,
+                Some(l.text.clone()),
+            )
+        })
+        .collect();
+    let context = ProjectContext {
+        manifest_path: &project.manifest_path,
+        manifest_text: &manifest_text,
+        manifest: &manifest,
+        files: &files,
+    };
+    let manifest_source: Arc<str> = Arc::from(manifest_text.as_str());
+    let manifest_lines = crate::sql::LineIndex::new(&manifest_text);
+    let mut out = Vec::new();
+    let mut reports = Vec::new();
+    for rule in rules::ALL {
+        let Check::Project(check) = rule.check else {
+            continue;
+        };
+        check(&context, &mut reports);
+        for report in reports.drain(..) {
+            let Some(severity) =
+                settings.severity(rule.id, report.report.severity.unwrap_or(rule.severity))
+            else {
+                continue;
+            };
+            let (path, display, source, lines) = match report.place {
+                Place::Manifest => (
+                    project.manifest_path.clone(),
+                    project.manifest_display.clone(),
+                    manifest_source.clone(),
+                    None,
+                ),
+                Place::File(n) => (
+                    linted[n].source.path.clone(),
+                    linted[n].source.display.clone(),
+                    linted[n].text.clone(),
+                    Some(n),
+                ),
+            };
+            let span = report.report.span;
+            let position = |offset: usize| match lines {
+                None => manifest_lines.position(&manifest_text, offset),
+                Some(n) => linted[n].position(offset),
+            };
+            let (line, column) = position(span.start);
+            let (end_line, end_column) = position(span.end);
+            let finding = Finding {
+                rule: rule.id.to_owned(),
+                severity,
+                path: display,
+                line,
+                column,
+                end_line,
+                end_column,
+                span,
+                message: report.report.message,
+                help: report.report.help,
+                statement: None,
+                key: 0,
+                source,
+            };
+            out.push((finding, path));
+        }
+    }
+    Ok(out)
+}

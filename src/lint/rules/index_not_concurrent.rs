@@ -1,0 +1,86 @@
+//! `index-not-concurrent`: an index build or drop in `sql/indexes` without `CONCURRENTLY`.
+
+use crate::config::{Phase, Severity};
+use crate::lint::context::FileContext;
+use crate::lint::rule::{Check, Report, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "index-not-concurrent",
+    summary: "CREATE INDEX, DROP INDEX or REINDEX in sql/indexes without CONCURRENTLY",
+    severity: Severity::High,
+    check: Check::File(check),
+    explanation: r#"**Problem.** Without `CONCURRENTLY`, `CREATE INDEX` takes a lock that blocks all
+writes to the table for the whole build, `DROP INDEX` takes an ACCESS EXCLUSIVE lock that
+blocks reads too, and `REINDEX` blocks writes. The index phase exists to build indexes
+while the application keeps writing.
+
+**Safe alternative.** `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`,
+`REINDEX … CONCURRENTLY`. sqlrail runs index files outside a transaction, so these work.
+
+**Example.**
+```sql
+-- sql/indexes/V3__messages_thread_created.sql
+CREATE INDEX idx_messages_thread ON messages (thread_id, created_at);               -- index-not-concurrent
+CREATE INDEX CONCURRENTLY idx_messages_thread ON messages (thread_id, created_at);  -- fine
+```"#,
+};
+
+fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
+    if file.phase != Phase::Indexes {
+        return;
+    }
+    for (i, statement) in file.statements() {
+        let code = file.code(i);
+        let concurrent = match &*statement.tag {
+            "CREATE INDEX" => code
+                .find_at_depth(0..code.len(), 0, &["concurrently"])
+                .is_some(),
+            "DROP INDEX" => code.is(2, "concurrently"),
+            "REINDEX" => {
+                code.find_at_depth(0..code.len(), 0, &["concurrently"])
+                    .is_some()
+                    || code
+                        .find_at_depth(0..code.len(), 1, &["concurrently"])
+                        .is_some()
+            }
+            _ => continue,
+        };
+        if !concurrent {
+            out.push(
+                Report::statement(
+                    i,
+                    file.span_of(i),
+                    format!(
+                        "`{}` without CONCURRENTLY blocks writes to the table",
+                        statement.tag
+                    ),
+                )
+                .help(format!("write `{} CONCURRENTLY …`", statement.tag)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Phase;
+    use crate::lint::test_utils::{lint_errors, lint_ok};
+
+    #[test]
+    fn a_plain_index_build_is_found() {
+        insta::assert_snapshot!(lint_errors(
+            Phase::Indexes,
+            "CREATE INDEX idx_messages_thread ON messages (thread_id, created_at);\n"
+        ));
+    }
+
+    #[test]
+    fn concurrent_builds_drops_and_reindexes_are_clean() {
+        lint_ok(
+            Phase::Indexes,
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n",
+        );
+        lint_ok(Phase::Indexes, "DROP INDEX CONCURRENTLY IF EXISTS i;\n");
+        lint_ok(Phase::Indexes, "REINDEX (VERBOSE) INDEX CONCURRENTLY i;\n");
+    }
+}

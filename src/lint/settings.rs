@@ -1,0 +1,121 @@
+//! `lint-rules.yaml` turned into what the engine uses: compiled regexes, folded hot-table
+//! names and a level per rule. Built once per run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use crate::config::{ConfigError, CustomRule, LintRules, Phase, RuleLevel, Severity};
+use crate::sql::names::{fold_qualified, same_relation};
+
+use super::rules;
+
+pub struct LintSettings {
+    pub fail_on: Severity,
+    /// Folded names (`leads`, `crm.leads`).
+    hot_tables: Vec<String>,
+    pub seed_rows_max: u32,
+    pub backfill_comment: Regex,
+    levels: HashMap<String, RuleLevel>,
+    pub custom: Vec<CompiledCustomRule>,
+    /// Where the baseline lives (`None` when linting without a `lint-rules.yaml`).
+    pub baseline: Option<PathBuf>,
+}
+
+pub struct CompiledCustomRule {
+    pub rule: CustomRule,
+    pub pattern: Regex,
+}
+
+impl LintSettings {
+    /// Builds settings from parsed rules read from `path` (`None`: built-in defaults).
+    /// Rule ids under `rules:` must exist.
+    pub fn new(rules: LintRules, path: Option<(&Path, &str)>) -> Result<Self, ConfigError> {
+        let invalid = |message: String, key: &str| match path {
+            Some((path, text)) => ConfigError::Invalid {
+                path: path.to_owned(),
+                line: crate::config::line_of_key(text, key),
+                message,
+            },
+            None => ConfigError::Invalid {
+                path: PathBuf::from("lint-rules.yaml"),
+                line: 1,
+                message,
+            },
+        };
+        for id in rules.rules.keys() {
+            let custom = rules.custom.iter().any(|c| &c.id == id);
+            if rules::find(id).is_none() && !custom {
+                return Err(invalid(
+                    format!(
+                        "rules: `{id}` is not a rule; `sqlrail lint --list-rules` shows them all"
+                    ),
+                    id,
+                ));
+            }
+        }
+        for custom in &rules.custom {
+            if rules::find(&custom.id).is_some() {
+                return Err(invalid(
+                    format!(
+                        "custom rule `{}` has the id of a built-in rule; choose another id",
+                        custom.id
+                    ),
+                    "custom",
+                ));
+            }
+        }
+        // Both regexes were checked when the file was parsed.
+        let compile = |p: &str| Regex::new(p).expect("validated at load");
+        Ok(LintSettings {
+            fail_on: rules.fail_on,
+            hot_tables: rules.hot_tables.iter().map(|t| fold_qualified(t)).collect(),
+            seed_rows_max: rules.seed_rows_max,
+            backfill_comment: compile(&rules.backfill_comment_pattern),
+            levels: rules.rules.into_iter().collect(),
+            custom: rules
+                .custom
+                .into_iter()
+                .map(|rule| CompiledCustomRule {
+                    pattern: compile(&rule.pattern),
+                    rule,
+                })
+                .collect(),
+            baseline: path.map(|(p, _)| p.parent().unwrap_or(Path::new(".")).join(&rules.baseline)),
+        })
+    }
+
+    /// Built-in defaults (no `lint-rules.yaml` found).
+    pub fn defaults() -> Self {
+        LintSettings::new(LintRules::default(), None).expect("defaults are valid")
+    }
+
+    pub fn is_hot(&self, table: &str) -> bool {
+        self.hot_tables.iter().any(|hot| same_relation(hot, table))
+    }
+
+    /// The severity findings of rule `id` get: the configured level, else `default`.
+    /// `None`: the rule is off.
+    pub fn severity(&self, id: &str, default: Severity) -> Option<Severity> {
+        match self.levels.get(id) {
+            None => Some(default),
+            Some(RuleLevel::Off) => None,
+            Some(RuleLevel::Warning) => Some(Severity::Warning),
+            Some(RuleLevel::Low) => Some(Severity::Low),
+            Some(RuleLevel::Medium) => Some(Severity::Medium),
+            Some(RuleLevel::High) => Some(Severity::High),
+        }
+    }
+
+    /// Whether a level was configured for `id` (it then replaces graded severities too).
+    pub fn configured(&self, id: &str) -> bool {
+        self.levels.contains_key(id)
+    }
+
+    pub fn custom_for(&self, phase: Phase) -> impl Iterator<Item = &CompiledCustomRule> {
+        self.custom
+            .iter()
+            .filter(move |c| c.rule.directories.contains(&phase))
+    }
+}

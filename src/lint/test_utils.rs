@@ -1,0 +1,99 @@
+//! Helpers for rule tests: lint a snippet as a file of a phase, or a project in a temporary
+//! directory, and render what a user would see (plain text, for snapshots).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::{LintRules, Phase};
+
+use super::engine::{Source, lint_text};
+use super::settings::LintSettings;
+use super::target::resolve;
+use super::{Finding, conclude};
+
+/// The settings rule tests run with: `leads`, `call_log` and `messages` are hot, and the
+/// example project's custom rule exists.
+pub fn settings() -> LintSettings {
+    let text = r#"
+hot_tables: [leads, call_log, messages]
+custom:
+  - id: no-truncate-cascade
+    message: TRUNCATE ... CASCADE empties every referencing table too
+    pattern: '(?i)\bTRUNCATE\b[\s\S]*\bCASCADE\b'
+    directories: [ddl, backfills]
+    severity: high
+"#;
+    let path = std::path::Path::new("lint-rules.yaml");
+    let rules = LintRules::parse(path, text).unwrap();
+    LintSettings::new(rules, Some((path, text))).unwrap()
+}
+
+/// Lints `sql` as the file `sql/<phase>/V1__test.sql`.
+pub fn lint(phase: Phase, sql: &str) -> Vec<Finding> {
+    let settings = settings();
+    let path = PathBuf::from(format!("sql/{}/V1__test.sql", phase.dir()));
+    let source = Source {
+        display: path.display().to_string(),
+        path,
+        phase,
+    };
+    let linted = lint_text(source, Arc::from(sql), &settings).expect("test SQL lexes");
+    conclude(vec![linted], None, &settings)
+        .unwrap()
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+fn rendered(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| crate::report::human(f, false))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// What `sqlrail lint` shows for `sql` as a file of `phase`; fails if it finds nothing.
+pub fn lint_errors(phase: Phase, sql: &str) -> String {
+    let findings = lint(phase, sql);
+    assert!(!findings.is_empty(), "expected findings in:\n{sql}");
+    rendered(&findings)
+}
+
+/// Asserts that `sql` as a file of `phase` has no findings.
+pub fn lint_ok(phase: Phase, sql: &str) {
+    let findings = lint(phase, sql);
+    assert!(
+        findings.is_empty(),
+        "expected no findings, got:\n{}",
+        rendered(&findings)
+    );
+}
+
+/// A project in a temporary directory: `manifest.yaml` and files under `sql/`.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// `files`: (path under `sql/`, text).
+    pub fn new(manifest: &str, files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("manifest.yaml"), manifest).unwrap();
+        for (path, text) in files {
+            let path = dir.path().join("sql").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        Fixture { dir }
+    }
+}
+
+/// What `sqlrail lint` shows for the fixture project (paths relative to its root).
+pub fn project_errors(fixture: &Fixture) -> String {
+    let root = fixture.dir.path();
+    let target = resolve(&[], None, None, root).unwrap();
+    let settings = settings();
+    let outcome = super::run(target.sources, target.project.as_ref(), &settings).unwrap();
+    rendered(&outcome.findings)
+}

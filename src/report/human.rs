@@ -1,0 +1,49 @@
+//! For people: rustc-style snippets (annotate-snippets) with the statement underlined, the
+//! rule id and severity, and the help line. Colour when the caller's stream is a terminal.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+
+use crate::config::Severity;
+use crate::lint::Finding;
+
+/// Renders one finding. `styled`: with ANSI colours.
+pub fn render(finding: &Finding, styled: bool) -> String {
+    let level = match finding.severity {
+        Severity::High | Severity::Medium => Level::ERROR,
+        Severity::Low | Severity::Warning => Level::WARNING,
+    }
+    .with_name(finding.severity.as_str());
+    let title = level
+        .primary_title(finding.message.as_str())
+        .id(finding.rule.as_str());
+    let mut group: Group<'_> = if finding.span.is_empty() && finding.statement.is_none() {
+        // A finding about the whole file: its place, no snippet.
+        title.element(
+            Origin::path(finding.path.as_str())
+                .line(finding.line as usize)
+                .char_column(finding.column as usize),
+        )
+    } else {
+        // Underline the first line only: a 40-line CREATE TABLE is found by its first line.
+        let source = &*finding.source;
+        let span = finding.span.clone();
+        let end = source[span.clone()]
+            .find('\n')
+            .map_or(span.end, |n| span.start + n)
+            .max(span.start);
+        title.element(
+            Snippet::source(source)
+                .path(finding.path.as_str())
+                .annotation(AnnotationKind::Primary.span(span.start..end)),
+        )
+    };
+    if let Some(help) = &finding.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    let renderer = if styled {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&[group])
+}
