@@ -46,6 +46,22 @@ pub enum Command {
     ///   sqlrail lint --explain dml-in-ddl
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
+    /// Create the next migration file of a phase, with its manifest entry.
+    ///
+    /// The file is sql/<PHASE>/V<next>__<NAME>.sql, where <next> follows the highest
+    /// version among the phase's files and manifest entries. Its header says what belongs
+    /// in it. A backfill needs --table (and --key when the key column is not `id`). When
+    /// the file is written, `sqlrail manifest sync` records its checksum.
+    ///
+    /// Examples:
+    ///   sqlrail new ddl add_leads_score
+    ///   sqlrail new indexes leads_score
+    ///   sqlrail new backfills leads_score --table leads
+    #[command(verbatim_doc_comment)]
+    New(NewArgs),
+    /// Keep manifest.yaml in step with the files under sql/.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
     /// Show how SQL files split into statements, exactly as PostgreSQL's parser splits them.
     ///
     /// Each statement is listed with its line and column, its kind (ddl, index, dml, select,
@@ -71,6 +87,50 @@ pub struct SplitArgs {
     /// Output format: text for people, json (on stdout) for tools.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Record checksums of new or unsynced files and add entries for new files.
+    ///
+    /// Creates manifest.yaml when there is none. Entries keep every hand-written field
+    /// (fingerprints, backfill settings, comments); sync only adds `checksum:` lines and
+    /// appends new entries (a new backfill's table is read from its DML). A file whose
+    /// recorded checksum differs was edited after it was recorded: sync refuses (exit 2,
+    /// nothing written) unless --allow-edit names it.
+    ///
+    /// Examples:
+    ///   sqlrail manifest sync
+    ///   sqlrail manifest sync --allow-edit ddl/V36__leads_score
+    ///   sqlrail manifest sync --check      # in CI: exit 1 if the manifest is behind
+    #[command(verbatim_doc_comment)]
+    Sync(ManifestSyncArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManifestSyncArgs {
+    /// Accept the new checksum of this migration (`ddl/V36__leads_score`); only for
+    /// migrations no database has applied. Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub allow_edit: Vec<String>,
+    /// Change nothing; exit 1 if manifest.yaml needs a sync.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// ddl, indexes or backfills.
+    #[arg(value_enum)]
+    pub phase: PhaseArg,
+    /// What the migration does, in letters, digits and `_` (`-` and spaces become `_`).
+    pub name: String,
+    /// For a backfill: the table whose key range it walks.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// For a backfill: the table's integer key column [default: id].
+    #[arg(long, requires = "table")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,7 @@ mod duration;
 mod fingerprint;
 mod lint_rules;
 mod manifest;
+mod manifest_edit;
 mod yaml;
 
 use std::collections::HashSet;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub use duration::HumanDuration;
 pub use fingerprint::Fingerprint;
 pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
+pub use manifest_edit::{EditError, ManifestText, NEW_MANIFEST};
 pub use manifest::{
     AdaptiveBatch, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings, Entry,
     IndexSettings, LockRetrySettings, Manifest, Priority, RetrySettings, Settings,

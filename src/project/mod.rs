@@ -63,6 +63,15 @@ pub enum ProjectError {
     },
 }
 
+/// The project around `dir`: the nearest directory (`dir` or above) with a `manifest.yaml`,
+/// else the nearest with a `sql/` directory (a project without a manifest yet).
+pub fn find_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join("manifest.yaml").is_file())
+        .or_else(|| dir.ancestors().find(|d| d.join("sql").is_dir()))
+        .map(Path::to_owned)
+}
+
 /// A file's name as a migration: `V12__add_leads.sql` → (12, "add_leads").
 pub fn parse_file_name(file_name: &str) -> Option<(u64, &str)> {
     parse_stem(file_name.strip_suffix(".sql")?)

@@ -1,0 +1,139 @@
+//! `sqlrail manifest sync`: record the checksum of every migration file in `manifest.yaml`
+//! and add entries for new files, without touching anything written by hand.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::ManifestSyncArgs;
+use crate::config::{Manifest, ManifestText, NEW_MANIFEST, Phase};
+use crate::error::{Error, Exit};
+use crate::project::{Migration, ProjectError, discover, find_root};
+
+pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
+    let cwd = std::env::current_dir()?;
+    let root = find_root(&cwd).ok_or_else(|| {
+        Error::Usage(format!(
+            "no manifest.yaml or sql/ directory in {} or above it; run this inside a project",
+            cwd.display()
+        ))
+    })?;
+    let manifest_path = root.join("manifest.yaml");
+    let (text, created) = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => (text, false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (NEW_MANIFEST.to_owned(), true),
+        Err(source) => {
+            return Err(ProjectError::Read {
+                path: manifest_path,
+                source,
+            }
+            .into());
+        }
+    };
+    let manifest = Manifest::parse(&manifest_path, &text)?;
+    let mut migrations = Vec::new();
+    for phase in Phase::ALL {
+        migrations.extend(discover(&root, phase)?);
+    }
+    for id in &args.allow_edit {
+        if !migrations.iter().any(|m| &m.id == id) {
+            return Err(Error::Usage(format!(
+                "--allow-edit {id}: no such migration file under {}",
+                root.join("sql").display()
+            )));
+        }
+    }
+
+    let mut edit = ManifestText::new(&manifest_path, &text);
+    let mut changes = Vec::new();
+    let mut refused = Vec::new();
+    for m in &migrations {
+        let checksum = m.checksum;
+        match manifest.entry(&m.id).map(|e| e.checksum.as_deref()) {
+            None => {
+                edit.append_entry(&m.id, &new_entry_fields(m)?)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                changes.push(format!("added   {} (checksum {checksum})", m.id));
+            }
+            Some(None) => {
+                edit.set_checksum(&m.id, checksum)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                changes.push(format!("filled  {} (checksum {checksum})", m.id));
+            }
+            Some(Some(recorded)) if recorded.parse::<u64>().ok() == Some(checksum) => {}
+            Some(Some(recorded)) if args.allow_edit.contains(&m.id) => {
+                edit.set_checksum(&m.id, checksum)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                changes.push(format!("updated {} (checksum {recorded} -> {checksum})", m.id));
+            }
+            Some(Some(recorded)) => refused.push(format!(
+                "{}: the file changed (checksum {checksum}, manifest records {recorded}); if no database has applied it, pass --allow-edit {}; otherwise restore it and write a new migration",
+                m.id, m.id
+            )),
+        }
+    }
+    if !refused.is_empty() {
+        for r in &refused {
+            eprintln!("error: {r}");
+        }
+        return Err(Error::Reported(format!(
+            "{} changed migration{} refused; manifest.yaml not written",
+            refused.len(),
+            if refused.len() == 1 { "" } else { "s" }
+        )));
+    }
+    edit.validate()?;
+    for change in &changes {
+        eprintln!("{change}");
+    }
+    if changes.is_empty() {
+        eprintln!("manifest.yaml is in sync with {} migration files", migrations.len());
+        return Ok(Exit::Success);
+    }
+    if args.check {
+        eprintln!("{} change(s) needed; run `sqlrail manifest sync`", changes.len());
+        return Ok(Exit::Findings);
+    }
+    write_atomically(&manifest_path, &edit.text())?;
+    eprintln!(
+        "{} {}: {} change(s)",
+        if created { "created" } else { "updated" },
+        manifest_path.display(),
+        changes.len()
+    );
+    Ok(Exit::Success)
+}
+
+/// The fields of a new entry. A backfill needs its table; it is read from the file's DML.
+fn new_entry_fields(m: &Migration) -> Result<Vec<String>, Error> {
+    let mut fields = vec![format!("checksum: \"{}\"", m.checksum)];
+    if m.phase == Phase::Backfills {
+        let table = crate::sql::split(&m.sql)
+            .ok()
+            .and_then(|f| f.statements.into_iter().find_map(|s| s.writes.into_iter().next()))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: cannot tell which table this backfill walks (no INSERT/UPDATE/DELETE found); add its entry by hand with `backfill: {{ table: … }}`",
+                    m.path.display()
+                ))
+            })?;
+        fields.push(format!("backfill: {{ table: {table} }}"));
+    }
+    Ok(fields)
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so that a crash leaves
+/// the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
+    let tmp: PathBuf = path.with_extension("yaml.sqlrail-tmp");
+    let write = |p: &Path| {
+        std::fs::write(p, text).map_err(|source| ProjectError::Read {
+            path: p.to_owned(),
+            source,
+        })
+    };
+    write(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|source| ProjectError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(())
+}
