@@ -1,19 +1,10 @@
 //! `sqlrail split` as a user runs it: the real binary, real files, exit codes and output.
 
+mod support;
+
 use std::process::Command;
 
-fn sqlrail(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sqlrail"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use support::sqlrail;
 
 #[test]
 fn splits_the_example_project_as_json() {

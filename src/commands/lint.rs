@@ -7,7 +7,7 @@ use crate::cli::{LintArgs, LintFormat};
 use crate::config::{LintRules, Phase};
 use crate::error::{Error, Exit};
 use crate::lint::baseline::{Baseline, entry_for};
-use crate::lint::target::resolve;
+use crate::lint::target::{RulesFile, resolve};
 use crate::lint::{LintSettings, rules};
 use crate::report::{self, Summary};
 
@@ -25,7 +25,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
         args.config.as_deref(),
         &cwd,
     )?;
-    let settings = load_settings(target.rules_file.as_deref())?;
+    let settings = load_settings(target.rules_file.as_ref())?;
     let fail_on = args.fail_on.map_or(settings.fail_on, Into::into);
     let outcome = crate::lint::run(target.sources, target.project.as_ref(), &settings)?;
     for problem in &outcome.problems {
@@ -118,17 +118,27 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     })
 }
 
-fn load_settings(path: Option<&Path>) -> Result<LintSettings, Error> {
-    let Some(path) = path else {
+fn load_settings(file: Option<&RulesFile>) -> Result<LintSettings, Error> {
+    let Some(file) = file else {
         return Ok(LintSettings::defaults());
     };
+    // Messages name the file as the user sees it; it is read (and the baseline placed)
+    // where it really is.
+    let shown = Path::new(&file.display);
     let text =
-        std::fs::read_to_string(path).map_err(|source| crate::config::ConfigError::Read {
-            path: path.to_owned(),
+        std::fs::read_to_string(&file.path).map_err(|source| crate::config::ConfigError::Read {
+            path: shown.to_owned(),
             source,
         })?;
-    let rules = LintRules::parse(path, &text)?;
-    Ok(LintSettings::new(rules, Some((path, &text)))?)
+    let rules = LintRules::parse(shown, &text)?;
+    let baseline = file
+        .path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&rules.baseline);
+    let mut settings = LintSettings::new(rules, Some((shown, &text)))?;
+    settings.baseline = Some(baseline);
+    Ok(settings)
 }
 
 fn explain(id: &str) -> Result<Exit, Error> {

@@ -85,11 +85,17 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         eprintln!("{change}");
     }
     if changes.is_empty() {
-        eprintln!("manifest.yaml is in sync with {} migration files", migrations.len());
+        eprintln!(
+            "manifest.yaml is in sync with {} migration files",
+            migrations.len()
+        );
         return Ok(Exit::Success);
     }
     if args.check {
-        eprintln!("{} change(s) needed; run `sqlrail manifest sync`", changes.len());
+        eprintln!(
+            "{} change(s) needed; run `sqlrail manifest sync`",
+            changes.len()
+        );
         return Ok(Exit::Findings);
     }
     write_atomically(&manifest_path, &edit.text())?;

@@ -13,7 +13,9 @@ pub const NEW_MANIFEST: &str = "# sqlrail manifest: every migration, its checksu
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
-    #[error("{path}:{line}: entry `{id}` is written on one line (`- {{ id: … }}`); write it as a block (`- id: …` with one key per line) so its checksum can be set")]
+    #[error(
+        "{path}:{line}: entry `{id}` is written on one line (`- {{ id: … }}`); write it as a block (`- id: …` with one key per line) so its checksum can be set"
+    )]
     InlineEntry { path: String, line: u32, id: String },
     #[error("{path}: no top-level `migrations:` key to add entries to")]
     NoMigrationsKey { path: String },
@@ -119,7 +121,11 @@ impl<'a> ManifestText<'a> {
             })
             .unwrap_or(2);
         let mut entry = vec![format!("{}- id: {id}", " ".repeat(dash))];
-        entry.extend(fields.iter().map(|f| format!("{}{f}", " ".repeat(dash + 2))));
+        entry.extend(
+            fields
+                .iter()
+                .map(|f| format!("{}{f}", " ".repeat(dash + 2))),
+        );
         let at = last + 1;
         self.lines.splice(at..at, entry);
         Ok(())
@@ -161,13 +167,16 @@ mod tests {
     fn entries_are_appended_to_the_list_before_the_next_key() {
         let text = "migrations:\n- id: ddl/V1__a\n  fingerprint: { table: a }\n\nsettings:\n  ledger_table: x\n";
         let out = edit(text, |m| {
-            m.append_entry("ddl/V2__b", &["checksum: \"5\"".into()]).unwrap()
+            m.append_entry("ddl/V2__b", &["checksum: \"5\"".into()])
+                .unwrap()
         });
         assert_eq!(
             out,
             "migrations:\n- id: ddl/V1__a\n  fingerprint: { table: a }\n- id: ddl/V2__b\n  checksum: \"5\"\n\nsettings:\n  ledger_table: x\n"
         );
-        let out = edit("migrations: []\n", |m| m.append_entry("ddl/V1__a", &[]).unwrap());
+        let out = edit("migrations: []\n", |m| {
+            m.append_entry("ddl/V1__a", &[]).unwrap()
+        });
         assert_eq!(out, "migrations:\n  - id: ddl/V1__a\n");
         let out = edit(NEW_MANIFEST, |m| m.append_entry("ddl/V1__a", &[]).unwrap());
         assert!(out.ends_with("migrations:\n  - id: ddl/V1__a\n"), "{out}");

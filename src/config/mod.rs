@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 pub use duration::HumanDuration;
 pub use fingerprint::Fingerprint;
 pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
-pub use manifest_edit::{EditError, ManifestText, NEW_MANIFEST};
 pub use manifest::{
     AdaptiveBatch, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings, Entry,
     IndexSettings, LockRetrySettings, Manifest, Priority, RetrySettings, Settings,
 };
+pub use manifest_edit::{EditError, ManifestText, NEW_MANIFEST};
 
 /// What can be wrong with a configuration file. Every variant names the file, and the line
 /// where one is known.

@@ -45,7 +45,11 @@ pub(crate) fn line_of(text: &str, key: &str, value: &str, occurrence: usize) -> 
             let line = line.trim_start().trim_start_matches("- ").trim_start();
             line.strip_prefix(key)
                 .and_then(|rest| rest.trim_start().strip_prefix(':'))
-                .is_some_and(|rest| rest.trim().trim_matches(['"', '\'']) == value)
+                .is_some_and(|rest| {
+                    // A trailing `# comment` is not part of the value.
+                    let rest = rest.split(" #").next().unwrap_or(rest);
+                    rest.trim().trim_matches(['"', '\'']) == value
+                })
         })
         .nth(occurrence)
         .map_or(1, |(n, _)| n as u32 + 1)

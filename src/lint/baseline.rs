@@ -52,7 +52,15 @@ pub enum BaselineError {
 /// The key of `finding` in a baseline stored in `dir`. `path` is where the finding's file
 /// is (relative to the current directory or absolute).
 pub fn entry_for(finding: &Finding, file: &Path, dir: &Path) -> Entry {
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    // `Path::new("")` (the parent of a bare file name) means the current directory.
+    let absolute = |p: &Path| {
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+    };
     let file = absolute(file);
     let dir = absolute(dir);
     let relative = file.strip_prefix(&dir).unwrap_or(&file);

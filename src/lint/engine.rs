@@ -144,7 +144,7 @@ impl FileLint {
         self.findings.retain(|f| {
             let covers = |a: &Allow| {
                 (a.file_level || (f.statement.is_some() && a.statement == f.statement))
-                    && a.rules.iter().any(|r| *r == f.rule)
+                    && a.rules.contains(&f.rule)
             };
             // A statement-level allow wins over a file-level one, so that each is used.
             let by_statement = allows.iter().position(|a| !a.file_level && covers(a));

@@ -20,7 +20,7 @@ pub mod target;
 #[cfg(test)]
 pub(crate) mod test_utils;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -34,6 +34,7 @@ pub use rule::{Check, Place, Report, Rule};
 pub use settings::LintSettings;
 
 use project::{ProjectContext, ProjectFile};
+use rules::dml_in_do_block;
 
 /// A project whose manifest the consistency rules check.
 #[derive(Debug, Clone)]
@@ -180,33 +181,6 @@ fn judge_calls(linted: &mut [FileLint], settings: &LintSettings) {
     }
 }
 
-use rules::dml_in_do_block;
-
-#[cfg(test)]
-mod tests {
-    use super::natural_order;
-
-    #[test]
-    fn paths_sort_with_numbers_as_numbers() {
-        let mut paths = vec![
-            "sql/ddl/V10__a.sql",
-            "sql/ddl/V2__b.sql",
-            "sql/ddl/V1__c.sql",
-            "sql/backfills/V9__d.sql",
-        ];
-        paths.sort_by(|a, b| natural_order(a, b));
-        assert_eq!(
-            paths,
-            [
-                "sql/backfills/V9__d.sql",
-                "sql/ddl/V1__c.sql",
-                "sql/ddl/V2__b.sql",
-                "sql/ddl/V10__a.sql"
-            ]
-        );
-    }
-}
-
 /// The project consistency rules over the manifest and every linted file of the project.
 fn project_findings(
     project: &ProjectInput,
@@ -218,7 +192,8 @@ fn project_findings(
             path: project.manifest_path.clone(),
             source,
         })?;
-    let manifest = Manifest::parse(&project.manifest_path, &manifest_text)?;
+    // Messages name the manifest as the user sees it.
+    let manifest = Manifest::parse(Path::new(&project.manifest_display), &manifest_text)?;
     let files: Vec<ProjectFile> = linted
         .iter()
         .map(|l| {
@@ -291,4 +266,29 @@ fn project_findings(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_order;
+
+    #[test]
+    fn paths_sort_with_numbers_as_numbers() {
+        let mut paths = vec![
+            "sql/ddl/V10__a.sql",
+            "sql/ddl/V2__b.sql",
+            "sql/ddl/V1__c.sql",
+            "sql/backfills/V9__d.sql",
+        ];
+        paths.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            paths,
+            [
+                "sql/backfills/V9__d.sql",
+                "sql/ddl/V1__c.sql",
+                "sql/ddl/V2__b.sql",
+                "sql/ddl/V10__a.sql"
+            ]
+        );
+    }
 }

@@ -15,7 +15,14 @@ pub struct Target {
     pub sources: Vec<Source>,
     pub project: Option<ProjectInput>,
     /// The `lint-rules.yaml` that applies, if any.
-    pub rules_file: Option<PathBuf>,
+    pub rules_file: Option<RulesFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RulesFile {
+    pub path: PathBuf,
+    /// As shown in messages (relative to the current directory when inside it).
+    pub display: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +92,11 @@ pub fn resolve(
             .map(|root| root.join("lint-rules.yaml"))
             .filter(|p| p.is_file())
             .or_else(|| nearest(cwd, "lint-rules.yaml")),
-    };
+    }
+    .map(|path| RulesFile {
+        display: display(&path, cwd),
+        path,
+    });
     Ok(Target {
         sources,
         project,
