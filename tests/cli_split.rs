@@ -63,7 +63,7 @@ fn unterminated_literal_names_the_line_where_it_opened_and_exits_2() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("latin1.sql: not valid UTF-8 (first bad byte at offset 8)"),
+        stderr.contains("latin1.sql: the file is not valid UTF-8 (first bad byte at offset 8)"),
         "{stderr}"
     );
     assert!(stderr.contains("cannot read missing.sql"), "{stderr}");

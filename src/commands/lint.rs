@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::cli::{LintArgs, LintFormat};
 use crate::config::{LintRules, Phase};
 use crate::error::{Error, Exit};
-use crate::lint::baseline::{Baseline, entry_for};
+use crate::lint::baseline::{Baseline, Keys};
 use crate::lint::target::{RulesFile, resolve};
 use crate::lint::{LintSettings, rules};
 use crate::report::{self, Summary};
@@ -33,17 +33,14 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     }
 
     let baseline_path = settings.baseline.clone();
-    let baseline_dir = baseline_path
-        .as_deref()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("."))
-        .to_owned();
-    let keys: Vec<_> = outcome
-        .findings
-        .iter()
-        .zip(&outcome.paths)
-        .map(|(f, path)| entry_for(f, path, &baseline_dir))
-        .collect();
+    let keys = |findings: &[crate::lint::Finding]| {
+        let dir = baseline_path
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        let keys = Keys::new(dir);
+        findings.iter().map(|f| keys.entry(f)).collect::<Vec<_>>()
+    };
 
     if args.write_baseline {
         let Some(path) = &baseline_path else {
@@ -51,8 +48,9 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
                 "--write-baseline needs a lint-rules.yaml (its `baseline` names the file); create one or pass --config".into(),
             ));
         };
-        let count = keys.len();
-        Baseline::write(path, keys)?;
+        let entries = keys(&outcome.findings);
+        let count = entries.len();
+        Baseline::write(path, entries)?;
         eprintln!(
             "wrote {count} finding{} to {}; from now on only new findings fail",
             if count == 1 { "" } else { "s" },
@@ -67,9 +65,13 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
 
     let (mut findings, mut stale) = (outcome.findings, Vec::new());
     let mut baselined = 0;
-    if let Some(path) = baseline_path.as_deref().filter(|_| !args.no_baseline) {
-        let baseline = Baseline::load(path)?;
-        let (new, unmatched) = baseline.filter(&keys);
+    let baseline = match baseline_path.as_deref().filter(|_| !args.no_baseline) {
+        Some(path) => Baseline::load(path)?,
+        None => Baseline::default(),
+    };
+    // Keys cost a re-lex of each statement with a finding: only when there is a baseline.
+    if !baseline.findings.is_empty() {
+        let (new, unmatched) = baseline.filter(&keys(&findings));
         baselined = findings.len() - new.len();
         let mut keep = vec![false; findings.len()];
         new.into_iter().for_each(|n| keep[n] = true);
@@ -84,7 +86,8 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     summary.errors = outcome.problems.len();
 
     if args.format == LintFormat::Text {
-        let mut err = anstream::stderr().lock();
+        // Buffered: a big tree has a million findings, one write each would dominate.
+        let mut err = std::io::BufWriter::new(anstream::stderr().lock());
         for finding in &findings {
             writeln!(err, "{}\n", report::human(finding, true))?;
         }
@@ -98,8 +101,9 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
             )?;
         }
         writeln!(err, "{}", summary.line())?;
+        err.flush()?;
     } else {
-        let mut out = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         report::render(args.format, &findings, &summary, &mut out)?;
         out.flush()?;
     }

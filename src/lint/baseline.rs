@@ -49,31 +49,38 @@ pub enum BaselineError {
     },
 }
 
-/// The key of `finding` in a baseline stored in `dir`. `path` is where the finding's file
-/// is (relative to the current directory or absolute).
-pub fn entry_for(finding: &Finding, file: &Path, dir: &Path) -> Entry {
-    // `Path::new("")` (the parent of a bare file name) means the current directory.
-    let absolute = |p: &Path| {
-        let p = if p.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            p
-        };
-        std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
-    };
-    let file = absolute(file);
-    let dir = absolute(dir);
-    let relative = file.strip_prefix(&dir).unwrap_or(&file);
-    let path = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
-    Entry {
-        path,
-        rule: finding.rule.clone(),
-        statement: format!("{:016x}", finding.key),
-        message: finding.message.clone(),
+/// Computes baseline entries for findings, relative to the baseline's directory.
+pub struct Keys {
+    dir: PathBuf,
+    cwd: PathBuf,
+}
+
+impl Keys {
+    /// For a baseline stored in `dir` (relative to the current directory or absolute).
+    pub fn new(dir: &Path) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Keys {
+            dir: cwd.join(dir),
+            cwd,
+        }
+    }
+
+    /// The entry of `finding`.
+    pub fn entry(&self, finding: &Finding) -> Entry {
+        let file = self.cwd.join(&finding.file);
+        let relative = file.strip_prefix(&self.dir).unwrap_or(&file);
+        let path = relative
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        Entry {
+            path,
+            rule: finding.rule.clone(),
+            statement: format!("{:016x}", finding.key()),
+            message: finding.message.clone(),
+        }
     }
 }
 

@@ -21,8 +21,8 @@ pub struct FileContext<'a> {
     /// Per statement, its range in `tokens`.
     ranges: Vec<Range<usize>>,
     pub settings: &'a LintSettings,
-    /// Tables created by `CREATE TABLE`, with the statement that created them.
-    created: OnceLock<Vec<(usize, String)>>,
+    /// Tables created by `CREATE TABLE`, in statement order: (statement, schema, name).
+    created: OnceLock<Vec<(usize, Option<String>, String)>>,
 }
 
 impl<'a> FileContext<'a> {
@@ -79,12 +79,26 @@ impl<'a> FileContext<'a> {
         let created = self.created.get_or_init(|| {
             self.statements()
                 .filter(|(_, s)| s.tag == "CREATE TABLE")
-                .filter_map(|(n, _)| created_table(&self.code(n)).map(|t| (n, t)))
+                .filter_map(|(n, _)| {
+                    let name = created_table(&self.code(n))?;
+                    Some(match name.rsplit_once('.') {
+                        Some((schema, name)) => (n, Some(schema.to_owned()), name.to_owned()),
+                        None => (n, None, name),
+                    })
+                })
                 .collect()
         });
+        let (schema, name) = match table.rsplit_once('.') {
+            Some((schema, name)) => (Some(schema), name),
+            None => (None, table),
+        };
+        // Unqualified on either side: the search path may resolve it to the same table.
         created
             .iter()
-            .any(|(n, t)| *n < i && crate::sql::names::same_relation(t, table))
+            .take_while(|(n, _, _)| *n < i)
+            .any(|(_, s, n)| {
+                n == name && (s.is_none() || schema.is_none() || s.as_deref() == schema)
+            })
     }
 
     /// Statement `i` as `ALTER TABLE` of a table this file did not create: its actions,

@@ -3,11 +3,11 @@
 //! findings that need every file (a `CALL` of a procedure defined elsewhere) are in.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Phase, Severity};
-use crate::sql::{LexError, LineIndex, PsqlSyntaxKind, Token, TokenKind, normalized_hash};
+use crate::sql::{LexError, LineIndex, PsqlSyntaxKind, Token, TokenKind};
 
 use super::allow::{self, Allow};
 use super::context::FileContext;
@@ -28,12 +28,26 @@ pub struct Source {
 /// What linting one file produced.
 pub struct FileLint {
     pub source: Source,
-    pub text: Arc<str>,
+    /// `source.display` and `source.path`, shared by the file's findings.
+    pub path: Arc<str>,
+    pub file: Arc<Path>,
+    pub text: Arc<String>,
     pub findings: Vec<Finding>,
     pub allows: Vec<Allow>,
     pub procedures: Vec<dml_in_do_block::Procedure>,
     pub calls: Vec<Call>,
     lines: LineIndex,
+    /// Each statement's bytes.
+    spans: Vec<Range<usize>>,
+}
+
+/// Where a finding is: what turning a report into a finding needs of its file.
+struct Place<'a> {
+    path: &'a Arc<str>,
+    file: &'a Arc<Path>,
+    text: &'a Arc<String>,
+    lines: &'a LineIndex,
+    spans: &'a [Range<usize>],
 }
 
 /// A `CALL` in a DDL file, judged once every file's procedures are known.
@@ -41,13 +55,12 @@ pub struct Call {
     pub statement: usize,
     pub span: Range<usize>,
     pub procedure: String,
-    pub key: u64,
 }
 
 /// Lints `text`, the contents of `source`. Fails only when the text does not lex.
 pub fn lint_text(
     source: Source,
-    text: Arc<str>,
+    text: Arc<String>,
     settings: &LintSettings,
 ) -> Result<FileLint, LexError> {
     let sql = crate::sql::split(&text)?;
@@ -73,25 +86,19 @@ pub fn lint_text(
         }
     }
     let lines = LineIndex::new(&text);
-    let key_of = |i: usize| {
-        let s = &sql.statements[i];
-        normalized_hash(&text, s.start, s.end)
+    let path: Arc<str> = Arc::from(source.display.as_str());
+    let file_path: Arc<Path> = Arc::from(source.path.as_path());
+    let spans: Vec<Range<usize>> = sql.statements.iter().map(|s| s.start..s.end).collect();
+    let place = Place {
+        path: &path,
+        file: &file_path,
+        text: &text,
+        lines: &lines,
+        spans: &spans,
     };
     let findings = reports
         .into_iter()
-        .filter_map(|(id, default, report)| {
-            let key = report.statement.map_or(0, key_of);
-            finding(
-                &source.display,
-                &text,
-                &lines,
-                settings,
-                id,
-                default,
-                report,
-                key,
-            )
-        })
+        .filter_map(|(id, default, report)| finding(&place, settings, id, default, report))
         .collect();
     let allows = allow::collect(&file);
     let procedures = dml_in_do_block::procedures(&file);
@@ -101,17 +108,19 @@ pub fn lint_text(
             statement: i,
             span: file.span_of(i),
             procedure,
-            key: key_of(i),
         })
         .collect();
     Ok(FileLint {
         source,
+        path,
+        file: file_path,
         text: text.clone(),
         findings,
         allows,
         procedures,
         calls,
         lines,
+        spans,
     })
 }
 
@@ -122,17 +131,15 @@ impl FileLint {
     }
 
     /// Adds a finding of `rule` from a report (no-op when the rule is off).
-    pub fn push(&mut self, settings: &LintSettings, rule: &Rule, report: Report, key: u64) {
-        if let Some(f) = finding(
-            &self.source.display,
-            &self.text,
-            &self.lines,
-            settings,
-            rule.id,
-            rule.severity,
-            report,
-            key,
-        ) {
+    pub fn push(&mut self, settings: &LintSettings, rule: &Rule, report: Report) {
+        let place = Place {
+            path: &self.path,
+            file: &self.file,
+            text: &self.text,
+            lines: &self.lines,
+            spans: &self.spans,
+        };
+        if let Some(f) = finding(&place, settings, rule.id, rule.severity, report) {
             self.findings.push(f);
         }
     }
@@ -163,7 +170,7 @@ impl FileLint {
             if allow.reason.is_none() {
                 let report = Report::file(span.clone(), "allow comment without a reason")
                     .help("add reason=\"…\": why this exception is safe");
-                self.push(settings, &rules::ALLOW_MISSING_REASON, report, 0);
+                self.push(settings, &rules::ALLOW_MISSING_REASON, report);
             }
             for (rule, used) in allow.rules.iter().zip(&allow.used) {
                 let report = if !known(rule) {
@@ -188,30 +195,27 @@ impl FileLint {
                 } else {
                     &rules::UNKNOWN_RULE
                 };
-                self.push(settings, rule, report, 0);
+                self.push(settings, rule, report);
             }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn finding(
-    display: &str,
-    text: &Arc<str>,
-    lines: &LineIndex,
+    place: &Place<'_>,
     settings: &LintSettings,
     rule: &str,
     default: Severity,
     report: Report,
-    key: u64,
 ) -> Option<Finding> {
     let severity = settings.severity(rule, report.severity.unwrap_or(default))?;
-    let (line, column) = lines.position(text, report.span.start);
-    let (end_line, end_column) = lines.position(text, report.span.end);
+    let (line, column) = place.lines.position(place.text, report.span.start);
+    let (end_line, end_column) = place.lines.position(place.text, report.span.end);
     Some(Finding {
         rule: rule.to_owned(),
         severity,
-        path: display.to_owned(),
+        path: place.path.clone(),
+        file: place.file.clone(),
         line,
         column,
         end_line,
@@ -220,8 +224,8 @@ fn finding(
         message: report.message,
         help: report.help,
         statement: report.statement,
-        key,
-        source: text.clone(),
+        statement_span: report.statement.map(|i| place.spans[i].clone()),
+        source: place.text.clone(),
     })
 }
 

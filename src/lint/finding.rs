@@ -2,6 +2,7 @@
 //! into text; nothing here knows about output formats.
 
 use std::ops::Range;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::Severity;
@@ -12,7 +13,9 @@ pub struct Finding {
     pub rule: String,
     pub severity: Severity,
     /// The file as shown to the user (relative to the current directory when inside it).
-    pub path: String,
+    pub path: Arc<str>,
+    /// The file where it is (for baseline keys).
+    pub file: Arc<Path>,
     /// 1-based line and character column of `span.start`, and of `span.end`.
     pub line: u32,
     pub column: u32,
@@ -24,16 +27,24 @@ pub struct Finding {
     pub help: Option<String>,
     /// The statement it is about, as its index in the file (`None`: the whole file).
     pub statement: Option<usize>,
-    /// Hash of the normalised statement (0 for whole-file findings): the baseline key, so
-    /// that moving a statement to another line keeps its baseline entry.
-    pub key: u64,
+    /// The statement's bytes, for the baseline key.
+    pub statement_span: Option<Range<usize>>,
     /// The text of the file, for snippets.
-    pub source: Arc<str>,
+    pub source: Arc<String>,
 }
 
 impl Finding {
     /// Whether this finding fails a run whose fail level is `fail_on`.
     pub fn fails(&self, fail_on: Severity) -> bool {
         self.severity >= fail_on
+    }
+
+    /// Hash of the normalised statement (0 for whole-file findings): the baseline key, so
+    /// that moving a statement to another line keeps its baseline entry. Computed only
+    /// when a baseline is used.
+    pub fn key(&self) -> u64 {
+        self.statement_span.as_ref().map_or(0, |s| {
+            crate::sql::normalized_hash(&self.source, s.start, s.end)
+        })
     }
 }

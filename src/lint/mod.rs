@@ -51,8 +51,6 @@ pub struct Outcome {
     /// Files that could not be read, were not UTF-8 or did not lex (exit 2).
     pub problems: Vec<ProjectError>,
     pub files: usize,
-    /// Each finding's file path (for baseline keys), parallel to `findings`.
-    pub paths: Vec<PathBuf>,
 }
 
 /// Lints `sources` (and the manifest of `project`, when given).
@@ -65,9 +63,9 @@ pub fn run(
     let results: Vec<Result<FileLint, ProjectError>> = sources
         .into_par_iter()
         .map(|source| {
-            let text = read_sql(&source.path)?;
+            let text = Arc::new(read_sql(&source.path)?);
             let path = source.path.clone();
-            engine::lint_text(source, Arc::from(text.as_str()), settings)
+            engine::lint_text(source, text.clone(), settings)
                 .map_err(|e| unterminated(&path, &text, e))
         })
         .collect();
@@ -80,12 +78,10 @@ pub fn run(
         }
     }
     let findings = conclude(linted, project, settings)?;
-    let (findings, paths) = findings.into_iter().unzip();
     Ok(Outcome {
         findings,
         problems,
         files,
-        paths,
     })
 }
 
@@ -95,25 +91,35 @@ pub fn conclude(
     mut linted: Vec<FileLint>,
     project: Option<&ProjectInput>,
     settings: &LintSettings,
-) -> Result<Vec<(Finding, PathBuf)>, ProjectError> {
+) -> Result<Vec<Finding>, ProjectError> {
     judge_calls(&mut linted, settings);
     let known =
         |id: &str| rules::find(id).is_some() || settings.custom.iter().any(|c| c.rule.id == id);
     for lint in &mut linted {
         lint.apply_allows(settings, &known);
     }
-    let mut findings: Vec<(Finding, PathBuf)> = Vec::new();
+    // Findings are grouped by file and sorted twice, files by path and each file's by
+    // position: sorting one list of every finding by path would compare paths a million
+    // times on a big tree.
+    let mut groups: Vec<Vec<Finding>> = Vec::with_capacity(linted.len() + 1);
     if let Some(project) = project {
-        findings.extend(project_findings(project, &linted, settings)?);
+        let mut manifest = Vec::new();
+        for (n, finding) in project_findings(project, &linted, settings)? {
+            match n {
+                Some(n) => linted[n].findings.push(finding),
+                None => manifest.push(finding),
+            }
+        }
+        groups.push(manifest);
     }
-    for lint in linted {
-        let path = lint.source.path;
-        findings.extend(lint.findings.into_iter().map(|f| (f, path.clone())));
+    groups.extend(linted.into_iter().map(|l| l.findings));
+    groups.retain(|g| !g.is_empty());
+    groups.sort_by(|a, b| natural_order(&a[0].path, &b[0].path));
+    let mut findings = Vec::with_capacity(groups.iter().map(Vec::len).sum());
+    for mut group in groups {
+        group.sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+        findings.append(&mut group);
     }
-    findings.sort_by(|(a, _), (b, _)| {
-        natural_order(&a.path, &b.path)
-            .then((a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)))
-    });
     Ok(findings)
 }
 
@@ -175,7 +181,7 @@ fn judge_calls(linted: &mut [FileLint], settings: &LintSettings) {
                     &what,
                     &table,
                 );
-                lint.push(settings, &rules::DML_IN_DO_BLOCK, report, call.key);
+                lint.push(settings, &rules::DML_IN_DO_BLOCK, report);
             }
         }
     }
@@ -186,7 +192,7 @@ fn project_findings(
     project: &ProjectInput,
     linted: &[FileLint],
     settings: &LintSettings,
-) -> Result<Vec<(Finding, PathBuf)>, ProjectError> {
+) -> Result<Vec<(Option<usize>, Finding)>, ProjectError> {
     let manifest_text =
         std::fs::read_to_string(&project.manifest_path).map_err(|source| ProjectError::Read {
             path: project.manifest_path.clone(),
@@ -211,7 +217,9 @@ fn project_findings(
         manifest: &manifest,
         files: &files,
     };
-    let manifest_source: Arc<str> = Arc::from(manifest_text.as_str());
+    let manifest_source: Arc<String> = Arc::new(manifest_text.clone());
+    let manifest_display: Arc<str> = Arc::from(project.manifest_display.as_str());
+    let manifest_file: Arc<Path> = Arc::from(project.manifest_path.as_path());
     let manifest_lines = crate::sql::LineIndex::new(&manifest_text);
     let mut out = Vec::new();
     let mut reports = Vec::new();
@@ -226,16 +234,16 @@ fn project_findings(
             else {
                 continue;
             };
-            let (path, display, source, lines) = match report.place {
+            let (file, display, source, lines) = match report.place {
                 Place::Manifest => (
-                    project.manifest_path.clone(),
-                    project.manifest_display.clone(),
+                    manifest_file.clone(),
+                    manifest_display.clone(),
                     manifest_source.clone(),
                     None,
                 ),
                 Place::File(n) => (
-                    linted[n].source.path.clone(),
-                    linted[n].source.display.clone(),
+                    linted[n].file.clone(),
+                    linted[n].path.clone(),
                     linted[n].text.clone(),
                     Some(n),
                 ),
@@ -251,6 +259,7 @@ fn project_findings(
                 rule: rule.id.to_owned(),
                 severity,
                 path: display,
+                file,
                 line,
                 column,
                 end_line,
@@ -259,10 +268,10 @@ fn project_findings(
                 message: report.report.message,
                 help: report.report.help,
                 statement: None,
-                key: 0,
+                statement_span: None,
                 source,
             };
-            out.push((finding, path));
+            out.push((lines, finding));
         }
     }
     Ok(out)

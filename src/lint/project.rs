@@ -18,11 +18,11 @@ pub struct ProjectFile {
     pub version: Option<u64>,
     /// refinery's checksum (`None` when misnamed or unreadable).
     pub checksum: Option<u64>,
-    pub source: Option<Arc<str>>,
+    pub source: Option<Arc<String>>,
 }
 
 impl ProjectFile {
-    pub fn new(path: PathBuf, display: String, phase: Phase, source: Option<Arc<str>>) -> Self {
+    pub fn new(path: PathBuf, display: String, phase: Phase, source: Option<Arc<String>>) -> Self {
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())

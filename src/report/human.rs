@@ -19,7 +19,7 @@ pub fn render(finding: &Finding, styled: bool) -> String {
     let mut group: Group<'_> = if finding.span.is_empty() && finding.statement.is_none() {
         // A finding about the whole file: its place, no snippet.
         title.element(
-            Origin::path(finding.path.as_str())
+            Origin::path(&*finding.path)
                 .line(finding.line as usize)
                 .char_column(finding.column as usize),
         )
@@ -33,7 +33,7 @@ pub fn render(finding: &Finding, styled: bool) -> String {
             .max(span.start);
         title.element(
             Snippet::source(source)
-                .path(finding.path.as_str())
+                .path(&*finding.path)
                 .annotation(AnnotationKind::Primary.span(span.start..end)),
         )
     };

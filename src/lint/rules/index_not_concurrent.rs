@@ -30,6 +30,9 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         return;
     }
     for (i, statement) in file.statements() {
+        if !matches!(&*statement.tag, "CREATE INDEX" | "DROP INDEX" | "REINDEX") {
+            continue;
+        }
         let code = file.code(i);
         let concurrent = match &*statement.tag {
             "CREATE INDEX" => code
