@@ -46,6 +46,56 @@ pub enum Command {
     ///   sqlrail lint --explain dml-in-ddl
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
+    /// Apply pending migrations to the database (the deploy step).
+    ///
+    /// The DDL phase runs every pending file of sql/ddl in version order, each in one
+    /// transaction together with its ledger row (`schema_migrations`), with the manifest's
+    /// lock_timeout (5s) retried on the lock-retry schedule. A migration that is not recorded
+    /// but whose fingerprint holds is recorded as reconciled instead of run. Connection and
+    /// TLS errors are retried on a fresh connection with backoff, after checking whether the
+    /// migration had committed: nothing is applied twice. Only one runner applies at a
+    /// time (a lease lock that works through PgBouncer); others wait (--lock-wait).
+    ///
+    /// Connection: --database-url, else DATABASE_URL_DIRECT + DATABASE_URL_POOLER (the
+    /// direct URL is probed once for 5s and used if it answers), else DATABASE_URL, else
+    /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT.
+    /// sslmode: disable, prefer, require, verify-ca, verify-full (with sslrootcert).
+    ///
+    /// Exit status: 0 applied (or nothing to do), 1 a migration failed or drift was found,
+    /// 2 usage, configuration or connection error, 3 the lock was not free within
+    /// --lock-wait.
+    ///
+    /// Examples:
+    ///   sqlrail apply --database-url postgres://app@db.internal/crm?sslmode=verify-full
+    ///   DATABASE_URL=postgres://postgres@127.0.0.1/crm sqlrail apply --lock-wait 2m
+    #[command(verbatim_doc_comment)]
+    Apply(ApplyArgs),
+    /// Show what apply would do, migration by migration; changes nothing.
+    ///
+    /// Reads the ledger and evaluates the fingerprints of pending migrations: each DDL
+    /// migration is `applied`, `applied-comments-changed`, `drifted`, `reconcile` (its change
+    /// is already there) or `run`. Exit status: 0, 1 if drift was found, 2 on errors.
+    ///
+    /// Example:
+    ///   sqlrail plan --database-url postgres://postgres@127.0.0.1/crm
+    #[command(verbatim_doc_comment)]
+    Plan(DbArgs),
+    /// List migrations as applied, reconciled, pending or drifted, with times.
+    ///
+    /// Exit status: 0, 1 if drift was found, 2 on errors.
+    ///
+    /// Example:
+    ///   sqlrail status --format json
+    #[command(verbatim_doc_comment)]
+    Status(DbArgs),
+    /// Check that every recorded migration's fingerprint still holds (schema drift).
+    ///
+    /// Exit status: 0 all hold, 1 some do not (listed), 2 on errors.
+    ///
+    /// Example:
+    ///   sqlrail verify --database-url postgres://postgres@127.0.0.1/crm
+    #[command(verbatim_doc_comment)]
+    Verify(DbArgs),
     /// Create the next migration file of a phase, with its manifest entry.
     ///
     /// The file is sql/<PHASE>/V<next>__<NAME>.sql, where <next> follows the highest
@@ -87,6 +137,39 @@ pub struct SplitArgs {
     /// Output format: text for people, json (on stdout) for tools.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// Connection string (URL or libpq key=value) [default: DATABASE_URL_DIRECT +
+    /// DATABASE_URL_POOLER, DATABASE_URL, or the PG* variables].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Output: text for people (stderr), json (one document on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The phase to run [default: every phase there is; today: ddl].
+    #[arg(long, value_enum)]
+    pub phase: Option<PhaseToApply>,
+    /// How long to wait for another runner's migration lock (e.g. 30s, 5m) before
+    /// exiting 3 [default: wait].
+    #[arg(long, value_name = "DURATION")]
+    pub lock_wait: Option<crate::config::HumanDuration>,
+    /// Apply even though recorded migrations changed since they were applied.
+    #[arg(long)]
+    pub allow_drift: bool,
+}
+
+/// Phases `apply --phase` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhaseToApply {
+    Ddl,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,8 @@
 //! error, 3 could not take the migration lock; commands add their variants as they land.
 
 use crate::config::ConfigError;
+use crate::exec::ddl::DdlError;
+use crate::exec::executor::ExecError;
 use crate::lint::baseline::BaselineError;
 use crate::lint::target::TargetError;
 use crate::project::ProjectError;
@@ -15,6 +17,8 @@ pub enum Exit {
     Findings = 1,
     /// Usage, configuration or input error.
     Input = 2,
+    /// The migration lock was not free within `--lock-wait`.
+    Lock = 3,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,17 @@ pub enum Error {
     /// A command-line value clap cannot check (an unknown rule id, …).
     #[error("{0}")]
     Usage(String),
+    /// The database could not be reached or the connection settings are wrong.
+    #[error("{0}")]
+    Connect(String),
+    #[error(transparent)]
+    Ddl(#[from] DdlError),
+}
+
+impl From<ExecError> for Error {
+    fn from(e: ExecError) -> Self {
+        Error::Ddl(DdlError::Exec(e))
+    }
 }
 
 impl Error {
@@ -46,7 +61,15 @@ impl Error {
             | Error::Project(_)
             | Error::Target(_)
             | Error::Baseline(_)
-            | Error::Usage(_) => Exit::Input,
+            | Error::Usage(_)
+            | Error::Connect(_) => Exit::Input,
+            Error::Ddl(e) => match e {
+                DdlError::Drift { .. } | DdlError::Migration { .. } => Exit::Findings,
+                DdlError::Input { .. } => Exit::Input,
+                DdlError::Exec(ExecError::Connect { .. }) => Exit::Input,
+                DdlError::Exec(ExecError::LockWait { .. }) => Exit::Lock,
+                DdlError::Exec(_) => Exit::Findings,
+            },
         }
     }
 }

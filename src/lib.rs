@@ -8,6 +8,8 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod exec;
+pub mod ledger;
 pub mod lint;
 pub mod project;
 pub mod report;

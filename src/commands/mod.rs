@@ -1,9 +1,14 @@
 //! One module per command: each takes its parsed arguments and returns how it ended.
 
+pub mod apply;
+mod connection;
 pub mod lint;
 pub mod manifest;
 pub mod new;
+pub mod plan;
 pub mod split;
+pub mod status;
+pub mod verify;
 
 use crate::cli::{Cli, Command, ManifestCommand};
 use crate::error::{Error, Exit};
@@ -11,6 +16,10 @@ use crate::error::{Error, Exit};
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
+        Command::Apply(args) => apply::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::New(args) => new::run(&args),
         Command::Manifest(ManifestCommand::Sync(args)) => manifest::sync(&args),

@@ -1,7 +1,7 @@
 //! Evaluates fingerprints against a database's catalogs. Names travel as query parameters;
 //! only constants of this file are ever part of the SQL text.
 
-use postgres::GenericClient;
+use postgres::{Client, GenericClient};
 
 use crate::config::Fingerprint;
 use crate::sql::names::fold_part as fold;
@@ -121,6 +121,82 @@ pub fn holds(
             row.try_get(0)
         }
     }
+}
+
+/// SQLSTATEs that mean a `sql:` fingerprint's objects do not exist yet: it does not hold.
+const MISSING_OBJECT: &[&str] = &["42P01", "42703", "42883", "3F000", "42704"];
+
+/// Evaluates many fingerprints in one round trip (plus one per `sql:` check): every catalog
+/// check becomes an `EXISTS` subquery of one `SELECT`, with names as parameters.
+pub fn holds_all(
+    client: &mut Client,
+    fingerprints: &[&Fingerprint],
+) -> Result<Vec<bool>, postgres::Error> {
+    if fingerprints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params: Vec<Option<String>> = Vec::new();
+    let mut columns = Vec::with_capacity(fingerprints.len());
+    for f in fingerprints {
+        columns.push(expression(client, f, &mut params)?);
+    }
+    let sql = format!("SELECT {}", columns.join(", "));
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    let row = client.query_one(sql.as_str(), &refs)?;
+    (0..fingerprints.len()).map(|i| row.try_get(i)).collect()
+}
+
+/// `fingerprint` as a boolean SQL expression; `sql:` checks are run here and inlined as
+/// constants (a missing table makes them false, not an error).
+fn expression(
+    client: &mut Client,
+    fingerprint: &Fingerprint,
+    params: &mut Vec<Option<String>>,
+) -> Result<String, postgres::Error> {
+    Ok(match fingerprint {
+        Fingerprint::All(list) | Fingerprint::Any(list) => {
+            let op = if matches!(fingerprint, Fingerprint::All(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            let parts = list
+                .iter()
+                .map(|f| expression(client, f, params))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("({})", parts.join(op))
+        }
+        Fingerprint::Sql(sql) => {
+            // Inside a savepoint-free single statement: an error aborts only this query.
+            let holds = match client.query_one(sql.as_str(), &[]) {
+                Ok(row) => row.try_get::<_, bool>(0)?,
+                Err(e) if e.code().is_some_and(|c| MISSING_OBJECT.contains(&c.code())) => false,
+                Err(e) => return Err(e),
+            };
+            holds.to_string()
+        }
+        _ => {
+            let (sql, name) = query(fingerprint).expect("every other kind has a catalog query");
+            let mut numbered = sql;
+            let mut values = vec![name.schema.clone()];
+            match &name.parent {
+                Some(parent) => values.extend([Some(parent.clone()), Some(name.name.clone())]),
+                None => values.push(Some(name.name.clone())),
+            }
+            // Renumber `$3`, `$2`, `$1` (highest first, so `$1` never eats `$10`).
+            for (i, _) in values.iter().enumerate().rev() {
+                numbered = numbered.replace(
+                    &format!("${}", i + 1),
+                    &format!("$#{}", params.len() + i + 1),
+                );
+            }
+            params.extend(values);
+            format!("({})", numbered.replace("$#", "$"))
+        }
+    })
 }
 
 #[cfg(test)]

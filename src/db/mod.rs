@@ -1,4 +1,8 @@
-//! Everything that talks to PostgreSQL. (The connection strategy, retry executor and the
-//! migration lock land here with `apply`.)
+//! Everything that talks to PostgreSQL: where to connect (connection strategy, TLS), how
+//! errors are classified for retries, the migration lock, and fingerprint evaluation.
 
+pub mod connect;
+pub mod errors;
 pub mod fingerprint;
+pub mod lock;
+pub mod quote;

@@ -1,0 +1,74 @@
+//! What the database commands share: the project around the current directory, the
+//! connection chosen once per run (strategy, TLS), and the executor built on it.
+
+use std::time::Duration;
+
+use crate::cli::DbArgs;
+use crate::db::connect::{Strategy, choose};
+use crate::db::lock::LockTable;
+use crate::error::Error;
+use crate::exec::executor::Executor;
+use crate::ledger::Ledger;
+use crate::project::{Project, find_root};
+
+/// The project, its ledger and an executor connected to the chosen database.
+pub struct Session {
+    pub project: Project,
+    pub ledger: Ledger,
+    pub exec: Executor,
+    /// `Using DIRECT (…)`, `Using POOLER (DIRECT unavailable - …)`, `Using …`.
+    pub announcement: String,
+}
+
+/// Loads the project and opens the run's connection. `lock_wait`: see `apply --lock-wait`.
+pub fn open(args: &DbArgs, lock_wait: Option<Duration>, quiet: bool) -> Result<Session, Error> {
+    let cwd = std::env::current_dir()?;
+    let root = find_root(&cwd).ok_or_else(|| {
+        Error::Usage(format!(
+            "no manifest.yaml in {} or above it; run this inside a sqlrail project",
+            cwd.display()
+        ))
+    })?;
+    let project = Project::load(&root)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let strategy = Strategy::resolve(args.database_url.as_deref(), &env)
+        .map_err(|e| Error::Connect(e.to_string()))?;
+    let settings = &project.manifest.settings;
+    let chosen = choose(&strategy, settings.retry.connect_timeout.0).map_err(|(target, e)| {
+        Error::Connect(format!(
+            "cannot connect to {target}: {}",
+            one_line(&e.to_string())
+        ))
+    })?;
+    if !quiet {
+        eprintln!("{}", chosen.announcement);
+    }
+    let log: Box<dyn Fn(&str)> = if quiet {
+        Box::new(|_| {})
+    } else {
+        Box::new(|line| eprintln!("{line}"))
+    };
+    let exec = Executor::new(
+        chosen.target,
+        chosen.client,
+        LockTable::new(&settings.ledger_schema),
+        settings.retry.clone(),
+        settings.lock_retry.clone(),
+        lock_wait,
+        log,
+    );
+    Ok(Session {
+        ledger: Ledger::new(&settings.ledger_schema, &settings.ledger_table),
+        project,
+        exec,
+        announcement: chosen.announcement,
+    })
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
+}

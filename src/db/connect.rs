@@ -1,0 +1,584 @@
+//! Where to connect and how: connection strings from flags or the environment (first match
+//! wins: `--database-url`; `DATABASE_URL_DIRECT` + `DATABASE_URL_POOLER`; `DATABASE_URL`;
+//! libpq's `PG*` variables), TLS modes as libpq spells them, and a description of the
+//! target that never contains the password.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::config::{Host, SslMode};
+use postgres::{Client, Config};
+use postgres_native_tls::MakeTlsConnector;
+
+/// libpq's `sslmode` values, all of them (`postgres::Config` knows only the first three).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    Disable,
+    /// TLS when the server offers it, without verifying the certificate (libpq's default).
+    Prefer,
+    /// TLS, without verifying the certificate.
+    Require,
+    /// TLS, the certificate signed by the root certificate (`sslrootcert`).
+    VerifyCa,
+    /// `VerifyCa`, and the host name matches the certificate.
+    VerifyFull,
+}
+
+impl TlsMode {
+    fn parse(value: &str) -> Option<TlsMode> {
+        Some(match value {
+            "disable" | "allow" => TlsMode::Disable,
+            "prefer" => TlsMode::Prefer,
+            "require" => TlsMode::Require,
+            "verify-ca" => TlsMode::VerifyCa,
+            "verify-full" => TlsMode::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TlsMode::Disable => "disable",
+            TlsMode::Prefer => "prefer",
+            TlsMode::Require => "require",
+            TlsMode::VerifyCa => "verify-ca",
+            TlsMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{source_name} is not a valid connection string: {message}")]
+    Malformed {
+        source_name: String,
+        message: String,
+    },
+    #[error(
+        "{source_name}: sslmode `{value}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+    )]
+    SslMode { source_name: String, value: String },
+    #[error("{}: cannot read the root certificate: {source}", path.display())]
+    RootCert {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a PEM certificate: {source}", path.display())]
+    BadRootCert {
+        path: PathBuf,
+        source: native_tls::Error,
+    },
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] native_tls::Error),
+    #[error("sslmode={mode} needs a root certificate: set sslrootcert (or PGSSLROOTCERT), or put it in {}", default.display())]
+    NoRootCert {
+        mode: &'static str,
+        default: PathBuf,
+    },
+}
+
+/// One database to connect to.
+#[derive(Clone)]
+pub struct Target {
+    config: Config,
+    tls: TlsMode,
+    root_cert: Option<PathBuf>,
+    /// Where the setting came from (`--database-url`, `DATABASE_URL`, …), for messages.
+    pub source_name: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password.
+        f.write_str(&self.describe())
+    }
+}
+
+impl Target {
+    /// Parses a URL (`postgres://user:pw@host:5432/db?sslmode=require`) or a libpq
+    /// key/value string (`host=… dbname=…`) named `source_name` in errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Target, ConnectError> {
+        let (rest, sslmode, sslrootcert) = take_tls_options(text);
+        let mut config = Config::from_str(&rest).map_err(|e| ConnectError::Malformed {
+            source_name: source_name.to_owned(),
+            message: strip_password(&e.to_string(), text),
+        })?;
+        if config.get_hosts().is_empty() {
+            config.host_path("/var/run/postgresql");
+        }
+        let tls = match sslmode {
+            None => TlsMode::Prefer,
+            Some(v) => TlsMode::parse(&v).ok_or_else(|| ConnectError::SslMode {
+                source_name: source_name.to_owned(),
+                value: v,
+            })?,
+        };
+        Ok(Target {
+            config,
+            tls,
+            root_cert: sslrootcert.map(PathBuf::from),
+            source_name: source_name.to_owned(),
+        })
+    }
+
+    /// libpq's environment: PGHOST (default: the local socket), PGPORT (5432), PGUSER
+    /// (the login name), PGDATABASE (the user), PGPASSWORD, PGSSLMODE (prefer),
+    /// PGSSLROOTCERT.
+    pub fn from_pg_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Target, ConnectError> {
+        let mut config = Config::new();
+        let user = env("PGUSER")
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "postgres".into());
+        match env("PGHOST").filter(|h| !h.is_empty()) {
+            Some(host) => {
+                for h in host.split(',') {
+                    config.host(h);
+                }
+            }
+            None => {
+                config.host_path("/var/run/postgresql");
+            }
+        }
+        let port = env("PGPORT").unwrap_or_else(|| "5432".into());
+        config.port(port.parse().map_err(|_| ConnectError::Malformed {
+            source_name: "PGPORT".into(),
+            message: format!("`{port}` is not a port number"),
+        })?);
+        config.user(&user);
+        config.dbname(&env("PGDATABASE").unwrap_or_else(|| user.clone()));
+        if let Some(password) = env("PGPASSWORD") {
+            config.password(password);
+        }
+        let tls = match env("PGSSLMODE") {
+            None => TlsMode::Prefer,
+            Some(v) => TlsMode::parse(&v).ok_or(ConnectError::SslMode {
+                source_name: "PGSSLMODE".into(),
+                value: v,
+            })?,
+        };
+        Ok(Target {
+            config,
+            tls,
+            root_cert: env("PGSSLROOTCERT").map(PathBuf::from),
+            source_name: "PG* environment".into(),
+        })
+    }
+
+    pub fn tls_mode(&self) -> &TlsMode {
+        &self.tls
+    }
+
+    /// `user@host:port/db (sslmode=…)`: what to show in logs. No password, ever.
+    pub fn describe(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "?".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        format!(
+            "{}@{host}:{port}/{} (sslmode={})",
+            self.config.get_user().unwrap_or("?"),
+            self.config.get_dbname().unwrap_or("?"),
+            self.tls.as_str()
+        )
+    }
+
+    pub fn dbname(&self) -> Option<&str> {
+        self.config.get_dbname()
+    }
+
+    /// The same server, another database (for `reset` and tests).
+    pub fn with_dbname(&self, dbname: &str) -> Target {
+        let mut t = self.clone();
+        t.config.dbname(dbname);
+        t
+    }
+
+    /// Whether every host is this machine (a local socket or a loopback name/address).
+    pub fn is_local(&self) -> bool {
+        self.config.get_hosts().iter().all(|h| match h {
+            Host::Unix(_) => true,
+            Host::Tcp(name) => {
+                name == "localhost"
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|a| a.is_loopback())
+            }
+        })
+    }
+
+    /// Opens one connection, within `timeout`.
+    pub fn connect(&self, timeout: Duration) -> Result<Client, ConnectFailure> {
+        let mut config = self.config.clone();
+        config.connect_timeout(timeout);
+        config.application_name("sqlrail");
+        config.ssl_mode(match self.tls {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            _ => SslMode::Require,
+        });
+        let tls = self.connector().map_err(ConnectFailure::Setup)?;
+        config.connect(tls).map_err(ConnectFailure::Server)
+    }
+
+    fn connector(&self) -> Result<MakeTlsConnector, ConnectError> {
+        let mut builder = native_tls::TlsConnector::builder();
+        match self.tls {
+            // libpq does not verify certificates below verify-ca.
+            TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => {
+                builder.danger_accept_invalid_certs(true);
+                builder.danger_accept_invalid_hostnames(true);
+            }
+            TlsMode::VerifyCa | TlsMode::VerifyFull => {
+                let default = home().join(".postgresql/root.crt");
+                let path = match &self.root_cert {
+                    Some(p) => p.clone(),
+                    None if default.is_file() => default,
+                    None => {
+                        return Err(ConnectError::NoRootCert {
+                            mode: self.tls.as_str(),
+                            default,
+                        });
+                    }
+                };
+                let pem = std::fs::read(&path).map_err(|source| ConnectError::RootCert {
+                    path: path.clone(),
+                    source,
+                })?;
+                let cert = native_tls::Certificate::from_pem(&pem)
+                    .map_err(|source| ConnectError::BadRootCert { path, source })?;
+                builder.add_root_certificate(cert);
+                // Only the given root, as libpq does.
+                builder.disable_built_in_roots(true);
+                if self.tls == TlsMode::VerifyCa {
+                    builder.danger_accept_invalid_hostnames(true);
+                }
+            }
+        }
+        Ok(MakeTlsConnector::new(builder.build()?))
+    }
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectFailure {
+    #[error(transparent)]
+    Setup(ConnectError),
+    #[error("{0}")]
+    Server(postgres::Error),
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
+}
+
+/// Removes `sslmode` and `sslrootcert` from a URL's query or a key/value string (the
+/// driver rejects the libpq values it does not implement) and returns them.
+fn take_tls_options(text: &str) -> (String, Option<String>, Option<String>) {
+    let (mut sslmode, mut sslrootcert) = (None, None);
+    let mut take = |key: &str, value: &str| match key {
+        "sslmode" => {
+            sslmode = Some(value.to_owned());
+            true
+        }
+        "sslrootcert" => {
+            sslrootcert = Some(value.to_owned());
+            true
+        }
+        _ => false,
+    };
+    let rest = if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        match text.split_once('?') {
+            Some((base, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        !take(k, &percent_decode(v))
+                    })
+                    .collect();
+                if kept.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
+            }
+            None => text.to_owned(),
+        }
+    } else {
+        text.split_whitespace()
+            .filter(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                !take(k.trim(), v.trim_matches('\''))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (rest, sslmode, sslrootcert)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The driver's parse errors may quote the input; keep the password out of them.
+fn strip_password(message: &str, text: &str) -> String {
+    let mut message = message.to_owned();
+    if let Some(password) = password_of(text)
+        && !password.is_empty()
+    {
+        message = message.replace(&password, "***");
+    }
+    message
+}
+
+/// The password written in a URL (`user:pw@`) or key/value string (`password=pw`).
+fn password_of(text: &str) -> Option<String> {
+    if let Some(rest) = text.split_once("://").map(|(_, r)| r) {
+        let userinfo = rest.split_once('@')?.0;
+        return userinfo.split_once(':').map(|(_, p)| p.to_owned());
+    }
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix("password="))
+        .map(|p| p.trim_matches('\'').to_owned())
+}
+
+/// Replaces the password in any text that may quote `url` (error messages, logs).
+pub fn redact(text: &str, url: &str) -> String {
+    strip_password(text, url)
+}
+
+/// Connection strings from the environment and flags, in precedence order.
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    /// One target for the whole run.
+    Single(Box<Target>),
+    /// Probe `direct` once (5 s); use it if it answers, else `pooler`. Never switched later.
+    DirectOrPooler {
+        direct: Box<Target>,
+        pooler: Box<Target>,
+    },
+}
+
+impl Strategy {
+    /// `--database-url` first, then `DATABASE_URL_DIRECT` + `DATABASE_URL_POOLER`,
+    /// `DATABASE_URL`, and libpq's `PG*` variables.
+    pub fn resolve(
+        flag: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Strategy, ConnectError> {
+        if let Some(url) = flag {
+            return Ok(Strategy::Single(Box::new(Target::parse(
+                url,
+                "--database-url",
+            )?)));
+        }
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        match (var("DATABASE_URL_DIRECT"), var("DATABASE_URL_POOLER")) {
+            (Some(direct), Some(pooler)) => {
+                return Ok(Strategy::DirectOrPooler {
+                    direct: Box::new(Target::parse(&direct, "DATABASE_URL_DIRECT")?),
+                    pooler: Box::new(Target::parse(&pooler, "DATABASE_URL_POOLER")?),
+                });
+            }
+            (Some(direct), None) => {
+                return Ok(Strategy::Single(Box::new(Target::parse(
+                    &direct,
+                    "DATABASE_URL_DIRECT",
+                )?)));
+            }
+            (None, Some(pooler)) => {
+                return Ok(Strategy::Single(Box::new(Target::parse(
+                    &pooler,
+                    "DATABASE_URL_POOLER",
+                )?)));
+            }
+            (None, None) => {}
+        }
+        if let Some(url) = var("DATABASE_URL") {
+            return Ok(Strategy::Single(Box::new(Target::parse(
+                &url,
+                "DATABASE_URL",
+            )?)));
+        }
+        Ok(Strategy::Single(Box::new(Target::from_pg_env(env)?)))
+    }
+}
+
+/// The chosen target and the line that says so (`Using DIRECT`, …).
+pub struct Chosen {
+    pub target: Target,
+    pub client: Client,
+    pub announcement: String,
+}
+
+/// Opens the first connection: for `DirectOrPooler`, the direct target is probed once
+/// with a 5 s timeout, and the choice holds for the whole run.
+/// On failure: the target that failed (described) and why.
+pub fn choose(strategy: &Strategy, timeout: Duration) -> Result<Chosen, (String, ConnectFailure)> {
+    match strategy {
+        Strategy::Single(target) => match target.connect(timeout) {
+            Ok(client) => Ok(Chosen {
+                announcement: format!("Using {}", target.describe()),
+                target: (**target).clone(),
+                client,
+            }),
+            Err(e) => Err((target.describe(), e)),
+        },
+        Strategy::DirectOrPooler { direct, pooler } => {
+            match direct.connect(Duration::from_secs(5)) {
+                Ok(client) => Ok(Chosen {
+                    announcement: format!("Using DIRECT ({})", direct.describe()),
+                    target: (**direct).clone(),
+                    client,
+                }),
+                Err(e) => {
+                    let why = first_line(&e.to_string());
+                    match pooler.connect(timeout) {
+                        Ok(client) => Ok(Chosen {
+                            announcement: format!(
+                                "Using POOLER (DIRECT unavailable - {why}) ({})",
+                                pooler.describe()
+                            ),
+                            target: (**pooler).clone(),
+                            client,
+                        }),
+                        Err(e) => Err((pooler.describe(), e)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_owned()
+}
+
+/// Whether `path` names an existing file (for messages about certificates).
+pub fn exists(path: &Path) -> bool {
+    path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn sources_take_precedence_in_order() {
+        let all = env(&[
+            ("DATABASE_URL_DIRECT", "postgres://u@direct/db"),
+            ("DATABASE_URL_POOLER", "postgres://u@pooler:6432/db"),
+            ("DATABASE_URL", "postgres://u@plain/db"),
+            ("PGHOST", "pghost"),
+        ]);
+        let flag = Strategy::resolve(Some("postgres://u@flag/db"), &all).unwrap();
+        assert!(matches!(flag, Strategy::Single(t) if t.describe().starts_with("u@flag:5432/db")));
+        let both = Strategy::resolve(None, &all).unwrap();
+        assert!(matches!(both, Strategy::DirectOrPooler { .. }));
+        let plain =
+            Strategy::resolve(None, &env(&[("DATABASE_URL", "postgres://u@plain/db")])).unwrap();
+        assert!(matches!(plain, Strategy::Single(t) if t.source_name == "DATABASE_URL"));
+        let pg = Strategy::resolve(
+            None,
+            &env(&[
+                ("PGHOST", "h"),
+                ("PGPORT", "6543"),
+                ("PGUSER", "alice"),
+                ("PGSSLMODE", "require"),
+            ]),
+        )
+        .unwrap();
+        let Strategy::Single(t) = pg else { panic!() };
+        assert_eq!(t.describe(), "alice@h:6543/alice (sslmode=require)");
+    }
+
+    #[test]
+    fn tls_options_are_read_from_urls_and_key_values() {
+        let t = Target::parse(
+            "postgres://u:secret@h/db?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&application_name=x",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(t.tls, TlsMode::VerifyFull);
+        assert_eq!(t.root_cert.as_deref(), Some(Path::new("/tmp/ca.pem")));
+        let t =
+            Target::parse("host=h dbname=d sslmode=verify-ca sslrootcert=/ca.pem", "t").unwrap();
+        assert_eq!(
+            (t.tls, t.root_cert),
+            (TlsMode::VerifyCa, Some(PathBuf::from("/ca.pem")))
+        );
+        let e = Target::parse("postgres://u@h/db?sslmode=sometimes", "DATABASE_URL").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "DATABASE_URL: sslmode `sometimes` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+        );
+    }
+
+    #[test]
+    fn passwords_never_appear_in_descriptions_or_errors() {
+        let t = Target::parse(
+            "postgres://app:hunter2@db.internal:5432/crm",
+            "DATABASE_URL",
+        )
+        .unwrap();
+        assert_eq!(t.describe(), "app@db.internal:5432/crm (sslmode=prefer)");
+        assert!(!format!("{t:?}").contains("hunter2"));
+        let e = Target::parse(
+            "postgres://app:hunter2@db.internal:notaport/crm",
+            "DATABASE_URL",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("DATABASE_URL is not a valid connection string"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn loopback_and_sockets_are_local() {
+        assert!(
+            Target::parse("host=127.0.0.1 dbname=x", "t")
+                .unwrap()
+                .is_local()
+        );
+        assert!(
+            Target::parse("host=/var/run/postgresql dbname=x", "t")
+                .unwrap()
+                .is_local()
+        );
+        assert!(
+            !Target::parse("host=db.example.com dbname=x", "t")
+                .unwrap()
+                .is_local()
+        );
+    }
+}

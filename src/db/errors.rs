@@ -1,0 +1,101 @@
+//! What an error means for the retry executor, decided by SQLSTATE and I/O error kind,
+//! never by message text (messages are translated and change between versions).
+
+/// SQLSTATE sqlrail raises inside a unit when the migration lock it holds was taken over
+/// (class `SR` is not used by PostgreSQL).
+pub const LOCK_LOST: &str = "SR001";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The connection is gone or unusable: I/O errors, a closed connection, TLS failures,
+    /// class 08, admin shutdown / crash shutdown / cannot connect now (57P01–57P03).
+    /// Retried on a fresh connection after checking whether the unit committed.
+    ConnectionLost,
+    /// `too_many_connections` (53300), `serialization_failure` (40001),
+    /// `deadlock_detected` (40P01): retried with backoff.
+    Transient,
+    /// `lock_not_available` (55P03): `lock_timeout` fired. DDL retries it on the
+    /// lock-retry schedule.
+    LockTimeout,
+    /// The migration lock was taken over by another runner (`SR001`).
+    LockLost,
+    /// Anything else: fails at once.
+    Fatal,
+}
+
+impl ErrorClass {
+    pub fn of(error: &postgres::Error) -> ErrorClass {
+        if let Some(code) = error.code() {
+            return ErrorClass::of_sqlstate(code.code());
+        }
+        // No SQLSTATE: the failure happened below SQL (socket, TLS, protocol), or the
+        // client noticed the connection closed.
+        ErrorClass::ConnectionLost
+    }
+
+    pub fn of_sqlstate(code: &str) -> ErrorClass {
+        match code {
+            c if c.starts_with("08") => ErrorClass::ConnectionLost,
+            "57P01" | "57P02" | "57P03" => ErrorClass::ConnectionLost,
+            "53300" | "40001" | "40P01" => ErrorClass::Transient,
+            "55P03" => ErrorClass::LockTimeout,
+            LOCK_LOST => ErrorClass::LockLost,
+            _ => ErrorClass::Fatal,
+        }
+    }
+
+    /// A short name for logs: `connection lost`, `SQLSTATE 40P01`, …
+    pub fn describe(error: &postgres::Error) -> String {
+        match error.code() {
+            Some(code) => format!("SQLSTATE {}", code.code()),
+            None if error.is_closed() => "connection closed".into(),
+            None => "connection error".into(),
+        }
+    }
+}
+
+/// Whether an error while connecting is worth retrying: the server or network may come
+/// back (refused, reset, timed out, shutting down, too many connections), while a wrong
+/// password, an unknown database or a TLS policy failure will not fix itself.
+pub fn connect_retryable(error: &postgres::Error) -> bool {
+    match error.code() {
+        Some(code) => matches!(
+            ErrorClass::of_sqlstate(code.code()),
+            ErrorClass::ConnectionLost | ErrorClass::Transient
+        ),
+        None => {
+            let io =
+                std::error::Error::source(error).and_then(|s| s.downcast_ref::<std::io::Error>());
+            io.is_some_and(|io| {
+                use std::io::ErrorKind::*;
+                matches!(
+                    io.kind(),
+                    ConnectionRefused
+                        | ConnectionReset
+                        | ConnectionAborted
+                        | TimedOut
+                        | UnexpectedEof
+                        | BrokenPipe
+                        | NotConnected
+                )
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_classify() {
+        assert_eq!(ErrorClass::of_sqlstate("08006"), ErrorClass::ConnectionLost);
+        assert_eq!(ErrorClass::of_sqlstate("57P01"), ErrorClass::ConnectionLost);
+        assert_eq!(ErrorClass::of_sqlstate("53300"), ErrorClass::Transient);
+        assert_eq!(ErrorClass::of_sqlstate("40P01"), ErrorClass::Transient);
+        assert_eq!(ErrorClass::of_sqlstate("55P03"), ErrorClass::LockTimeout);
+        assert_eq!(ErrorClass::of_sqlstate("SR001"), ErrorClass::LockLost);
+        assert_eq!(ErrorClass::of_sqlstate("42P07"), ErrorClass::Fatal);
+        assert_eq!(ErrorClass::of_sqlstate("57014"), ErrorClass::Fatal);
+    }
+}

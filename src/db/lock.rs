@@ -1,0 +1,188 @@
+//! The migration lock: at most one runner changes a database at a time, also through
+//! PgBouncer in transaction-pooling mode and across reconnects.
+//!
+//! A session advisory lock cannot do that (a pooled server connection is shared, and the
+//! lock dies with a dropped connection), so the lock is a lease row: one row holding the
+//! holder's name, a fencing token that grows with every acquisition, and a heartbeat.
+//! Acquiring is one statement that takes the row only if it is free or its heartbeat is
+//! stale; a waiting runner polls it (never blocking a backend, which could stall the
+//! holder's `CREATE INDEX CONCURRENTLY`). The holder refreshes the heartbeat from a
+//! background thread and, inside every unit of work, checks its token (`fence_sql`): a
+//! runner whose lease was taken over cannot commit anything. A crashed holder's lease goes
+//! stale after `STALE` and is free again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use postgres::Client;
+
+use super::errors::LOCK_LOST;
+use super::quote::{literal, qualified};
+
+/// A heartbeat older than this frees the lease.
+pub const STALE: Duration = Duration::from_secs(20);
+/// How often the holder refreshes it.
+pub const HEARTBEAT: Duration = Duration::from_secs(4);
+/// How often a waiting runner tries again.
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// The lease table, in the ledger's schema.
+#[derive(Debug, Clone)]
+pub struct LockTable {
+    pub schema: String,
+    pub table: String,
+}
+
+impl LockTable {
+    pub fn new(schema: &str) -> Self {
+        LockTable {
+            schema: schema.to_owned(),
+            table: "sqlrail_lock".to_owned(),
+        }
+    }
+
+    fn name(&self) -> String {
+        qualified(&self.schema, &self.table)
+    }
+
+    /// Creates the table if needed. Several runners may start at once; the transaction-
+    /// scoped advisory lock (safe through a transaction pooler) serialises the creation.
+    pub fn ensure(&self, client: &mut Client) -> Result<(), postgres::Error> {
+        client.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock(8231937711); \
+             CREATE SCHEMA IF NOT EXISTS {schema}; \
+             CREATE TABLE IF NOT EXISTS {t} (id int PRIMARY KEY CHECK (id = 1), holder text, token bigint NOT NULL, \
+             acquired_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL); COMMIT;",
+            schema = super::quote::ident(&self.schema),
+            t = self.name()
+        ))
+    }
+
+    /// Takes the lease if it is free or stale: `Some(token)`, else `None`.
+    pub fn try_acquire(
+        &self,
+        client: &mut Client,
+        holder: &str,
+    ) -> Result<Option<i64>, postgres::Error> {
+        let t = self.name();
+        let sql = format!(
+            "INSERT INTO {t} AS l (id, holder, token, acquired_at, heartbeat_at) VALUES (1, $1, 1, now(), now()) \
+             ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, token = l.token + 1, acquired_at = now(), heartbeat_at = now() \
+             WHERE l.holder IS NULL OR l.heartbeat_at < now() - make_interval(secs => $2) RETURNING l.token"
+        );
+        let rows = client.query(&sql, &[&holder, &(STALE.as_secs_f64())])?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+    /// Who holds the lease and since when (`None` if free), for messages.
+    pub fn holder(&self, client: &mut Client) -> Result<Option<(String, String)>, postgres::Error> {
+        let sql = format!(
+            "SELECT holder, to_char(acquired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' FROM {} \
+             WHERE id = 1 AND holder IS NOT NULL AND heartbeat_at >= now() - make_interval(secs => $1)",
+            self.name()
+        );
+        let rows = client.query(&sql, &[&(STALE.as_secs_f64())])?;
+        Ok(rows.first().map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Refreshes the heartbeat; `false` if the lease is no longer ours.
+    pub fn heartbeat(&self, client: &mut Client, token: i64) -> Result<bool, postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET heartbeat_at = now() WHERE id = 1 AND token = $1 AND holder IS NOT NULL",
+            self.name()
+        );
+        Ok(client.execute(&sql, &[&token])? == 1)
+    }
+
+    /// Frees the lease if it is still ours.
+    pub fn release(&self, client: &mut Client, token: i64) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET holder = NULL WHERE id = 1 AND token = $1",
+            self.name()
+        );
+        client.execute(&sql, &[&token]).map(|_| ())
+    }
+
+    /// A statement for the start of a unit's transaction: refreshes the heartbeat and
+    /// raises `SR001` if the lease is no longer `token`'s. Holding the row lock until the
+    /// unit commits also keeps anyone from taking the lease over meanwhile.
+    pub fn fence_sql(&self, token: i64) -> String {
+        format!(
+            "DO $sqlrail_fence$ BEGIN UPDATE {} SET heartbeat_at = now() WHERE id = 1 AND token = {token} AND holder IS NOT NULL; \
+             IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = {}, MESSAGE = 'sqlrail: the migration lock was taken over by another runner'; END IF; END $sqlrail_fence$",
+            self.name(),
+            literal(LOCK_LOST)
+        )
+    }
+}
+
+/// A held lease and its heartbeat thread. Dropping it stops the heartbeat (the lease is
+/// released explicitly, or goes stale).
+pub struct Lease {
+    pub token: i64,
+    /// Set by the heartbeat thread when the lease turns out to be lost.
+    lost: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Lease {
+    /// Starts heartbeating `token` on connections made by `connect`.
+    pub fn start(
+        token: i64,
+        table: LockTable,
+        connect: impl Fn() -> Option<Client> + Send + 'static,
+    ) -> Lease {
+        let lost = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, s) = (lost.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut client: Option<Client> = None;
+            'beat: while !s.load(Ordering::Relaxed) {
+                // Sleep in small steps so that stopping is quick.
+                let mut slept = Duration::ZERO;
+                while slept < HEARTBEAT {
+                    if s.load(Ordering::Relaxed) {
+                        break 'beat;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                    slept += Duration::from_millis(100);
+                }
+                if client.as_ref().is_none_or(|c| c.is_closed()) {
+                    client = connect();
+                }
+                let Some(c) = client.as_mut() else { continue };
+                match table.heartbeat(c, token) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        l.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    // A dropped heartbeat connection is retried on the next beat; units
+                    // check the token themselves.
+                    Err(_) => client = None,
+                }
+            }
+        });
+        Lease {
+            token,
+            lost,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! The retry executor: the only path to the database while applying. A unit of work is one
+//! transaction or one non-transactional statement. A healthy connection is reused from unit
+//! to unit; after an error it is discarded and the retry opens a fresh one on the same
+//! target (the strategy chosen at start never changes). Before retrying after a
+//! connection loss it asks the new connection whether the unit in fact committed, so
+//! nothing is applied twice. No unit runs without the migration lock: a lost lock is
+//! re-taken (waiting like a newcomer) before the next unit, and `generation` tells the
+//! caller to re-read what is still pending.
+
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+
+use crate::config::{LockRetrySettings, RetrySettings};
+use crate::db::connect::{ConnectFailure, Target};
+use crate::db::errors::{ErrorClass, connect_retryable};
+use crate::db::lock::{Lease, LockTable, POLL};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("{unit}: {message}")]
+    Failed {
+        unit: String,
+        message: String,
+        #[source]
+        error: postgres::Error,
+        attempts: u32,
+    },
+    #[error("{unit}: gave up after {attempts} attempts; last error: {message}")]
+    Exhausted {
+        unit: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("could not take the migration lock within {waited:?}: held by {holder} since {since}")]
+    LockWait {
+        waited: Duration,
+        holder: String,
+        since: String,
+    },
+}
+
+impl ExecError {
+    /// The server's error, when there is one (for SQLSTATE and position).
+    pub fn db_error(&self) -> Option<&postgres::error::DbError> {
+        match self {
+            ExecError::Failed { error, .. } => error.as_db_error(),
+            _ => None,
+        }
+    }
+}
+
+/// How a unit ended.
+#[derive(Debug)]
+pub struct Done<T> {
+    pub value: T,
+    pub attempts: u32,
+    /// The unit had committed before a connection loss hid the answer; it was not re-run.
+    pub found_committed: bool,
+}
+
+/// What a unit is, for the schedule its lock timeouts get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitKind {
+    /// DDL: `lock_timeout` is retried on the lock-retry schedule.
+    Ddl,
+    /// Reads and bookkeeping: `lock_timeout` is an error like any other.
+    Other,
+}
+
+pub struct Executor {
+    target: Target,
+    client: Option<Client>,
+    lock_table: LockTable,
+    lease: Option<Lease>,
+    holder: String,
+    retry: RetrySettings,
+    lock_retry: LockRetrySettings,
+    lock_wait: Option<Duration>,
+    /// Bumped each time the lock is (re-)acquired.
+    generation: u64,
+    log: Box<dyn Fn(&str)>,
+}
+
+impl Executor {
+    /// Takes over the connection the strategy opened on `target`.
+    pub fn new(
+        target: Target,
+        client: Client,
+        lock_table: LockTable,
+        retry: RetrySettings,
+        lock_retry: LockRetrySettings,
+        lock_wait: Option<Duration>,
+        log: Box<dyn Fn(&str)>,
+    ) -> Executor {
+        let holder = format!(
+            "sqlrail {} pid {} on {}",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id(),
+            hostname()
+        );
+        Executor {
+            target,
+            client: Some(client),
+            lock_table,
+            lease: None,
+            holder,
+            retry,
+            lock_retry,
+            lock_wait,
+            generation: 0,
+            log,
+        }
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn lock_table(&self) -> &LockTable {
+        &self.lock_table
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.retry.initial_backoff.0.as_secs_f64()
+            * 2f64.powi(attempt.saturating_sub(1).min(20) as i32);
+        let capped = base.min(self.retry.max_backoff.0.as_secs_f64());
+        // ±20% jitter, so that runners cut off together do not come back together.
+        Duration::from_secs_f64(capped * (0.8 + 0.4 * fastrand::f64()))
+    }
+
+    fn lock_pause(&self, attempt: u32) -> Duration {
+        let base = self.lock_retry.initial_pause.0.as_secs_f64()
+            * 2f64.powi(attempt.saturating_sub(1).min(20) as i32);
+        Duration::from_secs_f64(base.min(self.lock_retry.max_pause.0.as_secs_f64()))
+    }
+
+    /// The current connection, or a fresh one. Connection failures that may pass
+    /// (refused, reset, timeouts, shutdown) are retried with backoff.
+    fn connection(&mut self, unit: &str) -> Result<&mut Client, ExecError> {
+        if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+            return Ok(self.client.as_mut().expect("checked"));
+        }
+        self.client = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.target.connect(self.retry.connect_timeout.0) {
+                Ok(client) => {
+                    self.client = Some(client);
+                    return Ok(self.client.as_mut().expect("just set"));
+                }
+                Err(ConnectFailure::Server(e))
+                    if connect_retryable(&e) && attempt < self.retry.attempts =>
+                {
+                    let wait = self.backoff(attempt);
+                    (self.log)(&format!(
+                        "reconnect {attempt}/{} for {unit} failed ({}); waiting {:.1}s",
+                        self.retry.attempts,
+                        first_line(&e.to_string()),
+                        wait.as_secs_f64()
+                    ));
+                    std::thread::sleep(wait);
+                }
+                Err(e) => {
+                    return Err(ExecError::Connect {
+                        target: self.target.describe(),
+                        message: first_line(&e.to_string()),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Makes sure the lock is held: takes it (polling while another runner has it) if
+    /// this runner holds none or lost it.
+    pub fn ensure_lock(&mut self) -> Result<(), ExecError> {
+        if self.lease.as_ref().is_some_and(|l| !l.is_lost()) {
+            return Ok(());
+        }
+        if self.lease.take().is_some() {
+            (self.log)("the migration lock was lost; taking it again");
+        }
+        let started = Instant::now();
+        let mut announced = false;
+        let mut attempt = 0;
+        loop {
+            let result = self.lock_step();
+            match result {
+                Ok(Ok(token)) => {
+                    let target = self.target.clone();
+                    let timeout = self.retry.connect_timeout.0;
+                    self.lease = Some(Lease::start(token, self.lock_table.clone(), move || {
+                        target.connect(timeout).ok()
+                    }));
+                    self.generation += 1;
+                    return Ok(());
+                }
+                Ok(Err(current)) => {
+                    let (holder, since) = current.unwrap_or_else(|| {
+                        ("(a runner that just released it)".into(), "now".into())
+                    });
+                    if let Some(limit) = self.lock_wait
+                        && started.elapsed() >= limit
+                    {
+                        return Err(ExecError::LockWait {
+                            waited: limit,
+                            holder,
+                            since,
+                        });
+                    }
+                    if !announced {
+                        (self.log)(&format!(
+                            "waiting for the migration lock, held by {holder} since {since}"
+                        ));
+                        announced = true;
+                    }
+                    std::thread::sleep(POLL);
+                }
+                Err(LockStep::Lost(e)) => {
+                    attempt += 1;
+                    self.client = None;
+                    if attempt >= self.retry.attempts {
+                        return Err(ExecError::Exhausted {
+                            unit: "the migration lock".into(),
+                            attempts: attempt,
+                            message: first_line(&e.to_string()),
+                        });
+                    }
+                    std::thread::sleep(self.backoff(attempt));
+                }
+                Err(LockStep::Fatal(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// One try at the lock: `Ok(Ok(token))` taken, `Ok(Err(holder))` held by someone.
+    fn lock_step(&mut self) -> Result<Result<i64, Option<(String, String)>>, LockStep> {
+        let table = self.lock_table.clone();
+        let holder = self.holder.clone();
+        let client = self
+            .connection("the migration lock")
+            .map_err(LockStep::Fatal)?;
+        let step = (|| {
+            table.ensure(client)?;
+            match table.try_acquire(client, &holder)? {
+                Some(token) => Ok(Ok(token)),
+                None => Ok(Err(table.holder(client)?)),
+            }
+        })();
+        step.map_err(|e: postgres::Error| {
+            if ErrorClass::of(&e) == ErrorClass::ConnectionLost {
+                LockStep::Lost(e)
+            } else {
+                LockStep::Fatal(ExecError::from(e))
+            }
+        })
+    }
+
+    /// Runs one unit of work. `body` gets the connection and the fencing statement that
+    /// must run first inside its transaction; `committed` is asked, on a fresh
+    /// connection after a connection loss, whether the unit's effect is already there.
+    pub fn run<T>(
+        &mut self,
+        unit: &str,
+        kind: UnitKind,
+        mut body: impl FnMut(&mut Client, &str) -> Result<T, postgres::Error>,
+        mut committed: impl FnMut(&mut Client) -> Result<Option<T>, postgres::Error>,
+    ) -> Result<Done<T>, ExecError> {
+        let mut attempts = 0;
+        let mut lock_attempts = 0;
+        let mut after_loss = false;
+        loop {
+            attempts += 1;
+            self.ensure_lock()?;
+            let fence = self
+                .lock_table
+                .fence_sql(self.lease.as_ref().expect("held").token);
+            let client = self.connection(unit)?;
+            if after_loss {
+                match committed(client) {
+                    Ok(Some(value)) => {
+                        return Ok(Done {
+                            value,
+                            attempts,
+                            found_committed: true,
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.client = None;
+                        if attempts >= self.retry.attempts {
+                            return Err(exhausted(unit, attempts, &e));
+                        }
+                        std::thread::sleep(self.backoff(attempts));
+                        continue;
+                    }
+                }
+            }
+            let error = match body(client, &fence) {
+                Ok(value) => {
+                    return Ok(Done {
+                        value,
+                        attempts,
+                        found_committed: false,
+                    });
+                }
+                Err(e) => e,
+            };
+            let class = ErrorClass::of(&error);
+            if class != ErrorClass::ConnectionLost {
+                // The connection is fine; leave no transaction open on it.
+                if let Some(c) = self.client.as_mut() {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+            }
+            let wait = match class {
+                ErrorClass::ConnectionLost => {
+                    self.client = None;
+                    after_loss = true;
+                    self.backoff(attempts)
+                }
+                ErrorClass::Transient => self.backoff(attempts),
+                ErrorClass::LockLost => {
+                    if let Some(lease) = self.lease.take() {
+                        drop(lease);
+                    }
+                    Duration::ZERO
+                }
+                ErrorClass::LockTimeout if kind == UnitKind::Ddl => {
+                    lock_attempts += 1;
+                    attempts -= 1;
+                    if lock_attempts >= self.lock_retry.attempts {
+                        return Err(ExecError::Failed {
+                            unit: unit.to_owned(),
+                            message: format!(
+                                "lock_timeout {lock_attempts} times in a row; another transaction keeps a conflicting lock: {}",
+                                db_message(&error)
+                            ),
+                            error,
+                            attempts: lock_attempts,
+                        });
+                    }
+                    let pause = self.lock_pause(lock_attempts);
+                    (self.log)(&format!(
+                        "{unit}: lock_timeout (attempt {lock_attempts}/{}); retrying in {:.1}s",
+                        self.lock_retry.attempts,
+                        pause.as_secs_f64()
+                    ));
+                    std::thread::sleep(pause);
+                    continue;
+                }
+                ErrorClass::LockTimeout | ErrorClass::Fatal => {
+                    return Err(ExecError::Failed {
+                        unit: unit.to_owned(),
+                        message: db_message(&error),
+                        error,
+                        attempts,
+                    });
+                }
+            };
+            if attempts >= self.retry.attempts {
+                return Err(exhausted(unit, attempts, &error));
+            }
+            (self.log)(&format!(
+                "retry {}/{} of {unit} after {} ({}); waiting {:.1}s",
+                attempts + 1,
+                self.retry.attempts,
+                match class {
+                    ErrorClass::ConnectionLost => "connection loss",
+                    ErrorClass::LockLost => "losing the migration lock",
+                    _ => "a transient error",
+                },
+                ErrorClass::describe(&error),
+                wait.as_secs_f64()
+            ));
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Runs a read (or idempotent bookkeeping) with the same retries, without the lock.
+    pub fn read<T>(
+        &mut self,
+        what: &str,
+        mut body: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, ExecError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let client = self.connection(what)?;
+            let error = match body(client) {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            match ErrorClass::of(&error) {
+                ErrorClass::ConnectionLost => self.client = None,
+                ErrorClass::Transient => {}
+                _ => {
+                    return Err(ExecError::Failed {
+                        unit: what.to_owned(),
+                        message: db_message(&error),
+                        error,
+                        attempts,
+                    });
+                }
+            }
+            if attempts >= self.retry.attempts {
+                return Err(exhausted(what, attempts, &error));
+            }
+            std::thread::sleep(self.backoff(attempts));
+        }
+    }
+
+    /// Frees the lock (best effort: a lease that cannot be freed goes stale).
+    pub fn release(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            let token = lease.token;
+            drop(lease);
+            let table = self.lock_table.clone();
+            if let Ok(client) = self.connection("releasing the lock") {
+                let _ = table.release(client, token);
+            }
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+enum LockStep {
+    Lost(postgres::Error),
+    Fatal(ExecError),
+}
+
+impl From<postgres::Error> for ExecError {
+    fn from(error: postgres::Error) -> Self {
+        ExecError::Failed {
+            unit: "the migration lock".into(),
+            message: db_message(&error),
+            error,
+            attempts: 1,
+        }
+    }
+}
+
+fn exhausted(unit: &str, attempts: u32, error: &postgres::Error) -> ExecError {
+    ExecError::Exhausted {
+        unit: unit.to_owned(),
+        attempts,
+        message: db_message(error),
+    }
+}
+
+/// The server's message (with detail and hint), or the client-side error.
+pub fn db_message(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut m = format!("{}: {}", db.severity(), db.message());
+            if let Some(d) = db.detail() {
+                m.push_str(&format!(" (detail: {d})"));
+            }
+            if let Some(h) = db.hint() {
+                m.push_str(&format!(" (hint: {h})"));
+            }
+            m
+        }
+        None => first_line(&error.to_string()),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_owned()
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown host".into())
+}

@@ -1,0 +1,134 @@
+//! The history table: the only code that knows its schema. DDL rows keep refinery's
+//! columns (`version`, `name`, `applied_on`, `checksum`) so refinery can read the table,
+//! and add sqlrail's: whether the row was reconciled (the change was found in place by its
+//! fingerprint), the normalised-text checksum, duration, attempts, who applied it and
+//! which sqlrail version.
+
+use postgres::Client;
+
+use crate::db::quote::{ident, literal, qualified};
+
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub schema: String,
+    pub table: String,
+}
+
+/// One recorded migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub version: i32,
+    pub name: String,
+    pub applied_on: String,
+    pub checksum: String,
+    pub reconciled: bool,
+    /// `None` for rows written by refinery (or an older tool).
+    pub normalized_checksum: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub attempts: Option<i32>,
+    pub applied_by: Option<String>,
+}
+
+/// A row about to be written.
+#[derive(Debug, Clone)]
+pub struct NewRow<'a> {
+    pub version: i32,
+    pub name: &'a str,
+    pub checksum: u64,
+    pub normalized_checksum: u64,
+    pub reconciled: bool,
+    pub attempts: u32,
+    pub applied_by: &'a str,
+}
+
+/// `applied_on` as refinery writes it (RFC 3339, UTC), computed by the server.
+const APPLIED_ON: &str = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+impl Ledger {
+    pub fn new(schema: &str, table: &str) -> Self {
+        Ledger {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        qualified(&self.schema, &self.table)
+    }
+
+    /// Creates the table on first use, or adds sqlrail's columns to a refinery-made one.
+    /// Concurrent runners are serialised by a transaction-scoped advisory lock (safe
+    /// through a transaction pooler).
+    pub fn ensure(&self, client: &mut Client) -> Result<(), postgres::Error> {
+        let t = self.name();
+        client.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock(8231937712); \
+             CREATE SCHEMA IF NOT EXISTS {schema}; \
+             CREATE TABLE IF NOT EXISTS {t} (version int4 PRIMARY KEY, name varchar(255), applied_on varchar(255), checksum varchar(255)); \
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS reconciled boolean NOT NULL DEFAULT false, \
+               ADD COLUMN IF NOT EXISTS normalized_checksum text, ADD COLUMN IF NOT EXISTS duration_ms bigint, \
+               ADD COLUMN IF NOT EXISTS attempts int, ADD COLUMN IF NOT EXISTS applied_by text, \
+               ADD COLUMN IF NOT EXISTS sqlrail_version text; \
+             COMMIT;",
+            schema = ident(&self.schema)
+        ))
+    }
+
+    /// Whether the table exists (read-only commands do not create it).
+    pub fn exists(&self, client: &mut Client) -> Result<bool, postgres::Error> {
+        let row = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.name()])?;
+        Ok(row.get(0))
+    }
+
+    /// Every row, by version: one round trip whatever the count.
+    pub fn rows(&self, client: &mut Client) -> Result<Vec<Row>, postgres::Error> {
+        let sql = format!(
+            "SELECT version, coalesce(name, ''), coalesce(applied_on, ''), coalesce(checksum, ''), reconciled, \
+             normalized_checksum, duration_ms, attempts, applied_by FROM {} ORDER BY version",
+            self.name()
+        );
+        Ok(client
+            .query(&sql, &[])?
+            .into_iter()
+            .map(|r| Row {
+                version: r.get(0),
+                name: r.get(1),
+                applied_on: r.get(2),
+                checksum: r.get(3),
+                reconciled: r.get(4),
+                normalized_checksum: r.get(5),
+                duration_ms: r.get(6),
+                attempts: r.get(7),
+                applied_by: r.get(8),
+            })
+            .collect())
+    }
+
+    /// Whether `version` is recorded (the check after a connection loss).
+    pub fn is_recorded(&self, client: &mut Client, version: i32) -> Result<bool, postgres::Error> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE version = $1)",
+            self.name()
+        );
+        Ok(client.query_one(&sql, &[&version])?.get(0))
+    }
+
+    /// The INSERT of `row` as SQL text, for a unit sent as one batch. `duration_ms` is
+    /// measured by the server from the unit's transaction start.
+    pub fn insert_sql(&self, row: &NewRow<'_>) -> String {
+        format!(
+            "INSERT INTO {t} (version, name, applied_on, checksum, reconciled, normalized_checksum, duration_ms, attempts, applied_by, sqlrail_version) \
+             VALUES ({v}, {name}, {APPLIED_ON}, {checksum}, {reconciled}, {normalized}, \
+             (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, {attempts}, {by}, {version})",
+            t = self.name(),
+            v = row.version,
+            name = literal(row.name),
+            checksum = literal(&row.checksum.to_string()),
+            reconciled = row.reconciled,
+            normalized = literal(&format!("{:016x}", row.normalized_checksum)),
+            attempts = row.attempts,
+            by = literal(row.applied_by),
+            version = literal(env!("CARGO_PKG_VERSION")),
+        )
+    }
+}
