@@ -5,6 +5,10 @@
 /// (class `SR` is not used by PostgreSQL).
 pub const LOCK_LOST: &str = "SR001";
 
+/// SQLSTATE sqlrail raises inside a unit that finds its own effect already recorded: an
+/// earlier attempt committed after all (its connection dropped while the server went on).
+pub const ALREADY_DONE: &str = "SR002";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
     /// The connection is gone or unusable: I/O errors, a closed connection, TLS failures,
@@ -19,6 +23,8 @@ pub enum ErrorClass {
     LockTimeout,
     /// The migration lock was taken over by another runner (`SR001`).
     LockLost,
+    /// The unit's effect is already recorded (`SR002`): nothing to do.
+    AlreadyDone,
     /// Anything else: fails at once.
     Fatal,
 }
@@ -40,6 +46,7 @@ impl ErrorClass {
             "53300" | "40001" | "40P01" => ErrorClass::Transient,
             "55P03" => ErrorClass::LockTimeout,
             LOCK_LOST => ErrorClass::LockLost,
+            ALREADY_DONE => ErrorClass::AlreadyDone,
             _ => ErrorClass::Fatal,
         }
     }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use postgres::Client;
 
-use super::errors::LOCK_LOST;
+use super::errors::{ALREADY_DONE, LOCK_LOST};
 use super::quote::{literal, qualified};
 
 /// A heartbeat older than this frees the lease.
@@ -106,11 +106,23 @@ impl LockTable {
 
     /// A statement for the start of a unit's transaction: refreshes the heartbeat and
     /// raises `SR001` if the lease is no longer `token`'s. Holding the row lock until the
-    /// unit commits also keeps anyone from taking the lease over meanwhile.
-    pub fn fence_sql(&self, token: i64) -> String {
+    /// unit commits also keeps anyone from taking the lease over meanwhile, and makes the
+    /// units of one lease run one after another, even an earlier attempt whose connection
+    /// dropped while the server went on with it. `done` (a boolean SQL expression, read
+    /// after the row lock is held) says whether the unit's effect is already recorded; if
+    /// so the unit raises `SR002` and commits nothing.
+    pub fn fence_sql(&self, token: i64, done: Option<&str>) -> String {
+        let done = done
+            .map(|d| {
+                format!(
+                    " IF {d} THEN RAISE EXCEPTION USING ERRCODE = {}, MESSAGE = 'sqlrail: already applied'; END IF;",
+                    literal(ALREADY_DONE)
+                )
+            })
+            .unwrap_or_default();
         format!(
             "DO $sqlrail_fence$ BEGIN UPDATE {} SET heartbeat_at = now() WHERE id = 1 AND token = {token} AND holder IS NOT NULL; \
-             IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = {}, MESSAGE = 'sqlrail: the migration lock was taken over by another runner'; END IF; END $sqlrail_fence$",
+             IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = {}, MESSAGE = 'sqlrail: the migration lock was taken over by another runner'; END IF;{done} END $sqlrail_fence$",
             self.name(),
             literal(LOCK_LOST)
         )

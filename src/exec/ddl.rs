@@ -151,7 +151,7 @@ pub fn pending_fingerprints(
 /// meta-commands, transaction control, statements that cannot run in a transaction.
 pub fn check_files<'a>(migrations: impl Iterator<Item = &'a Migration>) -> Result<(), DdlError> {
     for m in migrations {
-        let path = m.path.display().to_string();
+        let path = shown(&m.path);
         let file = split(&m.sql).map_err(|e| {
             let (line, _) = LineIndex::new(&m.sql).position(&m.sql, e.start);
             DdlError::Input {
@@ -312,9 +312,11 @@ fn run_one(
     let stem = m.id.split_once('/').map_or(m.id.as_str(), |(_, s)| s);
     let name = stem.split_once("__").map_or(m.name.as_str(), |(_, n)| n);
     let mut attempt = 0;
+    let done = ledger.recorded_sql(version);
     exec.run(
         &m.id,
         UnitKind::Ddl,
+        Some(&done),
         |client, fence| {
             attempt += 1;
             let row = NewRow {
@@ -403,14 +405,18 @@ fn failure(
         (None, Some(s)) => (s.line, s.column),
         (None, None) => (1, 1),
     };
+    // The source line of the error (with its `;`), as the user wrote it.
+    let source_line = m.sql.lines().nth(line as usize - 1).unwrap_or_default();
     DdlError::Migration {
         id: m.id.clone(),
-        path: m.path.display().to_string(),
+        path: shown(&m.path),
         line,
         column,
-        statement: statement
-            .map(|s| first_line(s.text(&m.sql)))
-            .unwrap_or_default(),
+        statement: if statement.is_some() {
+            source_line.trim_end().to_owned()
+        } else {
+            String::new()
+        },
         message,
         applied,
         pending,
@@ -441,6 +447,11 @@ fn locate(
     .flatten()
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_owned()
+/// `path` relative to the current directory when it lies inside it.
+fn shown(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    path.strip_prefix(&cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }

@@ -233,7 +233,15 @@ impl Executor {
                             message: first_line(&e.to_string()),
                         });
                     }
-                    std::thread::sleep(self.backoff(attempt));
+                    let wait = self.backoff(attempt);
+                    self.log_retry(
+                        "the migration lock",
+                        attempt + 1,
+                        "connection loss",
+                        &e,
+                        wait,
+                    );
+                    std::thread::sleep(wait);
                 }
                 Err(LockStep::Fatal(e)) => return Err(e),
             }
@@ -270,6 +278,7 @@ impl Executor {
         &mut self,
         unit: &str,
         kind: UnitKind,
+        done_sql: Option<&str>,
         mut body: impl FnMut(&mut Client, &str) -> Result<T, postgres::Error>,
         mut committed: impl FnMut(&mut Client) -> Result<Option<T>, postgres::Error>,
     ) -> Result<Done<T>, ExecError> {
@@ -281,7 +290,7 @@ impl Executor {
             self.ensure_lock()?;
             let fence = self
                 .lock_table
-                .fence_sql(self.lease.as_ref().expect("held").token);
+                .fence_sql(self.lease.as_ref().expect("held").token, done_sql);
             let client = self.connection(unit)?;
             if after_loss {
                 match committed(client) {
@@ -321,6 +330,27 @@ impl Executor {
                 }
             }
             let wait = match class {
+                ErrorClass::AlreadyDone => {
+                    // An earlier attempt committed after all; take its result.
+                    let client = self.connection(unit)?;
+                    match committed(client) {
+                        Ok(Some(value)) => {
+                            return Ok(Done {
+                                value,
+                                attempts,
+                                found_committed: true,
+                            });
+                        }
+                        _ => {
+                            return Err(ExecError::Failed {
+                                unit: unit.to_owned(),
+                                message: "the unit reported itself applied, but its record cannot be read".into(),
+                                error,
+                                attempts,
+                            });
+                        }
+                    }
+                }
                 ErrorClass::ConnectionLost => {
                     self.client = None;
                     after_loss = true;
@@ -368,18 +398,12 @@ impl Executor {
             if attempts >= self.retry.attempts {
                 return Err(exhausted(unit, attempts, &error));
             }
-            (self.log)(&format!(
-                "retry {}/{} of {unit} after {} ({}); waiting {:.1}s",
-                attempts + 1,
-                self.retry.attempts,
-                match class {
-                    ErrorClass::ConnectionLost => "connection loss",
-                    ErrorClass::LockLost => "losing the migration lock",
-                    _ => "a transient error",
-                },
-                ErrorClass::describe(&error),
-                wait.as_secs_f64()
-            ));
+            let cause = match class {
+                ErrorClass::ConnectionLost => "connection loss",
+                ErrorClass::LockLost => "losing the migration lock",
+                _ => "a transient error",
+            };
+            self.log_retry(unit, attempts + 1, cause, &error, wait);
             std::thread::sleep(wait);
         }
     }
@@ -413,8 +437,32 @@ impl Executor {
             if attempts >= self.retry.attempts {
                 return Err(exhausted(what, attempts, &error));
             }
-            std::thread::sleep(self.backoff(attempts));
+            let wait = self.backoff(attempts);
+            self.log_retry(
+                what,
+                attempts + 1,
+                "a connection loss or transient error",
+                &error,
+                wait,
+            );
+            std::thread::sleep(wait);
         }
+    }
+
+    fn log_retry(
+        &self,
+        what: &str,
+        attempt: u32,
+        cause: &str,
+        error: &postgres::Error,
+        wait: Duration,
+    ) {
+        (self.log)(&format!(
+            "retry {attempt}/{} of {what} after {cause} ({}); waiting {:.1}s",
+            self.retry.attempts,
+            ErrorClass::describe(error),
+            wait.as_secs_f64()
+        ));
     }
 
     /// Frees the lock (best effort: a lease that cannot be freed goes stale).

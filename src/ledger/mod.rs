@@ -113,6 +113,14 @@ impl Ledger {
         Ok(client.query_one(&sql, &[&version])?.get(0))
     }
 
+    /// A boolean SQL expression: `version` is recorded (for a unit's fence).
+    pub fn recorded_sql(&self, version: i32) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM {} WHERE version = {version})",
+            self.name()
+        )
+    }
+
     /// The INSERT of `row` as SQL text, for a unit sent as one batch. `duration_ms` is
     /// measured by the server from the unit's transaction start.
     pub fn insert_sql(&self, row: &NewRow<'_>) -> String {

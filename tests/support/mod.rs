@@ -2,6 +2,8 @@
 //! run in parallel against the real local server.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use postgres::{Client, NoTls};
@@ -97,4 +99,52 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// A throwaway project: `manifest.yaml` (with fast retries, for fault tests) and
+/// `sql/ddl` files `(name, sql)` numbered from 1; each gets a fingerprint if given.
+pub fn ddl_project(files: &[(&str, &str, Option<&str>)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifest = String::from(
+        "settings:\n  retry: { attempts: 10, initial_backoff: 50ms, max_backoff: 200ms, connect_timeout: 5s }\n  lock_retry: { attempts: 5, initial_pause: 50ms, max_pause: 200ms }\nmigrations:\n",
+    );
+    std::fs::create_dir_all(dir.path().join("sql/ddl")).unwrap();
+    for (n, (name, sql, fingerprint)) in files.iter().enumerate() {
+        let id = format!("V{}__{name}", n + 1);
+        std::fs::write(dir.path().join(format!("sql/ddl/{id}.sql")), sql).unwrap();
+        manifest.push_str(&format!("  - id: ddl/{id}\n"));
+        if let Some(f) = fingerprint {
+            manifest.push_str(&format!("    fingerprint: {f}\n"));
+        }
+    }
+    std::fs::write(dir.path().join("manifest.yaml"), manifest).unwrap();
+    dir
+}
+
+/// `pg_dump --schema-only` of a database, without the lines that differ between dumps
+/// of identical schemas (`\restrict` keys).
+pub fn schema_dump(db: &TestDb) -> String {
+    let out = std::process::Command::new("pg_dump")
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            &db.name,
+        ])
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

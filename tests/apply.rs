@@ -1,0 +1,528 @@
+//! `sqlrail apply` (DDL phase), `plan`, `status` and `verify` against the real local
+//! PostgreSQL: fresh databases, reconciliation, failures, drift, concurrent runners, the
+//! migration lock, and connections cut at chosen moments by a proxy or killed by
+//! `pg_terminate_backend`. Each test uses its own database.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::proxy::Proxy;
+use support::{TestDb, ddl_project, repo_root, schema_dump, sqlrail};
+
+fn url(db: &TestDb, port: u16) -> String {
+    format!(
+        "postgres://postgres@127.0.0.1:{port}/{}?sslmode=disable",
+        db.name
+    )
+}
+
+fn apply(dir: &Path, url: &str) -> (i32, String, String) {
+    sqlrail(&["apply", "--database-url", url, "--format", "json"], dir)
+}
+
+fn ledger(db: &TestDb) -> Vec<(i32, bool)> {
+    db.client()
+        .query(
+            "SELECT version, reconciled FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+fn count(json: &str, result: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    v["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["result"] == result)
+        .count()
+}
+
+#[test]
+fn the_example_project_applies_and_a_second_apply_does_nothing() {
+    let db = TestDb::new("example");
+    let (code, stdout, stderr) = apply(repo_root(), &url(&db, 5432));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("Using postgres@127.0.0.1:5432/"),
+        "{stderr}"
+    );
+    assert_eq!(count(&stdout, "applied"), 35);
+    assert_eq!(ledger(&db).len(), 35);
+    let (code, stdout, stderr) = apply(repo_root(), &url(&db, 5432));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("nothing to apply"), "{stderr}");
+    assert_eq!(count(&stdout, "applied"), 0);
+    // refinery's columns are filled as refinery fills them.
+    let row = db
+        .client()
+        .query_one(
+            "SELECT name, checksum, applied_on FROM schema_migrations WHERE version = 3",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "leads");
+    assert!(row.get::<_, String>(1).parse::<u64>().is_ok());
+    assert!(row.get::<_, String>(2).ends_with('Z'));
+}
+
+#[test]
+fn a_database_built_by_hand_is_reconciled_without_running_anything() {
+    let db = TestDb::new("byhand");
+    let mut client = db.client();
+    let mut files: Vec<_> = std::fs::read_dir(repo_root().join("sql/ddl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort_by_key(|p| {
+        let stem = p.file_stem().unwrap().to_str().unwrap().to_owned();
+        stem[1..stem.find("__").unwrap()].parse::<u32>().unwrap()
+    });
+    for f in &files {
+        client
+            .batch_execute(&std::fs::read_to_string(f).unwrap())
+            .unwrap();
+    }
+    let before = schema_dump(&db);
+    // Running any file again would fail ("already exists"): success means none ran.
+    let (code, stdout, stderr) = apply(repo_root(), &url(&db, 5432));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(count(&stdout, "reconciled"), 35, "{stderr}");
+    assert!(ledger(&db).iter().all(|(_, reconciled)| *reconciled));
+    let after = schema_dump(&db);
+    let ours = |d: &str| d.contains("schema_migrations") || d.contains("sqlrail_lock");
+    assert_eq!(
+        before
+            .split("\n\n")
+            .filter(|b| !ours(b))
+            .collect::<Vec<_>>(),
+        after.split("\n\n").filter(|b| !ours(b)).collect::<Vec<_>>()
+    );
+}
+
+fn ten_files(bad: &'static str) -> tempfile::TempDir {
+    let names = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    let files: Vec<(&str, String, Option<&str>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let sql = if i == 6 {
+                bad.to_owned()
+            } else {
+                format!("CREATE TABLE t{} (a int);\n", i + 1)
+            };
+            (*n, sql, None)
+        })
+        .collect();
+    let files: Vec<(&str, &str, Option<&str>)> =
+        files.iter().map(|(n, s, f)| (*n, s.as_str(), *f)).collect();
+    ddl_project(&files)
+}
+
+#[test]
+fn a_syntax_error_in_migration_7_of_10_leaves_1_to_6_recorded_and_names_file_and_line() {
+    let db = TestDb::new("syntax");
+    let project =
+        ten_files("-- seven\nCREATE TABLE t7 (a int);\nCREATE TABLE t7b (a int,, b int);\n");
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("error: ddl/V7__seven failed at sql/ddl/V7__seven.sql:3:25: ERROR: syntax error at or near \",\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 | CREATE TABLE t7b (a int,, b int);"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("applied 6 of 10 pending"), "{stderr}");
+    assert_eq!(
+        ledger(&db).iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+    // The whole file rolled back, and nothing after it ran.
+    let exists = |t: &str| -> bool {
+        db.client()
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&t])
+            .unwrap()
+            .get(0)
+    };
+    assert!(exists("t6") && !exists("t7") && !exists("t8") && !exists("t10"));
+}
+
+#[test]
+fn an_error_without_a_position_is_located_by_statement() {
+    let db = TestDb::new("noposition");
+    let project =
+        ten_files("CREATE TABLE t7 (a int);\n\nALTER TABLE missing_table\n  ADD COLUMN x int;\n");
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("ddl/V7__seven failed at sql/ddl/V7__seven.sql:3:1: ERROR: relation \"missing_table\" does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 | ALTER TABLE missing_table"), "{stderr}");
+}
+
+#[test]
+fn drift_stops_apply_but_comment_changes_only_warn() {
+    let db = TestDb::new("drift");
+    let project = ddl_project(&[
+        ("a", "CREATE TABLE a (x int);\n", Some("{ table: a }")),
+        ("b", "CREATE TABLE b (x int);\n", Some("{ table: b }")),
+    ]);
+    assert_eq!(apply(project.path(), &url(&db, 5432)).0, 0);
+    let file = project.path().join("sql/ddl/V2__b.sql");
+    std::fs::write(&file, "-- b holds x\ncreate table b (\n  x int\n);\n").unwrap();
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: ddl/V2__b changed only in comments or whitespace"),
+        "{stderr}"
+    );
+    std::fs::write(&file, "CREATE TABLE b (x bigint);\n").unwrap();
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "drift: 1 recorded migration(s) changed since they were applied:\n  ddl/V2__b"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = sqlrail(&["plan", "--database-url", &url(&db, 5432)], project.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("DRIFT"), "{stderr}");
+    let (code, _, stderr) = sqlrail(
+        &["apply", "--allow-drift", "--database-url", &url(&db, 5432)],
+        project.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+}
+
+fn runners(n: usize) {
+    let db = TestDb::new(&format!("runners{n}"));
+    let url = url(&db, 5432);
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
+                .args(["apply", "--database-url", &url, "--format", "json"])
+                .current_dir(repo_root())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        applied += count(&String::from_utf8_lossy(&out.stdout), "applied");
+    }
+    // Exactly one runner applied each migration.
+    assert_eq!(applied, 35);
+    assert_eq!(ledger(&db).len(), 35);
+    let clean = TestDb::new("clean");
+    assert_eq!(apply(repo_root(), &support_url(&clean)).0, 0);
+    assert_eq!(
+        schema_dump(&db),
+        schema_dump(&clean).replace(&clean.name, &db.name)
+    );
+}
+
+fn support_url(db: &TestDb) -> String {
+    url(db, 5432)
+}
+
+#[test]
+fn two_runners_at_once_apply_each_migration_once() {
+    runners(2);
+}
+
+#[test]
+fn eight_runners_at_once_apply_each_migration_once() {
+    runners(8);
+}
+
+/// Applies a 6-file project through a proxy with `fault` set up on it, and checks that the
+/// run completes with every migration recorded once and the same schema as a clean run.
+fn survives(
+    label: &str,
+    fault: impl FnOnce(&Proxy, &TestDb) -> Option<std::thread::JoinHandle<()>>,
+) -> (String, u32) {
+    let files: Vec<(String, String)> = (1..=6)
+        .map(|i| {
+            (format!("m{i}"), format!("CREATE TABLE f{i} (a int);\nSELECT pg_sleep(0.2);\nALTER TABLE f{i} ADD COLUMN b text;\n"))
+        })
+        .collect();
+    let spec: Vec<(&str, &str, Option<&str>)> = files
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str(), None))
+        .collect();
+    let project = ddl_project(&spec);
+    let db = TestDb::new(label);
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap());
+    let helper = fault(&proxy, &db);
+    let (code, stdout, stderr) = apply(project.path(), &url(&db, proxy.port));
+    if let Some(h) = helper {
+        h.join().unwrap();
+    }
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        ledger(&db).iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6],
+        "{stderr}"
+    );
+    assert_eq!(
+        count(&stdout, "applied") + count(&stdout, "already-applied"),
+        6,
+        "{stdout}"
+    );
+    let clean = TestDb::new(&format!("{label}_clean"));
+    assert_eq!(apply(project.path(), &url(&clean, 5432)).0, 0);
+    assert_eq!(
+        schema_dump(&db),
+        schema_dump(&clean).replace(&clean.name, &db.name)
+    );
+    (stderr, proxy.cuts())
+}
+
+#[test]
+fn connections_cut_before_a_unit_are_retried() {
+    let (stderr, cuts) = survives("cut_before", |proxy, _| {
+        proxy.cut_when_client_sends("BEGIN;\nSET LOCAL standard_conforming_strings", false, 3);
+        None
+    });
+    assert_eq!(cuts, 3);
+    assert_eq!(
+        stderr.matches("of ddl/V").filter(|_| true).count(),
+        3,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("after connection loss").count(),
+        3,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn connections_cut_right_after_commit_is_sent_do_not_apply_twice() {
+    let (stderr, cuts) = survives("cut_commit", |proxy, _| {
+        // `\nCOMMIT;` ends a unit's batch (the bookkeeping batches say `; COMMIT;`).
+        proxy.cut_when_client_sends("\nCOMMIT;", true, 3);
+        None
+    });
+    assert_eq!(cuts, 3);
+    assert!(stderr.contains("already-applied"), "{stderr}");
+}
+
+#[test]
+fn connections_cut_in_the_middle_of_a_unit_are_retried() {
+    let (stderr, cuts) = survives("cut_middle", |proxy, _| {
+        let proxy = proxy.clone();
+        Some(std::thread::spawn(move || {
+            for _ in 0..3 {
+                std::thread::sleep(Duration::from_millis(450));
+                proxy.cut_all();
+            }
+        }))
+    });
+    assert!(cuts >= 3);
+    assert!(stderr.contains("after connection loss"), "{stderr}");
+}
+
+#[test]
+fn backends_terminated_by_the_server_are_retried() {
+    let (stderr, _) = survives("terminate", |_, db| {
+        let name = db.name.clone();
+        Some(std::thread::spawn(move || {
+            let mut admin =
+                postgres::Client::connect(&support::admin_url(), postgres::NoTls).unwrap();
+            let mut killed = 0;
+            for _ in 0..100 {
+                if killed == 3 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+                let n: i64 = admin
+                    .query_one(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                         WHERE datname = $1 AND application_name = 'sqlrail' AND query LIKE '%pg_sleep%' AND state = 'active'",
+                        &[&name],
+                    )
+                    .unwrap()
+                    .get(0);
+                killed += n;
+            }
+            assert_eq!(killed, 3, "three running units were terminated");
+        }))
+    });
+    assert!(stderr.contains("SQLSTATE 57P01"), "{stderr}");
+}
+
+#[test]
+fn a_held_lock_makes_lock_wait_exit_3_and_a_crashed_holders_lock_is_taken() {
+    let db = TestDb::new("lock");
+    let project = ddl_project(&[("a", "CREATE TABLE a (x int);\n", None)]);
+    let mut client = db.client();
+    client
+        .batch_execute(
+            "CREATE TABLE public.sqlrail_lock (id int PRIMARY KEY CHECK (id = 1), holder text, token bigint NOT NULL, \
+             acquired_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL); \
+             INSERT INTO public.sqlrail_lock VALUES (1, 'deploy-7 on web-3', 41, now(), now())",
+        )
+        .unwrap();
+    let (code, _, stderr) = sqlrail(
+        &[
+            "apply",
+            "--lock-wait",
+            "1s",
+            "--database-url",
+            &url(&db, 5432),
+        ],
+        project.path(),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(
+            "could not take the migration lock within 1s: held by deploy-7 on web-3 since"
+        ),
+        "{stderr}"
+    );
+    // The holder stopped heartbeating a minute ago: it crashed; the lock is free.
+    client
+        .batch_execute("UPDATE public.sqlrail_lock SET heartbeat_at = now() - interval '1 minute'")
+        .unwrap();
+    let (code, _, stderr) = sqlrail(
+        &[
+            "apply",
+            "--lock-wait",
+            "1s",
+            "--database-url",
+            &url(&db, 5432),
+        ],
+        project.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (holder, token): (Option<String>, i64) = {
+        let r = client
+            .query_one("SELECT holder, token FROM public.sqlrail_lock", &[])
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(
+        (holder, token),
+        (None, 42),
+        "released after use, token advanced"
+    );
+}
+
+#[test]
+fn connection_problems_are_one_clear_line_and_exit_2() {
+    let project = ddl_project(&[("a", "CREATE TABLE a (x int);\n", None)]);
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    for (url, expected) in [
+        (
+            format!("postgres://postgres:s3cret@127.0.0.1:{refused}/x?sslmode=disable"),
+            "cannot connect to postgres@127.0.0.1:",
+        ),
+        (
+            "postgres://postgres:s3cret@no-such-host.invalid/x".to_owned(),
+            "cannot connect to postgres@no-such-host.invalid:5432/x",
+        ),
+        (
+            "postgres://postgres:s3cret@127.0.0.1:notaport/x".to_owned(),
+            "--database-url is not a valid connection string",
+        ),
+    ] {
+        let (code, _, stderr) = sqlrail(&["apply", "--database-url", &url], project.path());
+        assert_eq!(code, 2, "{url}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {expected}")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("s3cret"), "{stderr}");
+    }
+}
+
+#[test]
+fn plan_status_and_verify_read_without_writing() {
+    let db = TestDb::new("readonly");
+    let (code, stdout, stderr) = sqlrail(
+        &[
+            "plan",
+            "--format",
+            "json",
+            "--database-url",
+            &url(&db, 5432),
+        ],
+        repo_root(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(plan["migrations"].as_array().unwrap().len(), 35);
+    assert!(
+        plan["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["action"] == "run")
+    );
+    let exists: bool = db
+        .client()
+        .query_one(
+            "SELECT to_regclass('public.schema_migrations') IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(!exists, "plan created nothing");
+    assert_eq!(apply(repo_root(), &url(&db, 5432)).0, 0);
+    let (code, stdout, _) = sqlrail(
+        &[
+            "status",
+            "--format",
+            "json",
+            "--database-url",
+            &url(&db, 5432),
+        ],
+        repo_root(),
+    );
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        status["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "applied")
+    );
+    let (code, _, stderr) = sqlrail(&["verify", "--database-url", &url(&db, 5432)], repo_root());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("35 of 35 recorded fingerprints hold"),
+        "{stderr}"
+    );
+    db.client()
+        .batch_execute("DROP TABLE gmail_receipts")
+        .unwrap();
+    let (code, _, stderr) = sqlrail(&["verify", "--database-url", &url(&db, 5432)], repo_root());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("ddl/V15__gmail_receipts: its fingerprint no longer holds"),
+        "{stderr}"
+    );
+}
