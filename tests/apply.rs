@@ -8,6 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use support::pgbouncer::PgBouncer;
 use support::proxy::Proxy;
 use support::{TestDb, ddl_project, repo_root, schema_dump, sqlrail};
 
@@ -208,11 +209,11 @@ fn drift_stops_apply_but_comment_changes_only_warn() {
 
 fn runners(n: usize) {
     let db = TestDb::new(&format!("runners{n}"));
-    let url = url(&db, 5432);
+    let direct = url(&db, 5432);
     let children: Vec<_> = (0..n)
         .map(|_| {
             std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
-                .args(["apply", "--database-url", &url, "--format", "json"])
+                .args(["apply", "--database-url", &direct, "--format", "json"])
                 .current_dir(repo_root())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -231,15 +232,11 @@ fn runners(n: usize) {
     assert_eq!(applied, 35);
     assert_eq!(ledger(&db).len(), 35);
     let clean = TestDb::new("clean");
-    assert_eq!(apply(repo_root(), &support_url(&clean)).0, 0);
+    assert_eq!(apply(repo_root(), &url(&clean, 5432)).0, 0);
     assert_eq!(
         schema_dump(&db),
         schema_dump(&clean).replace(&clean.name, &db.name)
     );
-}
-
-fn support_url(db: &TestDb) -> String {
-    url(db, 5432)
 }
 
 #[test]
@@ -524,5 +521,59 @@ fn plan_status_and_verify_read_without_writing() {
     assert!(
         stderr.contains("ddl/V15__gmail_receipts: its fingerprint no longer holds"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn apply_lock_and_retries_work_through_pgbouncer_in_transaction_mode() {
+    let bouncer = PgBouncer::start();
+    let db = TestDb::new("pgbouncer");
+    // Two runners at once through the pooler: the lease lock keeps them apart.
+    let pooled = url(&db, bouncer.port);
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
+                .args(["apply", "--database-url", &pooled, "--format", "json"])
+                .current_dir(repo_root())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        applied += count(&String::from_utf8_lossy(&out.stdout), "applied");
+    }
+    assert_eq!(applied, 35);
+    assert_eq!(ledger(&db).len(), 35);
+
+    // Connections between sqlrail and the pooler cut right after COMMIT: retried, once each.
+    let project = ddl_project(&[
+        ("a", "CREATE TABLE a (x int);\n", None),
+        ("b", "CREATE TABLE b (x int);\n", None),
+        ("c", "CREATE TABLE c (x int);\n", None),
+    ]);
+    let db2 = TestDb::new("pgbouncer_cut");
+    let proxy = Proxy::start(format!("127.0.0.1:{}", bouncer.port).parse().unwrap());
+    proxy.cut_when_client_sends("\nCOMMIT;", true, 2);
+    let (code, stdout, stderr) = apply(project.path(), &url(&db2, proxy.port));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(proxy.cuts(), 2);
+    assert_eq!(
+        count(&stdout, "applied") + count(&stdout, "already-applied"),
+        3,
+        "{stderr}"
+    );
+    assert_eq!(
+        ledger(&db2).iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![1, 2, 3]
     );
 }

@@ -141,11 +141,17 @@ pub fn holds_all(
         columns.push(expression(client, f, &mut params)?);
     }
     let sql = format!("SELECT {}", columns.join(", "));
-    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+    // Typed parameters: an unnamed statement, one round trip, fine through a pooler.
+    let typed: Vec<(&(dyn postgres::types::ToSql + Sync), postgres::types::Type)> = params
         .iter()
-        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .map(|p| {
+            (
+                p as &(dyn postgres::types::ToSql + Sync),
+                postgres::types::Type::TEXT,
+            )
+        })
         .collect();
-    let row = client.query_one(sql.as_str(), &refs)?;
+    let row = client.query_typed_one(sql.as_str(), &typed)?;
     (0..fingerprints.len()).map(|i| row.try_get(i)).collect()
 }
 
@@ -171,7 +177,7 @@ fn expression(
         }
         Fingerprint::Sql(sql) => {
             // Inside a savepoint-free single statement: an error aborts only this query.
-            let holds = match client.query_one(sql.as_str(), &[]) {
+            let holds = match client.query_typed_one(sql.as_str(), &[]) {
                 Ok(row) => row.try_get::<_, bool>(0)?,
                 Err(e) if e.code().is_some_and(|c| MISSING_OBJECT.contains(&c.code())) => false,
                 Err(e) => return Err(e),

@@ -15,7 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+// Every query is `*_typed`: unnamed statements, one round trip each, and safe through a
+// transaction pooler (named prepared statements may land on another server connection).
 use postgres::Client;
+use postgres::types::Type;
 
 use super::errors::{ALREADY_DONE, LOCK_LOST};
 use super::quote::{literal, qualified};
@@ -71,7 +74,10 @@ impl LockTable {
              ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, token = l.token + 1, acquired_at = now(), heartbeat_at = now() \
              WHERE l.holder IS NULL OR l.heartbeat_at < now() - make_interval(secs => $2) RETURNING l.token"
         );
-        let rows = client.query(&sql, &[&holder, &(STALE.as_secs_f64())])?;
+        let rows = client.query_typed(
+            &sql,
+            &[(&holder, Type::TEXT), (&STALE.as_secs_f64(), Type::FLOAT8)],
+        )?;
         Ok(rows.first().map(|r| r.get(0)))
     }
 
@@ -82,7 +88,7 @@ impl LockTable {
              WHERE id = 1 AND holder IS NOT NULL AND heartbeat_at >= now() - make_interval(secs => $1)",
             self.name()
         );
-        let rows = client.query(&sql, &[&(STALE.as_secs_f64())])?;
+        let rows = client.query_typed(&sql, &[(&STALE.as_secs_f64(), Type::FLOAT8)])?;
         Ok(rows.first().map(|r| (r.get(0), r.get(1))))
     }
 
@@ -92,7 +98,7 @@ impl LockTable {
             "UPDATE {} SET heartbeat_at = now() WHERE id = 1 AND token = $1 AND holder IS NOT NULL",
             self.name()
         );
-        Ok(client.execute(&sql, &[&token])? == 1)
+        Ok(client.execute_typed(&sql, &[(&token, Type::INT8)])? == 1)
     }
 
     /// Frees the lease if it is still ours.
@@ -101,7 +107,9 @@ impl LockTable {
             "UPDATE {} SET holder = NULL WHERE id = 1 AND token = $1",
             self.name()
         );
-        client.execute(&sql, &[&token]).map(|_| ())
+        client
+            .execute_typed(&sql, &[(&token, Type::INT8)])
+            .map(|_| ())
     }
 
     /// A statement for the start of a unit's transaction: refreshes the heartbeat and

@@ -4,7 +4,9 @@
 //! fingerprint), the normalised-text checksum, duration, attempts, who applied it and
 //! which sqlrail version.
 
+// `*_typed` queries: unnamed statements, safe through a transaction pooler.
 use postgres::Client;
+use postgres::types::Type;
 
 use crate::db::quote::{ident, literal, qualified};
 
@@ -76,7 +78,10 @@ impl Ledger {
 
     /// Whether the table exists (read-only commands do not create it).
     pub fn exists(&self, client: &mut Client) -> Result<bool, postgres::Error> {
-        let row = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.name()])?;
+        let row = client.query_typed_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[(&self.name(), Type::TEXT)],
+        )?;
         Ok(row.get(0))
     }
 
@@ -88,7 +93,7 @@ impl Ledger {
             self.name()
         );
         Ok(client
-            .query(&sql, &[])?
+            .query_typed(&sql, &[])?
             .into_iter()
             .map(|r| Row {
                 version: r.get(0),
@@ -110,7 +115,9 @@ impl Ledger {
             "SELECT EXISTS (SELECT 1 FROM {} WHERE version = $1)",
             self.name()
         );
-        Ok(client.query_one(&sql, &[&version])?.get(0))
+        Ok(client
+            .query_typed_one(&sql, &[(&version, Type::INT4)])?
+            .get(0))
     }
 
     /// A boolean SQL expression: `version` is recorded (for a unit's fence).
