@@ -207,13 +207,13 @@ fn drift_stops_apply_but_comment_changes_only_warn() {
     assert_eq!(code, 0, "{stderr}");
 }
 
-fn runners(n: usize) {
-    let db = TestDb::new(&format!("runners{n}"));
-    let direct = url(&db, 5432);
+/// Starts `n` runners of the example project at once against `url`; each must exit 0.
+/// Returns how many migrations they applied in all.
+fn apply_concurrently(url: &str, n: usize) -> usize {
     let children: Vec<_> = (0..n)
         .map(|_| {
             std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
-                .args(["apply", "--database-url", &direct, "--format", "json"])
+                .args(["apply", "--database-url", url, "--format", "json"])
                 .current_dir(repo_root())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -221,13 +221,21 @@ fn runners(n: usize) {
                 .unwrap()
         })
         .collect();
-    let mut applied = 0;
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
-        applied += count(&String::from_utf8_lossy(&out.stdout), "applied");
-    }
+    children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            count(&String::from_utf8_lossy(&out.stdout), "applied")
+        })
+        .sum()
+}
+
+fn runners(n: usize) {
+    let db = TestDb::new(&format!("runners{n}"));
+    let direct = url(&db, 5432);
+    let applied = apply_concurrently(&direct, n);
     // Exactly one runner applied each migration.
     assert_eq!(applied, 35);
     assert_eq!(ledger(&db).len(), 35);
@@ -530,28 +538,7 @@ fn apply_lock_and_retries_work_through_pgbouncer_in_transaction_mode() {
     let db = TestDb::new("pgbouncer");
     // Two runners at once through the pooler: the lease lock keeps them apart.
     let pooled = url(&db, bouncer.port);
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
-                .args(["apply", "--database-url", &pooled, "--format", "json"])
-                .current_dir(repo_root())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut applied = 0;
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied += count(&String::from_utf8_lossy(&out.stdout), "applied");
-    }
+    let applied = apply_concurrently(&pooled, 2);
     assert_eq!(applied, 35);
     assert_eq!(ledger(&db).len(), 35);
 

@@ -17,17 +17,7 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         ))
     })?;
     let manifest_path = root.join("manifest.yaml");
-    let (text, created) = match std::fs::read_to_string(&manifest_path) {
-        Ok(text) => (text, false),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (NEW_MANIFEST.to_owned(), true),
-        Err(source) => {
-            return Err(ProjectError::Read {
-                path: manifest_path,
-                source,
-            }
-            .into());
-        }
-    };
+    let (text, created) = read_or_new(&manifest_path)?;
     let manifest = Manifest::parse(&manifest_path, &text)?;
     let mut migrations = Vec::new();
     for phase in Phase::ALL {
@@ -106,6 +96,19 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         changes.len()
     );
     Ok(Exit::Success)
+}
+
+/// The manifest's text, or a new manifest's (`true`) when there is none yet.
+pub fn read_or_new(path: &Path) -> Result<(String, bool), Error> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((text, false)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((NEW_MANIFEST.to_owned(), true)),
+        Err(source) => Err(ProjectError::Read {
+            path: path.to_owned(),
+            source,
+        }
+        .into()),
+    }
 }
 
 /// The fields of a new entry. A backfill needs its table; it is read from the file's DML.

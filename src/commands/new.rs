@@ -2,11 +2,11 @@
 //! saying what belongs in it, and its manifest entry.
 
 use crate::cli::NewArgs;
-use crate::config::{Manifest, ManifestText, NEW_MANIFEST, Phase, parse_id};
+use crate::config::{Manifest, ManifestText, Phase, parse_id};
 use crate::error::{Error, Exit};
 use crate::project::{ProjectError, discover, find_root};
 
-use super::manifest::write_atomically;
+use super::manifest::{read_or_new, write_atomically};
 
 pub fn run(args: &NewArgs) -> Result<Exit, Error> {
     let phase = Phase::from(args.phase);
@@ -19,17 +19,7 @@ pub fn run(args: &NewArgs) -> Result<Exit, Error> {
     let cwd = std::env::current_dir()?;
     let root = find_root(&cwd).unwrap_or(cwd);
     let manifest_path = root.join("manifest.yaml");
-    let text = match std::fs::read_to_string(&manifest_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => NEW_MANIFEST.to_owned(),
-        Err(source) => {
-            return Err(ProjectError::Read {
-                path: manifest_path,
-                source,
-            }
-            .into());
-        }
-    };
+    let (text, _) = read_or_new(&manifest_path)?;
     let manifest = Manifest::parse(&manifest_path, &text)?;
     // The next version after every file and every entry of the phase (an entry whose file
     // was deleted still owns its version in databases that applied it).

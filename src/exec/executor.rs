@@ -387,12 +387,7 @@ impl Executor {
                     continue;
                 }
                 ErrorClass::LockTimeout | ErrorClass::Fatal => {
-                    return Err(ExecError::Failed {
-                        unit: unit.to_owned(),
-                        message: db_message(&error),
-                        error,
-                        attempts,
-                    });
+                    return Err(failed(unit, error, attempts));
                 }
             };
             if attempts >= self.retry.attempts {
@@ -426,12 +421,7 @@ impl Executor {
                 ErrorClass::ConnectionLost => self.client = None,
                 ErrorClass::Transient => {}
                 _ => {
-                    return Err(ExecError::Failed {
-                        unit: what.to_owned(),
-                        message: db_message(&error),
-                        error,
-                        attempts,
-                    });
+                    return Err(failed(what, error, attempts));
                 }
             }
             if attempts >= self.retry.attempts {
@@ -491,12 +481,17 @@ enum LockStep {
 
 impl From<postgres::Error> for ExecError {
     fn from(error: postgres::Error) -> Self {
-        ExecError::Failed {
-            unit: "the migration lock".into(),
-            message: db_message(&error),
-            error,
-            attempts: 1,
-        }
+        failed("the migration lock", error, 1)
+    }
+}
+
+/// The error that ends a unit at once: the server's message.
+fn failed(unit: &str, error: postgres::Error, attempts: u32) -> ExecError {
+    ExecError::Failed {
+        unit: unit.to_owned(),
+        message: db_message(&error),
+        error,
+        attempts,
     }
 }
 

@@ -23,6 +23,7 @@ pub struct FileContext<'a> {
     pub settings: &'a LintSettings,
     /// Tables created by `CREATE TABLE`, in statement order: (statement, schema, name).
     created: OnceLock<Vec<(usize, Option<String>, String)>>,
+    alters: OnceLock<Vec<(usize, AlterTable<'a>)>>,
 }
 
 impl<'a> FileContext<'a> {
@@ -52,6 +53,7 @@ impl<'a> FileContext<'a> {
             ranges,
             settings,
             created: OnceLock::new(),
+            alters: OnceLock::new(),
         }
     }
 
@@ -101,21 +103,25 @@ impl<'a> FileContext<'a> {
             })
     }
 
-    /// Statement `i` as `ALTER TABLE` of a table this file did not create: its actions,
-    /// for the lock-hazard rules. `None` for other statements and for new tables.
-    pub fn alter_existing_table(&self, i: usize) -> Option<AlterTable<'a>> {
-        if self.file.statements[i].tag != "ALTER TABLE" {
-            return None;
-        }
-        let code = self.code(i);
-        let (table, actions) = alter_table(&code)?;
-        if self.created_before(i, &table) {
-            return None;
-        }
-        Some(AlterTable {
-            table,
-            code,
-            actions,
+    /// Every `ALTER TABLE` of a table this file did not create, with its statement and its
+    /// actions, for the lock-hazard rules (built once, shared by them).
+    pub fn table_alters(&self) -> &[(usize, AlterTable<'a>)] {
+        self.alters.get_or_init(|| {
+            self.statements()
+                .filter(|(_, s)| s.tag == "ALTER TABLE")
+                .filter_map(|(i, _)| {
+                    let code = self.code(i);
+                    let (table, actions) = alter_table(&code)?;
+                    (!self.created_before(i, &table)).then_some((
+                        i,
+                        AlterTable {
+                            table,
+                            code,
+                            actions,
+                        },
+                    ))
+                })
+                .collect()
         })
     }
 

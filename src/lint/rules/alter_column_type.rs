@@ -29,10 +29,8 @@ UPDATE call_log SET duration_big = duration WHERE id BETWEEN :lo AND :hi;   -- s
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some(alter) = file.alter_existing_table(i) else {
-            continue;
-        };
+    for (i, alter) in file.table_alters() {
+        let i = *i;
         let code = &alter.code;
         for action in &alter.actions {
             let mut at = action.start;

@@ -29,10 +29,8 @@ ALTER TABLE leads VALIDATE CONSTRAINT fk_leads_user;     -- next migration
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some(alter) = file.alter_existing_table(i) else {
-            continue;
-        };
+    for (i, alter) in file.table_alters() {
+        let i = *i;
         let code = &alter.code;
         for action in &alter.actions {
             if !code.is(action.start, "add") {

@@ -27,68 +27,64 @@ ALTER TABLE leads DROP COLUMN legacy_status;
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
+    let help = "stop using it in a release first; drop it later with an allow comment that says so";
     for (i, statement) in file.statements() {
-        match &*statement.tag {
-            "DROP TABLE" => {
-                let code = file.code(i);
-                let first = 2 + 2 * usize::from(code.at(2, &["if", "exists"]));
-                let created = code
-                    .comma_separated(first..code.len(), 0)
-                    .iter()
-                    .filter_map(|r| code.name(r.start))
-                    .all(|(t, _)| file.created_before(i, &t));
-                if !created {
-                    out.push(
-                        Report::statement(
-                            i,
-                            file.span_of(i),
-                            format!(
-                                "dropping table {} loses its data and breaks code still using it",
-                                table_names(&code, first)
-                            ),
-                        )
-                        .help("stop using it in a release first; drop it later with an allow comment that says so"),
-                    );
-                }
+        if statement.tag != "DROP TABLE" {
+            continue;
+        }
+        let code = file.code(i);
+        let first = 2 + 2 * usize::from(code.at(2, &["if", "exists"]));
+        let all_new = code
+            .comma_separated(first..code.len(), 0)
+            .iter()
+            .filter_map(|r| code.name(r.start))
+            .all(|(t, _)| file.created_before(i, &t));
+        if !all_new {
+            out.push(
+                Report::statement(
+                    i,
+                    file.span_of(i),
+                    format!(
+                        "dropping table {} loses its data and breaks code still using it",
+                        table_names(&code, first)
+                    ),
+                )
+                .help(help),
+            );
+        }
+    }
+    for (i, alter) in file.table_alters() {
+        let code = &alter.code;
+        for action in &alter.actions {
+            if !code.is(action.start, "drop") {
+                continue;
             }
-            "ALTER TABLE" => {
-                let Some(alter) = file.alter_existing_table(i) else {
-                    continue;
-                };
-                let code = &alter.code;
-                for action in &alter.actions {
-                    if !code.is(action.start, "drop") {
-                        continue;
-                    }
-                    let mut at = action.start + 1;
-                    if code.is(at, "column") {
-                        at += 1;
-                    } else if ["constraint", "default", "not", "identity", "expression"]
-                        .iter()
-                        .any(|w| code.is(at, w))
-                    {
-                        continue;
-                    }
-                    if code.at(at, &["if", "exists"]) {
-                        at += 2;
-                    }
-                    let Some((column, _)) = code.name(at) else {
-                        continue;
-                    };
-                    out.push(
-                        Report::statement(
-                            i,
-                            code.span(action.start, action.end - 1),
-                            format!(
-                                "dropping `{}.{column}` loses its data and breaks code still using it",
-                                alter.table
-                            ),
-                        )
-                        .help("stop using it in a release first; drop it later with an allow comment that says so"),
-                    );
-                }
+            let mut at = action.start + 1;
+            if code.is(at, "column") {
+                at += 1;
+            } else if ["constraint", "default", "not", "identity", "expression"]
+                .iter()
+                .any(|w| code.is(at, w))
+            {
+                continue;
             }
-            _ => {}
+            if code.at(at, &["if", "exists"]) {
+                at += 2;
+            }
+            let Some((column, _)) = code.name(at) else {
+                continue;
+            };
+            out.push(
+                Report::statement(
+                    *i,
+                    code.span(action.start, action.end - 1),
+                    format!(
+                        "dropping `{}.{column}` loses its data and breaks code still using it",
+                        alter.table
+                    ),
+                )
+                .help(help),
+            );
         }
     }
 }

@@ -32,10 +32,8 @@ ALTER TABLE leads DROP CONSTRAINT leads_tenant_nn;
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some(alter) = file.alter_existing_table(i) else {
-            continue;
-        };
+    for (i, alter) in file.table_alters() {
+        let i = *i;
         let code = &alter.code;
         for action in &alter.actions {
             if !code.is(action.start, "alter") {
@@ -64,14 +62,15 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
 
 /// Whether a statement of the file before `i` validates a constraint on `table`.
 fn validated_before(file: &FileContext<'_>, i: usize, table: &str) -> bool {
-    (0..i).any(|n| {
-        file.alter_existing_table(n).is_some_and(|a| {
+    file.table_alters()
+        .iter()
+        .take_while(|(n, _)| *n < i)
+        .any(|(_, a)| {
             crate::sql::names::same_relation(&a.table, table)
                 && a.actions
                     .iter()
                     .any(|r| a.code.at(r.start, &["validate", "constraint"]))
         })
-    })
 }
 
 #[cfg(test)]

@@ -54,10 +54,8 @@ const SERIAL: &[&str] = &[
 ];
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some(alter) = file.alter_existing_table(i) else {
-            continue;
-        };
+    for (i, alter) in file.table_alters() {
+        let i = *i;
         let code = &alter.code;
         for action in &alter.actions {
             if !code.is(action.start, "add") {
