@@ -3,7 +3,7 @@
 //! libpq's `PG*` variables), TLS modes as libpq spells them, and a description of the
 //! target that never contains the password.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -165,10 +165,6 @@ impl Target {
         })
     }
 
-    pub fn tls_mode(&self) -> &TlsMode {
-        &self.tls
-    }
-
     /// `user@host:port/db (sslmode=…)`: what to show in logs. No password, ever.
     pub fn describe(&self) -> String {
         let host = match self.config.get_hosts().first() {
@@ -183,30 +179,6 @@ impl Target {
             self.config.get_dbname().unwrap_or("?"),
             self.tls.as_str()
         )
-    }
-
-    pub fn dbname(&self) -> Option<&str> {
-        self.config.get_dbname()
-    }
-
-    /// The same server, another database (for `reset` and tests).
-    pub fn with_dbname(&self, dbname: &str) -> Target {
-        let mut t = self.clone();
-        t.config.dbname(dbname);
-        t
-    }
-
-    /// Whether every host is this machine (a local socket or a loopback name/address).
-    pub fn is_local(&self) -> bool {
-        self.config.get_hosts().iter().all(|h| match h {
-            Host::Unix(_) => true,
-            Host::Tcp(name) => {
-                name == "localhost"
-                    || name
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|a| a.is_loopback())
-            }
-        })
     }
 
     /// Opens one connection, within `timeout`.
@@ -361,11 +333,6 @@ fn password_of(text: &str) -> Option<String> {
         .map(|p| p.trim_matches('\'').to_owned())
 }
 
-/// Replaces the password in any text that may quote `url` (error messages, logs).
-pub fn redact(text: &str, url: &str) -> String {
-    strip_password(text, url)
-}
-
 /// Connection strings from the environment and flags, in precedence order.
 #[derive(Debug, Clone)]
 pub enum Strategy {
@@ -473,13 +440,10 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_owned()
 }
 
-/// Whether `path` names an existing file (for messages about certificates).
-pub fn exists(path: &Path) -> bool {
-    path.is_file()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -561,24 +525,5 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("hunter2"), "{e}");
-    }
-
-    #[test]
-    fn loopback_and_sockets_are_local() {
-        assert!(
-            Target::parse("host=127.0.0.1 dbname=x", "t")
-                .unwrap()
-                .is_local()
-        );
-        assert!(
-            Target::parse("host=/var/run/postgresql dbname=x", "t")
-                .unwrap()
-                .is_local()
-        );
-        assert!(
-            !Target::parse("host=db.example.com dbname=x", "t")
-                .unwrap()
-                .is_local()
-        );
     }
 }

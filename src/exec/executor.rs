@@ -123,10 +123,6 @@ impl Executor {
         self.generation
     }
 
-    pub fn lock_table(&self) -> &LockTable {
-        &self.lock_table
-    }
-
     fn backoff(&self, attempt: u32) -> Duration {
         let base = self.retry.initial_backoff.0.as_secs_f64()
             * 2f64.powi(attempt.saturating_sub(1).min(20) as i32);
