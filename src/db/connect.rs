@@ -238,7 +238,7 @@ impl Target {
 pub enum ConnectFailure {
     #[error(transparent)]
     Setup(ConnectError),
-    #[error("{0}")]
+    #[error("{}", crate::db::errors::describe(.0))]
     Server(postgres::Error),
 }
 

@@ -90,6 +90,33 @@ pub fn connect_retryable(error: &postgres::Error) -> bool {
     }
 }
 
+/// One line for a database error: the server's message with its detail and hint, or the
+/// client-side error with its causes (`error performing TLS handshake: certificate verify
+/// failed …`), since the top-level text alone ("db error") says nothing.
+pub fn describe(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        let mut m = format!("{}: {}", db.severity(), db.message());
+        if let Some(d) = db.detail() {
+            m.push_str(&format!(" (detail: {d})"));
+        }
+        if let Some(h) = db.hint() {
+            m.push_str(&format!(" (hint: {h})"));
+        }
+        return m;
+    }
+    let mut m = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !m.contains(&text) {
+            m.push_str(": ");
+            m.push_str(&text);
+        }
+        cause = c.source();
+    }
+    m.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

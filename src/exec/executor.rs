@@ -13,7 +13,7 @@ use postgres::Client;
 
 use crate::config::{LockRetrySettings, RetrySettings};
 use crate::db::connect::{ConnectFailure, Target};
-use crate::db::errors::{ErrorClass, connect_retryable};
+use crate::db::errors::{ErrorClass, connect_retryable, describe};
 use crate::db::lock::{Lease, LockTable, POLL};
 
 #[derive(Debug, thiserror::Error)]
@@ -367,7 +367,7 @@ impl Executor {
                             unit: unit.to_owned(),
                             message: format!(
                                 "lock_timeout {lock_attempts} times in a row; another transaction keeps a conflicting lock: {}",
-                                db_message(&error)
+                                describe(&error)
                             ),
                             error,
                             attempts: lock_attempts,
@@ -485,7 +485,7 @@ impl From<postgres::Error> for ExecError {
 fn failed(unit: &str, error: postgres::Error, attempts: u32) -> ExecError {
     ExecError::Failed {
         unit: unit.to_owned(),
-        message: db_message(&error),
+        message: describe(&error),
         error,
         attempts,
     }
@@ -495,24 +495,7 @@ fn exhausted(unit: &str, attempts: u32, error: &postgres::Error) -> ExecError {
     ExecError::Exhausted {
         unit: unit.to_owned(),
         attempts,
-        message: db_message(error),
-    }
-}
-
-/// The server's message (with detail and hint), or the client-side error.
-pub fn db_message(error: &postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => {
-            let mut m = format!("{}: {}", db.severity(), db.message());
-            if let Some(d) = db.detail() {
-                m.push_str(&format!(" (detail: {d})"));
-            }
-            if let Some(h) = db.hint() {
-                m.push_str(&format!(" (hint: {h})"));
-            }
-            m
-        }
-        None => first_line(&error.to_string()),
+        message: describe(error),
     }
 }
 

@@ -2,6 +2,7 @@
 //! run in parallel against the real local server.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod pgbouncer;
 pub mod proxy;
 
