@@ -1,9 +1,11 @@
 //! A TCP proxy on a loopback port in front of PostgreSQL, for fault tests: it forwards
 //! bytes both ways and cuts connections at chosen moments (when the client sends a given
-//! pattern, before or after forwarding it; or all at once), and can add latency.
+//! pattern, before or after forwarding it; or all at once), can add latency, and counts
+//! round trips (client turns: a client chunk on a connection after the server spoke).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ struct State {
     cuts: u32,
     open: Vec<(TcpStream, TcpStream)>,
     delay: Duration,
+    turns: u64,
 }
 
 #[derive(Clone)]
@@ -41,13 +44,17 @@ impl Proxy {
                     .unwrap()
                     .open
                     .push((client.try_clone().unwrap(), server.try_clone().unwrap()));
+                // Who sent last on this connection: a client chunk after the server's
+                // answer starts a new round trip.
+                let server_spoke = Arc::new(AtomicBool::new(true));
                 pump(
                     client.try_clone().unwrap(),
                     server.try_clone().unwrap(),
                     shared.clone(),
                     true,
+                    server_spoke.clone(),
                 );
-                pump(server, client, shared.clone(), false);
+                pump(server, client, shared.clone(), false, server_spoke);
             }
         });
         Proxy { port, state }
@@ -73,13 +80,24 @@ impl Proxy {
         self.state.lock().unwrap().cuts
     }
 
+    /// Round trips so far, over all connections.
+    pub fn turns(&self) -> u64 {
+        self.state.lock().unwrap().turns
+    }
+
     /// Adds `delay` to every chunk in each direction (a slow link).
     pub fn set_delay(&self, delay: Duration) {
         self.state.lock().unwrap().delay = delay;
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, state: Arc<Mutex<State>>, from_client: bool) {
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    state: Arc<Mutex<State>>,
+    from_client: bool,
+    server_spoke: Arc<AtomicBool>,
+) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -88,8 +106,12 @@ fn pump(mut from: TcpStream, mut to: TcpStream, state: Arc<Mutex<State>>, from_c
                 Ok(n) => n,
             };
             let chunk = &buf[..n];
+            let new_turn = server_spoke.swap(!from_client, Ordering::SeqCst) && from_client;
             let (cut, forward, delay) = {
                 let mut s = state.lock().unwrap();
+                if new_turn {
+                    s.turns += 1;
+                }
                 let delay = s.delay;
                 let mut cut = (false, false);
                 if from_client
