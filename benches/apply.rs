@@ -205,14 +205,20 @@ fn main() {
     let script_path = generated.dir.path().join("psql-script.sql");
     std::fs::write(&script_path, psql_script(&generated)).unwrap();
 
-    println!("## 1. {count} migrations ({statements} statements), fresh database each run, {reps} runs, median");
+    println!(
+        "## 1. {count} migrations ({statements} statements), fresh database each run, {reps} runs, median"
+    );
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     // Databases are dropped at the end, not between runs: dropping one deletes thousands
     // of files, and that I/O would slow whichever run came next.
     let mut keep = Vec::new();
     for rep in 0..reps {
         // Alternate who goes first, so drift in the machine's speed hits both alike.
-        for tool in if rep % 2 == 0 { ["sqlrail", "psql"] } else { ["psql", "sqlrail"] } {
+        for tool in if rep % 2 == 0 {
+            ["sqlrail", "psql"]
+        } else {
+            ["psql", "sqlrail"]
+        } {
             let db = Db::fresh(tool);
             if tool == "sqlrail" {
                 ours.push(sqlrail_apply(generated.dir.path(), &db.url(5432)));
@@ -229,7 +235,11 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!("runs (s)      : sqlrail {} | psql {}", all(&ours), all(&theirs));
+    println!(
+        "runs (s)      : sqlrail {} | psql {}",
+        all(&ours),
+        all(&theirs)
+    );
     let (ours, theirs) = (median(ours), median(theirs));
     println!("sqlrail apply : {}", secs(ours));
     println!("psql -f       : {}", secs(theirs));

@@ -46,28 +46,41 @@ pub enum Command {
     ///   sqlrail lint --explain dml-in-ddl
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
-    /// Apply pending migrations to the database (the deploy step).
+    /// Apply pending migrations to the database (the deploy step): DDL, then index builds,
+    /// then backfills.
     ///
-    /// The DDL phase runs every pending file of sql/ddl in version order, each in one
-    /// transaction together with its ledger row (`schema_migrations`), with the manifest's
-    /// lock_timeout (5s) retried on the lock-retry schedule. A migration that is not recorded
-    /// but whose fingerprint holds is recorded as reconciled instead of run. Connection and
-    /// TLS errors are retried on a fresh connection with backoff, after checking whether the
-    /// migration had committed: nothing is applied twice. Only one runner applies at a
-    /// time (a lease lock that works through PgBouncer); others wait (--lock-wait).
+    /// DDL (sql/ddl): every pending file in version order, each in one transaction together
+    /// with its ledger row (`schema_migrations`), with the manifest's lock_timeout (5s)
+    /// retried on the lock-retry schedule. A migration that is not recorded but whose
+    /// fingerprint holds is recorded as reconciled instead of run. A failure stops apply.
+    ///
+    /// Indexes (sql/indexes): one CREATE INDEX CONCURRENTLY per file, outside transactions,
+    /// without the DDL lock_timeout. A valid index of that name is recorded, an invalid one
+    /// (an interrupted build) is dropped and built again. A failure is a warning.
+    ///
+    /// Backfills (sql/backfills): the statement runs batch by batch over :lo..:hi key
+    /// ranges, one transaction per batch, highest priority first, resuming at its cursor on
+    /// the next run; max_runtime stops it cleanly. A failure is a warning.
+    ///
+    /// Connection and TLS errors are retried on a fresh connection with backoff, after
+    /// checking whether the unit had committed: nothing is applied twice. Only one runner
+    /// applies at a time (a lease lock that works through PgBouncer); others wait
+    /// (--lock-wait).
     ///
     /// Connection: --database-url, else DATABASE_URL_DIRECT + DATABASE_URL_POOLER (the
     /// direct URL is probed once for 5s and used if it answers), else DATABASE_URL, else
     /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT.
     /// sslmode: disable, prefer, require, verify-ca, verify-full (with sslrootcert).
     ///
-    /// Exit status: 0 applied (or nothing to do), 1 a migration failed or drift was found,
-    /// 2 usage, configuration or connection error, 3 the lock was not free within
-    /// --lock-wait.
+    /// Exit status: 0 applied (or nothing to do; index and backfill failures are
+    /// warnings), 1 a DDL migration failed or drift was found (or, with --strict, an index
+    /// or backfill failed), 2 usage, configuration or connection error, 3 the lock was not
+    /// free within --lock-wait.
     ///
     /// Examples:
     ///   sqlrail apply --database-url postgres://app@db.internal/crm?sslmode=verify-full
     ///   DATABASE_URL=postgres://postgres@127.0.0.1/crm sqlrail apply --lock-wait 2m
+    ///   sqlrail apply --phase backfills --strict
     #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
     /// Show what apply would do, migration by migration; changes nothing.
@@ -154,9 +167,12 @@ pub struct DbArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub db: DbArgs,
-    /// The phase to run [default: every phase there is; today: ddl].
+    /// Run only this phase [default: ddl, then indexes, then backfills].
     #[arg(long, value_enum)]
     pub phase: Option<PhaseToApply>,
+    /// Exit 1 when an index build or a backfill fails (they are warnings otherwise).
+    #[arg(long)]
+    pub strict: bool,
     /// How long to wait for another runner's migration lock (e.g. 30s, 5m) before
     /// exiting 3 [default: wait].
     #[arg(long, value_name = "DURATION")]
@@ -170,6 +186,8 @@ pub struct ApplyArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PhaseToApply {
     Ddl,
+    Indexes,
+    Backfills,
 }
 
 #[derive(Debug, Subcommand)]

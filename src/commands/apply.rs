@@ -1,12 +1,16 @@
-//! `sqlrail apply`: the deploy step. Today: the DDL phase.
+//! `sqlrail apply`: the deploy step. DDL (a failure stops everything), then index builds
+//! and backfills (failures are warnings unless `--strict`).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::cli::{ApplyArgs, Format};
+use crate::cli::{ApplyArgs, Format, PhaseToApply};
 use crate::error::{Error, Exit};
+use crate::exec::backfills::{self, BackfillOutcome};
 use crate::exec::ddl::{self, Options, Outcome};
+use crate::exec::indexes::{self, IndexOutcome};
+use crate::ledger::state::PhaseState;
 
 use super::connection::open;
 
@@ -14,6 +18,8 @@ use super::connection::open;
 struct Report<'a> {
     connection: &'a str,
     migrations: &'a [Outcome],
+    indexes: &'a [IndexOutcome],
+    backfills: &'a [BackfillOutcome],
     summary: Summary,
 }
 
@@ -22,47 +28,112 @@ struct Summary {
     applied: usize,
     reconciled: usize,
     already_applied: usize,
+    indexes_built: usize,
+    indexes_reconciled: usize,
+    indexes_failed: usize,
+    backfills_done: usize,
+    backfills_stopped: usize,
+    backfills_incomplete: usize,
+    backfills_failed: usize,
+    /// Index and backfill failures (warnings; errors with --strict).
+    warnings: usize,
 }
 
 pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
     let json = args.db.format == Format::Json;
     let mut session = open(&args.db, args.lock_wait.as_ref().map(|d| d.0), false)?;
-    let options = Options {
-        allow_drift: args.allow_drift,
-    };
+    let runs = |phase: PhaseToApply| args.phase.is_none_or(|p| p == phase);
     let log = |line: &str| eprintln!("{line}");
-    let outcomes = ddl::apply(
-        &mut session.exec,
-        &session.project,
-        &session.ledger,
-        &options,
-        &log,
-    )?;
+    let state = PhaseState::new(&session.project.manifest.settings.ledger_schema);
+
+    let mut outcomes = Vec::new();
+    if runs(PhaseToApply::Ddl) {
+        let options = Options {
+            allow_drift: args.allow_drift,
+        };
+        outcomes = ddl::apply(
+            &mut session.exec,
+            &session.project,
+            &session.ledger,
+            &options,
+            &log,
+        )?;
+    }
+    let mut index_outcomes = Vec::new();
+    if runs(PhaseToApply::Indexes) {
+        index_outcomes = indexes::apply(&mut session.exec, &session.project, &state, &log)?;
+    }
+    let mut backfill_outcomes = Vec::new();
+    if runs(PhaseToApply::Backfills) {
+        let options = backfills::Options {
+            progress_bars: std::io::stderr().is_terminal() && !json,
+        };
+        backfill_outcomes =
+            backfills::apply(&mut session.exec, &session.project, &state, &options, &log)?;
+    }
     session.exec.release();
+
     let count = |r: &str| outcomes.iter().filter(|o| o.result == r).count();
+    let indexes = |r: &str| index_outcomes.iter().filter(|o| o.result == r).count();
+    let backfills = |r: &str| backfill_outcomes.iter().filter(|o| o.result == r).count();
     let summary = Summary {
         applied: count("applied"),
         reconciled: count("reconciled"),
         already_applied: count("already-applied"),
+        indexes_built: indexes("built"),
+        indexes_reconciled: indexes("reconciled"),
+        indexes_failed: indexes("failed"),
+        backfills_done: backfills("done"),
+        backfills_stopped: backfills("stopped"),
+        backfills_incomplete: backfills("incomplete"),
+        backfills_failed: backfills("failed"),
+        warnings: indexes("failed") + backfills("failed") + backfills("incomplete"),
     };
-    if outcomes.is_empty() {
-        eprintln!("nothing to apply: every DDL migration is recorded");
-    } else {
+    if runs(PhaseToApply::Ddl) {
+        if outcomes.is_empty() {
+            eprintln!("ddl: nothing to apply: every DDL migration is recorded");
+        } else {
+            eprintln!(
+                "ddl: {} applied, {} reconciled{}",
+                summary.applied,
+                summary.reconciled,
+                if summary.already_applied > 0 {
+                    format!(", {} found already applied", summary.already_applied)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    if runs(PhaseToApply::Indexes) {
         eprintln!(
-            "ddl: {} applied, {} reconciled{}",
-            summary.applied,
-            summary.reconciled,
-            if summary.already_applied > 0 {
-                format!(", {} found already applied", summary.already_applied)
+            "indexes: {} built, {} reconciled, {} failed{}",
+            summary.indexes_built,
+            summary.indexes_reconciled,
+            summary.indexes_failed,
+            if index_outcomes.is_empty() {
+                " (every index is recorded)"
             } else {
-                String::new()
+                ""
             }
+        );
+    }
+    if runs(PhaseToApply::Backfills) {
+        eprintln!(
+            "backfills: {} done, {} stopped by max_runtime, {} incomplete, {} failed; {} rows",
+            summary.backfills_done,
+            summary.backfills_stopped,
+            summary.backfills_incomplete,
+            summary.backfills_failed,
+            backfill_outcomes.iter().map(|o| o.rows).sum::<u64>()
         );
     }
     if json {
         let report = Report {
             connection: &session.announcement,
             migrations: &outcomes,
+            indexes: &index_outcomes,
+            backfills: &backfill_outcomes,
             summary,
         };
         let mut out = std::io::stdout().lock();
@@ -71,6 +142,17 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
             "{}",
             serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?
         )?;
+        if args.strict && report.summary.warnings > 0 {
+            return Ok(Exit::Findings);
+        }
+        return Ok(Exit::Success);
+    }
+    if args.strict && summary.warnings > 0 {
+        eprintln!(
+            "--strict: {} index or backfill warning(s): exit 1",
+            summary.warnings
+        );
+        return Ok(Exit::Findings);
     }
     Ok(Exit::Success)
 }

@@ -194,6 +194,10 @@ pub struct BackfillSettings {
     /// A query listing tenant ids; the statement then runs per tenant with `:tenant_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenants: Option<String>,
+    /// The table's tenant column: per-tenant runs then walk only that tenant's keys
+    /// (otherwise each tenant walks the whole key range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_column: Option<String>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]

@@ -181,6 +181,19 @@ impl Target {
         )
     }
 
+    /// The same target, its connections started with server settings (`-c name=value`
+    /// startup options): they live and die with the session, so unlike `SET` they cannot
+    /// leak to other clients through a pooler.
+    pub fn with_options(&self, options: &str) -> Target {
+        let mut target = self.clone();
+        target.config.options(options);
+        target
+    }
+
+    pub fn has_options(&self) -> bool {
+        self.config.get_options().is_some()
+    }
+
     /// Opens one connection, within `timeout`.
     pub fn connect(&self, timeout: Duration) -> Result<Client, ConnectFailure> {
         let mut config = self.config.clone();

@@ -72,6 +72,10 @@ pub enum UnitKind {
 
 pub struct Executor {
     target: Target,
+    /// The target as the run started; `target` may add startup options for a phase.
+    base_target: Target,
+    /// A pooler refused startup options: connections go without them.
+    options_refused: bool,
     client: Option<Client>,
     lock_table: LockTable,
     lease: Option<Lease>,
@@ -102,6 +106,8 @@ impl Executor {
             hostname()
         );
         Executor {
+            base_target: target.clone(),
+            options_refused: false,
             target,
             client: Some(client),
             lock_table,
@@ -113,6 +119,22 @@ impl Executor {
             generation: 0,
             log,
         }
+    }
+
+    /// Server settings for the connections of the units that follow (`-c name=value …`),
+    /// or none. The current connection is closed so the next unit opens one with them.
+    pub fn set_session_options(&mut self, options: Option<&str>) {
+        self.target = match options {
+            Some(o) if !self.options_refused => self.base_target.with_options(o),
+            _ => self.base_target.clone(),
+        };
+        self.client = None;
+    }
+
+    /// The run's connection target without phase options (for side connections, such as
+    /// a progress monitor).
+    pub fn base_target(&self) -> &Target {
+        &self.base_target
     }
 
     pub fn holder(&self) -> &str {
@@ -151,6 +173,19 @@ impl Executor {
                 Ok(client) => {
                     self.client = Some(client);
                     return Ok(self.client.as_mut().expect("just set"));
+                }
+                Err(ConnectFailure::Server(e))
+                    if e.code() == Some(&postgres::error::SqlState::PROTOCOL_VIOLATION)
+                        && !self.options_refused
+                        && self.target.has_options() =>
+                {
+                    // PgBouncer refuses the `options` startup parameter.
+                    (self.log)(&format!(
+                        "the server refused session settings at connect ({}); going on without them",
+                        first_line(&describe(&e))
+                    ));
+                    self.options_refused = true;
+                    self.target = self.base_target.clone();
                 }
                 Err(ConnectFailure::Server(e))
                     if connect_retryable(&e) && attempt < self.retry.attempts =>

@@ -1,4 +1,7 @@
 //! Applying migrations: the retry executor (units of work) and the phase runners.
 
+pub mod backfills;
 pub mod ddl;
 pub mod executor;
+pub mod indexes;
+mod progress;

@@ -8,6 +8,8 @@
 use postgres::Client;
 use postgres::types::Type;
 
+pub mod state;
+
 use crate::db::quote::{ident, literal, qualified};
 
 #[derive(Debug, Clone)]

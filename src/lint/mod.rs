@@ -8,7 +8,7 @@
 pub mod allow;
 pub mod baseline;
 mod body;
-mod code;
+pub(crate) use crate::sql::code;
 mod context;
 pub mod engine;
 mod finding;

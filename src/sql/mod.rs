@@ -2,11 +2,13 @@
 //! numbers. No I/O happens here.
 
 mod classify;
+pub mod code;
 mod keywords;
 pub mod lexer;
 pub mod lines;
 pub mod names;
 mod normalize;
+pub mod placeholders;
 mod skim;
 mod splitter;
 mod statement;

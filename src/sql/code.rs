@@ -191,23 +191,60 @@ pub fn created_table(code: &Code<'_>) -> Option<String> {
 /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table`: the
 /// table, and whether `CONCURRENTLY` is there.
 pub fn created_index(code: &Code<'_>) -> Option<(String, bool)> {
+    index_statement(code).map(|index| (index.table, index.concurrently))
+}
+
+/// What a `CREATE INDEX` statement builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStatement {
+    /// The index name (never schema-qualified: an index lives in its table's schema);
+    /// `None` when PostgreSQL is left to choose one.
+    pub name: Option<String>,
+    /// The table, possibly qualified, folded.
+    pub table: String,
+    pub unique: bool,
+    pub concurrently: bool,
+    pub if_not_exists: bool,
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table …`.
+pub fn index_statement(code: &Code<'_>) -> Option<IndexStatement> {
     if !code.is(0, "create") {
         return None;
     }
     let mut i = 1;
-    if code.is(i, "unique") {
+    let unique = code.is(i, "unique");
+    if unique {
         i += 1;
     }
     if !code.is(i, "index") {
         return None;
     }
-    let concurrently = code.is(i + 1, "concurrently");
-    let on = code.find_at_depth(i + 1..code.len(), 0, &["on"])?;
+    i += 1;
+    let concurrently = code.is(i, "concurrently");
+    if concurrently {
+        i += 1;
+    }
+    let if_not_exists = code.at(i, &["if", "not", "exists"]);
+    if if_not_exists {
+        i += 3;
+    }
+    let on = code.find_at_depth(i..code.len(), 0, &["on"])?;
+    let name = (on > i)
+        .then(|| code.name(i).map(|(name, _)| name))
+        .flatten();
     let mut i = on + 1;
     if code.is(i, "only") {
         i += 1;
     }
-    code.name(i).map(|(table, _)| (table, concurrently))
+    let (table, _) = code.name(i)?;
+    Some(IndexStatement {
+        name,
+        table,
+        unique,
+        concurrently,
+        if_not_exists,
+    })
 }
 
 #[cfg(test)]
