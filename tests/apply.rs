@@ -77,18 +77,20 @@ fn the_example_project_applies_and_a_second_apply_does_nothing() {
 fn a_database_built_by_hand_is_reconciled_without_running_anything() {
     let db = TestDb::new("byhand");
     let mut client = db.client();
-    let mut files: Vec<_> = std::fs::read_dir(repo_root().join("sql/ddl"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort_by_key(|p| {
-        let stem = p.file_stem().unwrap().to_str().unwrap().to_owned();
-        stem[1..stem.find("__").unwrap()].parse::<u32>().unwrap()
-    });
-    for f in &files {
-        client
-            .batch_execute(&std::fs::read_to_string(f).unwrap())
-            .unwrap();
+    for phase in ["ddl", "indexes"] {
+        let mut files: Vec<_> = std::fs::read_dir(repo_root().join("sql").join(phase))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort_by_key(|p| {
+            let stem = p.file_stem().unwrap().to_str().unwrap().to_owned();
+            stem[1..stem.find("__").unwrap()].parse::<u32>().unwrap()
+        });
+        for f in &files {
+            client
+                .batch_execute(&std::fs::read_to_string(f).unwrap())
+                .unwrap();
+        }
     }
     let before = schema_dump(&db);
     // Running any file again would fail ("already exists"): success means none ran.
@@ -96,8 +98,12 @@ fn a_database_built_by_hand_is_reconciled_without_running_anything() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(count(&stdout, "reconciled"), 35, "{stderr}");
     assert!(ledger(&db).iter().all(|(_, reconciled)| *reconciled));
+    assert!(
+        stderr.contains("indexes: 0 built, 14 reconciled, 0 failed"),
+        "{stderr}"
+    );
     let after = schema_dump(&db);
-    let ours = |d: &str| d.contains("schema_migrations") || d.contains("sqlrail_lock");
+    let ours = |d: &str| d.contains("schema_migrations") || d.contains("sqlrail_");
     assert_eq!(
         before
             .split("\n\n")

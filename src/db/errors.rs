@@ -70,6 +70,8 @@ pub fn connect_retryable(error: &postgres::Error) -> bool {
             ErrorClass::of_sqlstate(code.code()),
             ErrorClass::ConnectionLost | ErrorClass::Transient
         ),
+        // Closed during startup: a cut link, a restarting server or pooler.
+        None if error.is_closed() => true,
         None => {
             let io =
                 std::error::Error::source(error).and_then(|s| s.downcast_ref::<std::io::Error>());

@@ -472,10 +472,14 @@ fn run_batch(
         t = job.table,
         f = job.tenant_filter(tenant)
     );
+    // The fence fails the batch as already done if an earlier attempt, cut off from its
+    // answer, committed it; its row lock on the lease makes a still-running earlier
+    // attempt finish first.
+    let recorded = state.batch_recorded_sql(&m.id, tenant, lo);
     let done = exec.run(
         &unit,
         UnitKind::Other,
-        None,
+        Some(&recorded),
         |client, fence| {
             let head = format!("BEGIN; {}; {fence}; {boundary}", job.set_local);
             let hi = results(&client.simple_query(&head)?)

@@ -249,6 +249,17 @@ impl PhaseState {
         )
     }
 
+    /// A boolean SQL expression: the batch at `lo` is recorded (the cursor moved past
+    /// it), for the batch's fence.
+    pub fn batch_recorded_sql(&self, id: &str, tenant: &str, lo: i64) -> String {
+        format!(
+            "NOT EXISTS (SELECT 1 FROM {t} WHERE id = {id} AND tenant = {tenant} AND cursor = {lo})",
+            t = self.backfills(),
+            id = literal(id),
+            tenant = literal(tenant),
+        )
+    }
+
     /// Adds rows filled by a re-check of skipped ranges.
     pub fn rows_added_sql(&self, id: &str, tenant: &str, rows: u64) -> String {
         format!(
