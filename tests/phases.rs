@@ -438,6 +438,16 @@ fn max_runtime_stops_cleanly_and_the_next_run_resumes() {
     assert!(stderr.contains("backfills: 0 done, 1 stopped"), "{stderr}");
     let (done, _) = counters(&db);
     assert!(done > 0 && done < 20_000, "{done}");
+    let (code, stdout, _) = sqlrail(
+        &["status", "--format", "json", "--database-url", &url],
+        dir.path(),
+    );
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let backfill = &status["backfills"][0];
+    assert_eq!(backfill["state"], "running", "{stdout}");
+    assert_eq!(backfill["rows"].as_i64(), Some(done), "{stdout}");
+    assert_eq!(backfill["high_water"].as_i64(), Some(20_000), "{stdout}");
     let mut runs = 1;
     while counters(&db).0 < 20_000 {
         assert_eq!(apply(dir.path(), &url, &[]).0, 0);

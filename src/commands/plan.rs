@@ -56,6 +56,13 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
 /// ledger exists.
 pub fn read_plan(args: &DbArgs) -> Result<(Vec<Planned>, bool), Error> {
     let mut session = open(args, None, args.format == Format::Json)?;
+    read_plan_in(&mut session)
+}
+
+/// The DDL plan on an open session, and whether the ledger exists.
+pub fn read_plan_in(
+    session: &mut super::connection::Session,
+) -> Result<(Vec<Planned>, bool), Error> {
     let ledger = session.ledger.clone();
     let exists = session.exec.read("the ledger", |c| ledger.exists(c))?;
     let rows = if exists {

@@ -1,4 +1,5 @@
-//! `sqlrail status`: applied, reconciled, pending and drifted migrations, with times.
+//! `sqlrail status`: applied, reconciled, pending and drifted migrations, with times;
+//! index builds (valid, reconciled, failed, interrupted, pending) and backfill progress.
 
 use std::io::Write;
 
@@ -8,7 +9,11 @@ use crate::cli::{DbArgs, Format};
 use crate::error::{Error, Exit};
 use crate::exec::ddl::Action;
 
-use super::plan::read_plan;
+use crate::config::Phase;
+use crate::ledger::state::{BackfillRow, IndexRow, PhaseState};
+
+use super::connection::open;
+use super::plan::read_plan_in;
 
 #[derive(Serialize)]
 struct Entry<'a> {
@@ -19,12 +24,58 @@ struct Entry<'a> {
 }
 
 #[derive(Serialize)]
+struct IndexEntry {
+    id: String,
+    /// `valid`, `reconciled`, `failed`, `interrupted` (started, never finished: the next
+    /// run drops and rebuilds it), `pending`.
+    state: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BackfillEntry {
+    id: String,
+    tenant: Option<String>,
+    /// `pending`, `running` (stopped or interrupted: resumes at `cursor`), `done`,
+    /// `incomplete`, `failed`, `paused`.
+    state: String,
+    cursor: Option<i64>,
+    high_water: Option<i64>,
+    rows: i64,
+    batches: i64,
+    updated_at: Option<String>,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
 struct Report<'a> {
     migrations: Vec<Entry<'a>>,
+    indexes: Vec<IndexEntry>,
+    backfills: Vec<BackfillEntry>,
 }
 
 pub fn run(args: &DbArgs) -> Result<Exit, Error> {
-    let (planned, _) = read_plan(args)?;
+    let mut session = open(args, None, args.format == Format::Json)?;
+    let (planned, _) = read_plan_in(&mut session)?;
+    let state = PhaseState::new(&session.project.manifest.settings.ledger_schema);
+    let (index_rows, backfill_rows) =
+        if session.exec.read("the phase state", |c| state.exists(c))? {
+            (
+                session
+                    .exec
+                    .read("the phase state", |c| state.index_rows(c))?,
+                session
+                    .exec
+                    .read("the phase state", |c| state.backfill_rows(c))?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+    let indexes = index_entries(&session.project, &index_rows);
+    let backfills = backfill_entries(&session.project, &backfill_rows);
     let entries: Vec<Entry> = planned
         .iter()
         .map(|p| Entry {
@@ -42,6 +93,8 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
     if args.format == Format::Json {
         let text = serde_json::to_string_pretty(&Report {
             migrations: entries,
+            indexes,
+            backfills,
         })
         .map_err(std::io::Error::other)?;
         writeln!(std::io::stdout().lock(), "{text}")?;
@@ -57,10 +110,121 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
                     .unwrap_or_default()
             );
         }
+        for e in &indexes {
+            eprintln!(
+                "{:<10} {:<40} {}{}",
+                e.state,
+                e.id,
+                e.finished_at
+                    .as_deref()
+                    .or(e.started_at.as_deref())
+                    .unwrap_or(""),
+                e.last_error
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            );
+        }
+        for e in &backfills {
+            let progress = match (e.cursor, e.high_water) {
+                (Some(c), Some(h)) => format!(
+                    "key {} of {h}, {} rows in {} batches",
+                    c.min(h),
+                    e.rows,
+                    e.batches
+                ),
+                _ => String::new(),
+            };
+            eprintln!(
+                "{:<10} {:<40} {progress}{}",
+                e.state,
+                match &e.tenant {
+                    Some(t) => format!("{} (tenant {t})", e.id),
+                    None => e.id.clone(),
+                },
+                e.last_error
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            );
+        }
     }
     Ok(if planned.iter().any(|p| p.action == Action::Drifted) {
         Exit::Findings
     } else {
         Exit::Success
     })
+}
+
+fn index_entries(project: &crate::project::Project, rows: &[IndexRow]) -> Vec<IndexEntry> {
+    project
+        .phase(Phase::Indexes)
+        .map(|m| match rows.iter().find(|r| r.id == m.id) {
+            Some(r) => IndexEntry {
+                id: m.id.clone(),
+                state: if r.state == "building" {
+                    "interrupted".into()
+                } else {
+                    r.state.clone()
+                },
+                started_at: r.started_at.clone(),
+                finished_at: r.finished_at.clone(),
+                attempts: r.attempts,
+                last_error: r.last_error.clone(),
+            },
+            None => IndexEntry {
+                id: m.id.clone(),
+                state: "pending".into(),
+                started_at: None,
+                finished_at: None,
+                attempts: 0,
+                last_error: None,
+            },
+        })
+        .collect()
+}
+
+fn backfill_entries(project: &crate::project::Project, rows: &[BackfillRow]) -> Vec<BackfillEntry> {
+    let mut entries = Vec::new();
+    for m in project.phase(Phase::Backfills) {
+        let paused = project
+            .manifest
+            .migrations
+            .iter()
+            .find(|e| e.id == m.id)
+            .and_then(|e| e.backfill.as_ref())
+            .is_some_and(|b| b.status == crate::config::BackfillStatus::Paused);
+        let mine: Vec<&BackfillRow> = rows.iter().filter(|r| r.id == m.id).collect();
+        if mine.is_empty() {
+            entries.push(BackfillEntry {
+                id: m.id.clone(),
+                tenant: None,
+                state: if paused { "paused" } else { "pending" }.into(),
+                cursor: None,
+                high_water: None,
+                rows: 0,
+                batches: 0,
+                updated_at: None,
+                last_error: None,
+            });
+        }
+        for r in mine {
+            entries.push(BackfillEntry {
+                id: m.id.clone(),
+                tenant: (!r.tenant.is_empty()).then(|| r.tenant.clone()),
+                state: if paused && r.state != "done" {
+                    "paused".into()
+                } else {
+                    r.state.clone()
+                },
+                cursor: Some(r.cursor),
+                high_water: Some(r.high_water),
+                rows: r.rows,
+                batches: r.batches,
+                updated_at: Some(r.updated_at.clone()),
+                last_error: r.last_error.clone(),
+            });
+        }
+    }
+    entries
 }
