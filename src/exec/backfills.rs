@@ -304,13 +304,7 @@ pub fn apply(
                     ));
                     let error = message.clone();
                     let sql = state.set_state_sql(&m.id, tenant, "failed", Some(&error));
-                    let _ = exec.run(
-                        &m.id,
-                        UnitKind::Other,
-                        None,
-                        |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {sql}; COMMIT;")),
-                        |_| Ok(None),
-                    );
+                    let _ = exec.record(&m.id, &sql);
                     outcome.message = Some(message);
                 }
             }
@@ -362,13 +356,7 @@ fn run_tenant(
                 .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
                 .unwrap_or((1, 0));
             let start = state.backfill_start_sql(&m.id, tenant, m.checksum, lo, hi);
-            exec.run(
-                &m.id,
-                UnitKind::Other,
-                None,
-                |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {start}; COMMIT;")),
-                |_| Ok(None),
-            )?;
+            exec.record(&m.id, &start)?;
             exec.read(&m.id, |c| state.backfill_row(c, &m.id, tenant))?
                 .expect("just inserted")
         }
@@ -416,24 +404,12 @@ fn run_tenant(
                 job.max_passes
             ));
             let sql = state.set_state_sql(&m.id, tenant, "incomplete", None);
-            exec.run(
-                &m.id,
-                UnitKind::Other,
-                None,
-                |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {sql}; COMMIT;")),
-                |_| Ok(None),
-            )?;
+            exec.record(&m.id, &sql)?;
             return Ok(Some("incomplete"));
         }
     }
     let sql = state.set_state_sql(&m.id, tenant, "done", None);
-    exec.run(
-        &m.id,
-        UnitKind::Other,
-        None,
-        |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {sql}; COMMIT;")),
-        |_| Ok(None),
-    )?;
+    exec.record(&m.id, &sql)?;
     Ok(Some("done"))
 }
 

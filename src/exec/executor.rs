@@ -434,6 +434,19 @@ impl Executor {
         }
     }
 
+    /// Runs bookkeeping SQL (upserts, guarded updates: safe to repeat) in one fenced
+    /// transaction, one round trip.
+    pub fn record(&mut self, unit: &str, sql: &str) -> Result<(), ExecError> {
+        self.run(
+            unit,
+            UnitKind::Other,
+            None,
+            |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {sql}; COMMIT;")),
+            |_| Ok(None),
+        )
+        .map(|_| ())
+    }
+
     /// Runs a read (or idempotent bookkeeping) with the same retries, without the lock.
     pub fn read<T>(
         &mut self,

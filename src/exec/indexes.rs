@@ -219,13 +219,7 @@ fn build_one(
     }
     let holder = exec.holder().to_owned();
     let started_sql = state.index_started_sql(&m.id, m.checksum, &holder);
-    exec.run(
-        &m.id,
-        UnitKind::Other,
-        None,
-        |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {started_sql}; COMMIT;")),
-        |_| Ok(None),
-    )?;
+    exec.record(&m.id, &started_sql)?;
     let monitor = Monitor::start(exec, build);
     let done = exec.run(
         &m.id,
@@ -291,13 +285,7 @@ fn record(
 ) -> Result<(), ExecError> {
     let m = build.migration;
     let sql = state.index_finished_sql(&m.id, m.checksum, result, error);
-    exec.run(
-        &m.id,
-        UnitKind::Other,
-        None,
-        |c, fence| c.batch_execute(&format!("BEGIN; {fence}; {sql}; COMMIT;")),
-        |_| Ok(None),
-    )?;
+    exec.record(&m.id, &sql)?;
     Ok(())
 }
 
