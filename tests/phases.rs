@@ -255,6 +255,53 @@ fn an_index_build_whose_backend_is_terminated_is_rebuilt_in_the_same_run() {
 }
 
 #[test]
+fn a_waiting_build_says_on_what_and_keeps_its_own_lock_timeout() {
+    let db = TestDb::new("ix_wait");
+    let dir = project(
+        &[ITEMS],
+        &["CREATE INDEX CONCURRENTLY items_code ON items (code);\n"],
+        &[],
+        "",
+    );
+    let url = url(&db, 5432);
+    assert_eq!(apply(dir.path(), &url, &["--phase", "ddl"]).0, 0);
+    fill(&db, 1000, 10);
+    // A database default a build must not inherit: it would cancel the build's wait for
+    // older transactions and leave an invalid index.
+    db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET lock_timeout = '1s'",
+            db.name
+        ))
+        .unwrap();
+    let mut holder = db.client();
+    let mut snapshot = holder
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .unwrap();
+    snapshot
+        .query_one("SELECT count(*) FROM items", &[])
+        .unwrap();
+    let holder_pid: i32 = snapshot
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let (dir_path, url2) = (dir.path().to_owned(), url.clone());
+    let run = std::thread::spawn(move || apply(&dir_path, &url2, &["--phase", "indexes"]));
+    std::thread::sleep(Duration::from_millis(6500));
+    snapshot.commit().unwrap();
+    let (code, stderr) = run.join().unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("indexes/V1__index_1: building: waiting for old snapshots")
+            && stderr.contains(&format!("waiting on pid {holder_pid}")),
+        "{stderr}"
+    );
+    assert_eq!(index_valid(&db, "items_code"), Some(true), "{stderr}");
+}
+
+#[test]
 fn a_backfill_updates_every_row_once_through_cut_connections() {
     let db = TestDb::new("bf_cut");
     let dir = project(
@@ -404,6 +451,13 @@ fn per_tenant_backfills_walk_each_tenants_keys() {
     for tenant in 0..3 {
         assert!(
             stderr.contains(&format!("(tenant {tenant}): 1000 rows in 10 batches")),
+            "{stderr}"
+        );
+        // Without a terminal: a progress line every 10 batches.
+        assert!(
+            stderr.contains(&format!(
+                "backfills/V1__per_tenant (tenant {tenant}): 10 batches, 1000 rows"
+            )),
             "{stderr}"
         );
     }

@@ -45,6 +45,79 @@ pub struct BackfillOutcome {
     pub batch_ms: Vec<f64>,
 }
 
+impl BackfillOutcome {
+    fn new(id: &str, tenant: Option<&str>) -> BackfillOutcome {
+        BackfillOutcome {
+            id: id.to_owned(),
+            tenant: tenant.map(str::to_owned),
+            result: "done",
+            rows: 0,
+            batches: 0,
+            duration_ms: 0,
+            message: None,
+            batch_ms: Vec::new(),
+        }
+    }
+}
+
+/// What to do with one backfill file.
+enum Prepared<'a> {
+    /// Run it for these tenants (`NO_TENANT` alone when it is not per tenant).
+    Run(Box<Job<'a>>, Vec<String>),
+    /// Done or paused in the manifest.
+    Skip,
+    /// It cannot run; why (a warning).
+    NotRun(String),
+}
+
+/// Checks a backfill's settings and statement and lists its tenants.
+fn prepare<'a>(
+    exec: &mut Executor,
+    m: &'a Migration,
+    settings: Option<&'a BackfillSettings>,
+    defaults: &BackfillDefaults,
+    log: &dyn Fn(&str),
+) -> Result<Prepared<'a>, ExecError> {
+    let Some(settings) = settings else {
+        return Ok(Prepared::NotRun(
+            "no `backfill:` settings in manifest.yaml (table and key); add them (see docs/manifest.md)"
+                .into(),
+        ));
+    };
+    match settings.status {
+        BackfillStatus::Done => return Ok(Prepared::Skip),
+        BackfillStatus::Paused => {
+            log(&format!(
+                "paused           {} (status: paused in manifest.yaml)",
+                m.id
+            ));
+            return Ok(Prepared::Skip);
+        }
+        BackfillStatus::Active => {}
+    }
+    let job = match Job::new(m, settings, defaults) {
+        Ok(job) => job,
+        Err(why) => return Ok(Prepared::NotRun(why)),
+    };
+    let Some(query) = &settings.tenants else {
+        return Ok(Prepared::Run(Box::new(job), vec![NO_TENANT.to_owned()]));
+    };
+    let tenants = exec.read(&m.id, |c| {
+        Ok(c.simple_query(query)?
+            .iter()
+            .filter_map(|msg| match msg {
+                SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect::<Vec<_>>())
+    });
+    match tenants {
+        Ok(tenants) => Ok(Prepared::Run(Box::new(job), tenants)),
+        Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => Err(e),
+        Err(e) => Ok(Prepared::NotRun(format!("the tenants query failed: {e}"))),
+    }
+}
+
 /// One backfill's settings with the defaults filled in.
 struct Job<'a> {
     migration: &'a Migration,
@@ -192,96 +265,25 @@ pub fn apply(
     jobs.sort_by_key(|(m, s)| (std::cmp::Reverse(s.map(|s| s.priority)), m.version));
     let mut outcomes = Vec::new();
     for (m, settings) in jobs {
-        let failed = |message: String| BackfillOutcome {
-            id: m.id.clone(),
-            tenant: None,
-            result: "failed",
-            rows: 0,
-            batches: 0,
-            duration_ms: 0,
-            message: Some(message),
-            batch_ms: Vec::new(),
-        };
-        let Some(settings) = settings else {
-            let outcome = failed(format!(
-                "{}: no `backfill:` settings in manifest.yaml (table and key); add them (see docs/manifest.md)",
-                m.path.display()
-            ));
-            log(&format!(
-                "warning: {}",
-                outcome.message.as_deref().unwrap_or("")
-            ));
-            outcomes.push(outcome);
-            continue;
-        };
-        match settings.status {
-            BackfillStatus::Done => continue,
-            BackfillStatus::Paused => {
-                log(&format!(
-                    "paused           {} (status: paused in manifest.yaml)",
-                    m.id
-                ));
-                continue;
-            }
-            BackfillStatus::Active => {}
-        }
-        let job = match Job::new(m, settings, defaults) {
-            Ok(job) => job,
-            Err(why) => {
-                let outcome = failed(format!("{}: {why}", m.path.display()));
-                log(&format!(
-                    "warning: backfill not run: {}",
-                    outcome.message.as_deref().unwrap_or("")
-                ));
+        let (job, tenants) = match prepare(exec, m, settings, defaults, log)? {
+            Prepared::Run(job, tenants) => (job, tenants),
+            Prepared::Skip => continue,
+            Prepared::NotRun(why) => {
+                let message = format!("{}: {why}", m.path.display());
+                log(&format!("warning: backfill not run: {message}"));
+                let mut outcome = BackfillOutcome::new(&m.id, None);
+                outcome.result = "failed";
+                outcome.message = Some(message);
                 outcomes.push(outcome);
                 continue;
             }
         };
-        let tenants = match &settings.tenants {
-            None => vec![NO_TENANT.to_owned()],
-            Some(query) => match exec.read(&m.id, |c| {
-                Ok(c.simple_query(query)?
-                    .iter()
-                    .filter_map(|msg| match msg {
-                        SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>())
-            }) {
-                Ok(t) => t,
-                Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => return Err(e),
-                Err(e) => {
-                    let outcome = failed(format!(
-                        "{}: the tenants query failed: {e}",
-                        m.path.display()
-                    ));
-                    log(&format!(
-                        "warning: {}",
-                        outcome.message.as_deref().unwrap_or("")
-                    ));
-                    outcomes.push(outcome);
-                    continue;
-                }
-            },
-        };
         for tenant in &tenants {
             let started = Instant::now();
-            let mut outcome = BackfillOutcome {
-                id: m.id.clone(),
-                tenant: job.tenant_arg(tenant).map(str::to_owned),
-                result: "done",
-                rows: 0,
-                batches: 0,
-                duration_ms: 0,
-                message: None,
-                batch_ms: Vec::new(),
-            };
+            let mut outcome = BackfillOutcome::new(&m.id, job.tenant_arg(tenant));
             let result = run_tenant(exec, state, &job, tenant, options, log, &mut outcome);
             outcome.duration_ms = started.elapsed().as_millis();
-            let label = match job.tenant_arg(tenant) {
-                Some(t) => format!("{} (tenant {t})", m.id),
-                None => m.id.clone(),
-            };
+            let label = outcome_label(m, &job, tenant);
             match result {
                 Ok(Some(result)) => {
                     outcome.result = result;
@@ -539,8 +541,8 @@ fn recheck_skipped(
                 |client, fence| {
                     let sql = format!("BEGIN; {}; {fence}; {statement};\n{probe}", job.set_local);
                     let (counts, value) = results(&client.simple_query(&sql)?);
-                    // BEGIN, three SET LOCALs and the fence come first.
-                    let rows = counts.get(5).copied().unwrap_or(0);
+                    // The probe is the last statement; the backfill's statement is before it.
+                    let rows = counts.iter().rev().nth(1).copied().unwrap_or(0);
                     let locked = value.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
                     let record = if locked == 0 {
                         state.skipped_done_sql(&m.id, tenant, lo)
@@ -558,4 +560,26 @@ fn recheck_skipped(
     }
     let ranges = exec.read(&m.id, |c| state.skipped(c, &m.id, tenant))?;
     Ok(ranges.iter().map(|r| r.2).sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AdaptiveBatch, HumanDuration};
+
+    #[test]
+    fn the_batch_size_moves_toward_the_target_within_bounds() {
+        let adaptive = AdaptiveBatch {
+            target: HumanDuration::millis(200),
+            min_batch: 100,
+            max_batch: 5000,
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(adapt(1000, ms(100), &adaptive), 2000, "fast: grows");
+        assert_eq!(adapt(1000, ms(10), &adaptive), 2000, "at most doubles");
+        assert_eq!(adapt(1000, ms(400), &adaptive), 500, "slow: shrinks");
+        assert_eq!(adapt(1000, ms(4000), &adaptive), 500, "at most halves");
+        assert_eq!(adapt(4000, ms(50), &adaptive), 5000, "capped");
+        assert_eq!(adapt(150, ms(900), &adaptive), 100, "floored");
+    }
 }

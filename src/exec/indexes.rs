@@ -70,7 +70,7 @@ fn session_options(settings: &IndexSettings) -> String {
 }
 
 fn parse(m: &Migration) -> Result<Build<'_>, String> {
-    let file = split(&m.sql).map_err(|e| format!("cannot be read as SQL: {e:?}"))?;
+    let file = split(&m.sql).map_err(|e| format!("holds an unterminated {}", e.unclosed))?;
     let [statement] = file.statements.as_slice() else {
         return Err(format!(
             "holds {} statements; an index file holds exactly one CREATE INDEX CONCURRENTLY",

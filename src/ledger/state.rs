@@ -133,14 +133,6 @@ impl PhaseState {
             .collect())
     }
 
-    pub fn index_row(
-        &self,
-        client: &mut Client,
-        id: &str,
-    ) -> Result<Option<IndexRow>, postgres::Error> {
-        Ok(self.index_rows(client)?.into_iter().find(|r| r.id == id))
-    }
-
     /// Marks a build as started (one more attempt).
     pub fn index_started_sql(&self, id: &str, checksum: u64, holder: &str) -> String {
         format!(
@@ -180,14 +172,39 @@ impl PhaseState {
     }
 
     pub fn backfill_rows(&self, client: &mut Client) -> Result<Vec<BackfillRow>, postgres::Error> {
+        self.read_backfills(client, "true", &[])
+    }
+
+    /// One backfill's row for one tenant.
+    pub fn backfill_row(
+        &self,
+        client: &mut Client,
+        id: &str,
+        tenant: &str,
+    ) -> Result<Option<BackfillRow>, postgres::Error> {
+        Ok(self
+            .read_backfills(
+                client,
+                "id = $1 AND tenant = $2",
+                &[(&id, Type::TEXT), (&tenant, Type::TEXT)],
+            )?
+            .pop())
+    }
+
+    fn read_backfills(
+        &self,
+        client: &mut Client,
+        filter: &str,
+        params: &[(&(dyn postgres::types::ToSql + Sync), Type)],
+    ) -> Result<Vec<BackfillRow>, postgres::Error> {
         let sql = format!(
             "SELECT id, tenant, checksum, cursor, high_water, rows, batches, state, \
              to_char(started_at AT TIME ZONE 'UTC', {TIME}), to_char(updated_at AT TIME ZONE 'UTC', {TIME}), last_error \
-             FROM {} ORDER BY id, tenant",
+             FROM {} WHERE {filter} ORDER BY id, tenant",
             self.backfills()
         );
         Ok(client
-            .query_typed(&sql, &[])?
+            .query_typed(&sql, params)?
             .into_iter()
             .map(|r| BackfillRow {
                 id: r.get(0),
@@ -203,18 +220,6 @@ impl PhaseState {
                 last_error: r.get(10),
             })
             .collect())
-    }
-
-    pub fn backfill_row(
-        &self,
-        client: &mut Client,
-        id: &str,
-        tenant: &str,
-    ) -> Result<Option<BackfillRow>, postgres::Error> {
-        Ok(self
-            .backfill_rows(client)?
-            .into_iter()
-            .find(|r| r.id == id && r.tenant == tenant))
     }
 
     /// Starts a backfill (or tenant) at `cursor`, stopping at `high_water`; a row already
