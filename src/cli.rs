@@ -182,8 +182,8 @@ pub struct ApplyArgs {
     pub allow_drift: bool,
 }
 
-/// Phases `apply --phase` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Phases `apply --phase` runs (in this order: `reset --phase` runs up to one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum PhaseToApply {
     Ddl,
     Indexes,

@@ -588,3 +588,41 @@ fn a_failing_backfill_warns_and_the_next_run_resumes() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(counters(&db), (500, 0), "resumed at its cursor: {stderr}");
 }
+
+#[test]
+fn apply_reports_batch_durations_in_text_and_json() {
+    let db = TestDb::new("bf_durations");
+    // Every batch sleeps 30 ms inside its transaction, so the reported durations have a
+    // known floor; a unit slip (seconds, microseconds) or an empty set fails the test.
+    let statement = "WITH pause AS (SELECT pg_sleep(0.03))\nUPDATE items SET n = n + 1 FROM pause WHERE id BETWEEN :lo AND :hi;\n";
+    let dir = project(
+        &[ITEMS],
+        &[],
+        &[("slow", statement, "table: items, key: id, batch_size: 100")],
+        "sleep: 0ms",
+    );
+    let url = url(&db, 5432);
+    assert_eq!(apply(dir.path(), &url, &["--phase", "ddl"]).0, 0);
+    fill(&db, 1_000, 10);
+    let mut args = vec!["apply", "--format", "json", "--database-url", &url];
+    args.extend_from_slice(&["--phase", "backfills"]);
+    let (code, stdout, stderr) = sqlrail(&args, dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("; batch p50 "), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let stats = &report["summary"]["backfill_batches"];
+    let batches = query_i64(&db, "SELECT batches FROM sqlrail_backfills");
+    assert_eq!(stats["batches"].as_i64(), Some(batches), "{stdout}");
+    assert_eq!(
+        report["backfills"][0]["batch_durations"], *stats,
+        "{stdout}"
+    );
+    let ms = |field: &str| stats[field].as_f64().unwrap();
+    assert!(ms("p50_ms") >= 30.0, "{stdout}");
+    assert!(
+        ms("p50_ms") <= ms("p99_ms") && ms("p99_ms") <= ms("max_ms"),
+        "{stdout}"
+    );
+    assert!(ms("max_ms") < 5_000.0, "{stdout}");
+    assert_eq!(counters(&db), (1_000, 0));
+}

@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use crate::cli::{ApplyArgs, Format, PhaseToApply};
 use crate::error::{Error, Exit};
-use crate::exec::backfills::{self, BackfillOutcome};
+use crate::exec::backfills::{self, BackfillOutcome, BatchDurations};
 use crate::exec::ddl::{self, Options, Outcome};
 use crate::exec::indexes::{self, IndexOutcome};
 use crate::ledger::state::PhaseState;
 
-use super::connection::open;
+use super::connection::{Session, open};
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -35,14 +35,42 @@ struct Summary {
     backfills_stopped: usize,
     backfills_incomplete: usize,
     backfills_failed: usize,
+    /// Batch durations over every backfill batch of this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backfill_batches: Option<BatchDurations>,
     /// Index and backfill failures (warnings; errors with --strict).
     warnings: usize,
 }
 
+/// How one run applies the project (`apply`, and `reset` after it recreated the database).
+pub struct RunOptions {
+    /// The phases to run, in order; `None` for all three.
+    pub only: Option<PhaseToApply>,
+    /// Run the phases up to and including this one (`reset --phase`).
+    pub up_to: Option<PhaseToApply>,
+    pub allow_drift: bool,
+    pub strict: bool,
+    pub json: bool,
+}
+
 pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
-    let json = args.db.format == Format::Json;
     let mut session = open(&args.db, args.lock_wait.as_ref().map(|d| d.0), false)?;
-    let runs = |phase: PhaseToApply| args.phase.is_none_or(|p| p == phase);
+    let options = RunOptions {
+        only: args.phase,
+        up_to: None,
+        allow_drift: args.allow_drift,
+        strict: args.strict,
+        json: args.db.format == Format::Json,
+    };
+    apply_session(&mut session, &options)
+}
+
+/// Applies the chosen phases on an open session and reports (text on stderr, or JSON).
+pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, Error> {
+    let json = args.json;
+    let runs = |phase: PhaseToApply| {
+        args.only.is_none_or(|p| p == phase) && args.up_to.is_none_or(|last| phase <= last)
+    };
     let log = |line: &str| eprintln!("{line}");
     let state = PhaseState::new(&session.project.manifest.settings.ledger_schema);
 
@@ -87,6 +115,7 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
         backfills_stopped: backfills("stopped"),
         backfills_incomplete: backfills("incomplete"),
         backfills_failed: backfills("failed"),
+        backfill_batches: BatchDurations::over(backfill_outcomes.iter().map(|o| &o.batch_ms[..])),
         warnings: indexes("failed") + backfills("failed") + backfills("incomplete"),
     };
     if runs(PhaseToApply::Ddl) {
@@ -120,12 +149,16 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
     }
     if runs(PhaseToApply::Backfills) {
         eprintln!(
-            "backfills: {} done, {} stopped by max_runtime, {} incomplete, {} failed; {} rows",
+            "backfills: {} done, {} stopped by max_runtime, {} incomplete, {} failed; {} rows{}",
             summary.backfills_done,
             summary.backfills_stopped,
             summary.backfills_incomplete,
             summary.backfills_failed,
-            backfill_outcomes.iter().map(|o| o.rows).sum::<u64>()
+            backfill_outcomes.iter().map(|o| o.rows).sum::<u64>(),
+            summary
+                .backfill_batches
+                .map(|b| format!("; {b}"))
+                .unwrap_or_default()
         );
     }
     if json {

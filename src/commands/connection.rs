@@ -22,6 +22,13 @@ pub struct Session {
 
 /// Loads the project and opens the run's connection. `lock_wait`: see `apply --lock-wait`.
 pub fn open(args: &DbArgs, lock_wait: Option<Duration>, quiet: bool) -> Result<Session, Error> {
+    let project = load_project()?;
+    let strategy = resolve(args)?;
+    open_project(project, &strategy, lock_wait, quiet)
+}
+
+/// The project around the current directory (the nearest directory with a manifest.yaml).
+pub fn load_project() -> Result<Project, Error> {
     let cwd = std::env::current_dir()?;
     let root = find_root(&cwd).ok_or_else(|| {
         Error::Usage(format!(
@@ -29,12 +36,24 @@ pub fn open(args: &DbArgs, lock_wait: Option<Duration>, quiet: bool) -> Result<S
             cwd.display()
         ))
     })?;
-    let project = Project::load(&root)?;
+    Ok(Project::load(&root)?)
+}
+
+/// Where to connect: `--database-url`, else the environment.
+pub fn resolve(args: &DbArgs) -> Result<Strategy, Error> {
     let env = |name: &str| std::env::var(name).ok();
-    let strategy = Strategy::resolve(args.database_url.as_deref(), &env)
-        .map_err(|e| Error::Connect(e.to_string()))?;
+    Strategy::resolve(args.database_url.as_deref(), &env).map_err(|e| Error::Connect(e.to_string()))
+}
+
+/// Opens the run's connection for a loaded project.
+pub fn open_project(
+    project: Project,
+    strategy: &Strategy,
+    lock_wait: Option<Duration>,
+    quiet: bool,
+) -> Result<Session, Error> {
     let settings = &project.manifest.settings;
-    let chosen = choose(&strategy, settings.retry.connect_timeout.0).map_err(|(target, e)| {
+    let chosen = choose(strategy, settings.retry.connect_timeout.0).map_err(|(target, e)| {
         Error::Connect(format!(
             "cannot connect to {target}: {}",
             one_line(&e.to_string())
@@ -65,7 +84,7 @@ pub fn open(args: &DbArgs, lock_wait: Option<Duration>, quiet: bool) -> Result<S
     })
 }
 
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.split('\n')
         .map(str::trim)
         .filter(|l| !l.is_empty())

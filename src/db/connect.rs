@@ -194,6 +194,46 @@ impl Target {
         self.config.get_options().is_some()
     }
 
+    /// The database connections open: the one named, else (as in libpq) the user's name.
+    pub fn dbname(&self) -> String {
+        self.config
+            .get_dbname()
+            .or(self.config.get_user())
+            .unwrap_or("postgres")
+            .to_owned()
+    }
+
+    /// The same server and credentials, another database (`reset` drops and creates the
+    /// target's database from the maintenance database).
+    pub fn with_dbname(&self, dbname: &str) -> Target {
+        let mut target = self.clone();
+        target.config.dbname(dbname);
+        target
+    }
+
+    /// Whether every host the target may connect to is this machine: a unix socket,
+    /// `localhost`, an address in 127.0.0.0/8 or `::1` (and `hostaddr`, when given, too).
+    /// `reset` refuses anything else without `--force`.
+    pub fn is_local(&self) -> bool {
+        let local_name = |name: &str| {
+            let name = name.trim_start_matches('[').trim_end_matches(']');
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
+        let hosts_local = self.config.get_hosts().iter().all(|host| match host {
+            Host::Unix(_) => true,
+            Host::Tcp(name) => local_name(name),
+        });
+        hosts_local
+            && self
+                .config
+                .get_hostaddrs()
+                .iter()
+                .all(std::net::IpAddr::is_loopback)
+    }
+
     /// Opens one connection, within `timeout`.
     pub fn connect(&self, timeout: Duration) -> Result<Client, ConnectFailure> {
         let mut config = self.config.clone();
@@ -359,6 +399,14 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The target that reaches the server directly (the only one for `Single`).
+    pub fn direct(&self) -> &Target {
+        match self {
+            Strategy::Single(target) => target,
+            Strategy::DirectOrPooler { direct, .. } => direct,
+        }
+    }
+
     /// `--database-url` first, then `DATABASE_URL_DIRECT` + `DATABASE_URL_POOLER`,
     /// `DATABASE_URL`, and libpq's `PG*` variables.
     pub fn resolve(
@@ -465,6 +513,44 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn local_hosts_are_sockets_localhost_and_loopback_addresses() {
+        let local = |url: &str| Target::parse(url, "url").unwrap().is_local();
+        for url in [
+            "postgres://u@localhost/db",
+            "postgres://u@LOCALHOST:5433/db",
+            "postgres://u@127.0.0.1/db",
+            "postgres://u@127.8.9.10/db",
+            "postgres://u@[::1]:5432/db",
+            "postgres://u@%2Fvar%2Frun%2Fpostgresql/db",
+            "host=/tmp dbname=db",
+            "dbname=db",
+        ] {
+            assert!(local(url), "{url} is local");
+        }
+        for url in [
+            "postgres://u@db.internal/db",
+            "postgres://u@10.0.0.5/db",
+            "postgres://u@128.0.0.1/db",
+            "postgres://u@localhost.evil.example/db",
+            "host=localhost,db.internal dbname=db",
+            "host=localhost hostaddr=10.0.0.5 dbname=db",
+        ] {
+            assert!(!local(url), "{url} is not local");
+        }
+    }
+
+    #[test]
+    fn the_database_name_defaults_to_the_user() {
+        let named = Target::parse("postgres://alice@h/crm", "url").unwrap();
+        assert_eq!(named.dbname(), "crm");
+        assert_eq!(named.with_dbname("postgres").dbname(), "postgres");
+        assert_eq!(
+            Target::parse("postgres://alice@h", "url").unwrap().dbname(),
+            "alice"
+        );
     }
 
     #[test]

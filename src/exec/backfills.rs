@@ -22,6 +22,7 @@ use crate::ledger::state::{NO_TENANT, PhaseState};
 use crate::project::{Migration, Project};
 use crate::sql::placeholders::{Slot, Template};
 
+pub use super::batch_durations::BatchDurations;
 use super::executor::{ExecError, Executor, UnitKind};
 use super::progress::Progress;
 
@@ -40,7 +41,10 @@ pub struct BackfillOutcome {
     pub duration_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// Batch durations of this run, for the benchmark (p50/p99/max).
+    /// Batch durations of this run (p50, p99, max); absent when no batch ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_durations: Option<BatchDurations>,
+    /// Every batch's duration in milliseconds, summarised into `batch_durations`.
     #[serde(skip)]
     pub batch_ms: Vec<f64>,
 }
@@ -55,6 +59,7 @@ impl BackfillOutcome {
             batches: 0,
             duration_ms: 0,
             message: None,
+            batch_durations: None,
             batch_ms: Vec::new(),
         }
     }
@@ -283,6 +288,7 @@ pub fn apply(
             let mut outcome = BackfillOutcome::new(&m.id, job.tenant_arg(tenant));
             let result = run_tenant(exec, state, &job, tenant, options, log, &mut outcome);
             outcome.duration_ms = started.elapsed().as_millis();
+            outcome.batch_durations = BatchDurations::of(&outcome.batch_ms);
             let label = outcome_label(m, &job, tenant);
             match result {
                 Ok(Some(result)) => {

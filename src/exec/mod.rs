@@ -1,6 +1,7 @@
 //! Applying migrations: the retry executor (units of work) and the phase runners.
 
 pub mod backfills;
+mod batch_durations;
 pub mod ddl;
 pub mod executor;
 pub mod indexes;
