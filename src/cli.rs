@@ -83,6 +83,54 @@ pub enum Command {
     ///   sqlrail apply --phase backfills --strict
     #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
+    /// Drop and recreate a local development database, then apply the project to it.
+    ///
+    /// Terminates the database's other sessions (saying whose), drops it, creates it
+    /// empty, applies every phase (--phase ddl or indexes stops after that phase) and runs
+    /// --seed FILE, a plain SQL file, in one transaction through the same retrying executor.
+    ///
+    /// Safety: the host must be local (a unix socket, localhost, 127.0.0.0/8 or ::1) unless
+    /// --force; databases in the manifest's protected_databases (and postgres, template0
+    /// and template1 always) are refused even with --force; on a terminal it asks before
+    /// dropping, elsewhere it needs --yes. It connects to the direct URL, never a pooler.
+    ///
+    /// Exit status: 0 reset (index and backfill failures are warnings), 1 a DDL migration
+    /// or the seed failed, 2 refused, not confirmed, usage, configuration or connection
+    /// error, 3 the lock was not free within --lock-wait.
+    ///
+    /// Examples:
+    ///   sqlrail reset --database-url postgres://postgres@127.0.0.1/crm_dev
+    ///   sqlrail reset --yes --seed sql/seed/dev.sql
+    ///   sqlrail reset --yes --phase ddl
+    #[command(verbatim_doc_comment)]
+    Reset(ResetArgs),
+    /// Start a project: manifest.yaml, lint-rules.yaml and sql/{ddl,indexes,backfills}.
+    ///
+    /// In a folder without .sql files, writes a commented manifest.yaml and
+    /// lint-rules.yaml and creates the three sql/ directories. In a folder that already
+    /// holds .sql files (anywhere below it), it adopts them: each file is given a phase
+    /// from what its statements do (CREATE INDEX CONCURRENTLY: indexes; data changes
+    /// only: backfills; the rest: ddl) and a refinery-style name, V<n>__<name>.sql, in the
+    /// order of the versions or names they have; the plan is printed and the manifest
+    /// written with checksums under the proposed ids. No file is moved or renamed unless
+    /// --rename. An existing manifest.yaml or lint-rules.yaml is never overwritten.
+    ///
+    /// Exit status: 0 written, 2 the folder is already a project, or usage error.
+    ///
+    /// Examples:
+    ///   sqlrail init
+    ///   sqlrail init db/migrations
+    ///   sqlrail init --rename
+    #[command(verbatim_doc_comment)]
+    Init(InitArgs),
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///   sqlrail completions bash > /etc/bash_completion.d/sqlrail
+    ///   sqlrail completions zsh > "${fpath[1]}/_sqlrail"
+    ///   sqlrail completions fish > ~/.config/fish/completions/sqlrail.fish
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
     /// Show what apply would do, migration by migration; changes nothing.
     ///
     /// Reads the ledger and evaluates the fingerprints of pending migrations: each DDL
@@ -180,6 +228,46 @@ pub struct ApplyArgs {
     /// Apply even though recorded migrations changed since they were applied.
     #[arg(long)]
     pub allow_drift: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Stop after this phase [default: all three].
+    #[arg(long, value_enum)]
+    pub phase: Option<PhaseToApply>,
+    /// A SQL file to run after the migrations (one transaction).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Drop without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Allow a host that is not local (protected databases stay refused).
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 1 when an index build or a backfill fails.
+    #[arg(long)]
+    pub strict: bool,
+    /// How long to wait for another runner's migration lock before exiting 3.
+    #[arg(long, value_name = "DURATION")]
+    pub lock_wait: Option<crate::config::HumanDuration>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder to set up [default: the current directory].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Move adopted .sql files to their proposed sql/<phase>/V<n>__<name>.sql paths.
+    #[arg(long)]
+    pub rename: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Phases `apply --phase` runs (in this order: `reset --phase` runs up to one).

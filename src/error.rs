@@ -2,6 +2,8 @@
 //! §1): 0 success, 1 findings or a failed migration, 2 usage, configuration or input
 //! error, 3 could not take the migration lock; commands add their variants as they land.
 
+use crate::commands::init::InitError;
+use crate::commands::reset::ResetError;
 use crate::config::ConfigError;
 use crate::exec::ddl::DdlError;
 use crate::exec::executor::ExecError;
@@ -44,6 +46,10 @@ pub enum Error {
     Connect(String),
     #[error(transparent)]
     Ddl(#[from] DdlError),
+    #[error(transparent)]
+    Reset(#[from] ResetError),
+    #[error(transparent)]
+    Init(#[from] InitError),
 }
 
 impl From<ExecError> for Error {
@@ -70,6 +76,8 @@ impl Error {
                 DdlError::Exec(ExecError::LockWait { .. }) => Exit::Lock,
                 DdlError::Exec(_) => Exit::Findings,
             },
+            Error::Reset(ResetError::Seed { .. }) => Exit::Findings,
+            Error::Reset(_) | Error::Init(_) => Exit::Input,
         }
     }
 }

@@ -6,7 +6,7 @@ use sqlrail::cli::Cli;
 
 #[test]
 fn the_lint_workflow_uses_real_commands_and_flags() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/github/sqlrail-lint.yml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/github/lint.yml");
     let text = std::fs::read_to_string(&path).unwrap();
     let workflow: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     let steps = workflow["jobs"]["lint"]["steps"].as_sequence().unwrap();

@@ -316,8 +316,10 @@ fn manifest_sync_fills_checksums_and_refuses_edits_unless_allowed() {
     let (code, _, stderr) = sqlrail(&["manifest", "sync"], root);
     assert_eq!(code, 0, "{stderr}");
     let manifest = std::fs::read_to_string(root.join("manifest.yaml")).unwrap();
+    // A new DDL entry gets the fingerprint its file proposes.
     assert!(
-        manifest.contains("  - id: ddl/V1__a\n    checksum: \""),
+        manifest.contains("  - id: ddl/V1__a\n    checksum: \"")
+            && manifest.contains("\n    fingerprint: { table: a }\n"),
         "{manifest}"
     );
     assert!(
@@ -328,10 +330,12 @@ fn manifest_sync_fills_checksums_and_refuses_edits_unless_allowed() {
     assert_eq!(sqlrail(&["manifest", "sync", "--check"], root).0, 0);
 
     // Hand-written content stays; an edited file is refused and nothing is written.
-    let with_fingerprint = manifest.replace(
-        "  - id: ddl/V1__a\n",
-        "  - id: ddl/V1__a   # core\n    fingerprint: { table: a }\n",
-    );
+    let with_fingerprint = manifest
+        .replace("\n    fingerprint: { table: a }\n", "\n")
+        .replace(
+            "  - id: ddl/V1__a\n",
+            "  - id: ddl/V1__a   # core\n    fingerprint: { table: a }\n",
+        );
     std::fs::write(root.join("manifest.yaml"), &with_fingerprint).unwrap();
     write(root, "sql/ddl/V1__a.sql", "CREATE TABLE a (x bigint);\n");
     let (code, _, stderr) = sqlrail(&["manifest", "sync"], root);

@@ -46,7 +46,23 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
             Some(None) => {
                 edit.set_checksum(&m.id, checksum)
                     .map_err(|e| Error::Usage(e.to_string()))?;
-                changes.push(format!("filled  {} (checksum {checksum})", m.id));
+                // The first sync of a file `new` created also proposes its fingerprint.
+                let proposed = manifest
+                    .entry(&m.id)
+                    .is_some_and(|e| e.fingerprint.is_none())
+                    .then(|| proposed_fingerprint(m))
+                    .flatten();
+                match proposed {
+                    Some(fingerprint) => {
+                        edit.set_field(&m.id, "fingerprint", &fingerprint)
+                            .map_err(|e| Error::Usage(e.to_string()))?;
+                        changes.push(format!(
+                            "filled  {} (checksum {checksum}, fingerprint {fingerprint})",
+                            m.id
+                        ));
+                    }
+                    None => changes.push(format!("filled  {} (checksum {checksum})", m.id)),
+                }
             }
             Some(Some(recorded)) if recorded.parse::<u64>().ok() == Some(checksum) => {}
             Some(Some(recorded)) if args.allow_edit.contains(&m.id) => {
@@ -111,9 +127,20 @@ pub fn read_or_new(path: &Path) -> Result<(String, bool), Error> {
     }
 }
 
-/// The fields of a new entry. A backfill needs its table; it is read from the file's DML.
-fn new_entry_fields(m: &Migration) -> Result<Vec<String>, Error> {
+/// A DDL file's proposed fingerprint (`None` for other phases).
+fn proposed_fingerprint(m: &Migration) -> Option<String> {
+    (m.phase == Phase::Ddl)
+        .then(|| crate::project::fingerprint_proposal::propose(&m.sql))
+        .flatten()
+}
+
+/// The fields of a new entry: its checksum, a DDL file's proposed fingerprint, a
+/// backfill's table (read from the file's DML).
+pub(crate) fn new_entry_fields(m: &Migration) -> Result<Vec<String>, Error> {
     let mut fields = vec![format!("checksum: \"{}\"", m.checksum)];
+    if let Some(fingerprint) = proposed_fingerprint(m) {
+        fields.push(format!("fingerprint: {fingerprint}"));
+    }
     if m.phase == Phase::Backfills {
         let table = crate::sql::split(&m.sql)
             .ok()

@@ -1,11 +1,14 @@
 //! One module per command: each takes its parsed arguments and returns how it ended.
 
 pub mod apply;
+mod completions;
 mod connection;
+pub mod init;
 pub mod lint;
 pub mod manifest;
 pub mod new;
 pub mod plan;
+pub mod reset;
 pub mod split;
 pub mod status;
 pub mod verify;
@@ -24,5 +27,8 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::New(args) => new::run(&args),
         Command::Manifest(ManifestCommand::Sync(args)) => manifest::sync(&args),
         Command::Split(args) => split::run(&args),
+        Command::Reset(args) => reset::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => completions::run(&args),
     }
 }

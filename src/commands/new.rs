@@ -73,7 +73,9 @@ pub fn run(args: &NewArgs) -> Result<Exit, Error> {
     }
     println!("{}", path.display());
     let next = match phase {
-        Phase::Ddl => "write the schema change, add its fingerprint to manifest.yaml",
+        Phase::Ddl => {
+            "write the schema change (`manifest sync` then proposes a fingerprint for what it creates)"
+        }
         Phase::Indexes => "write one CREATE INDEX CONCURRENTLY",
         Phase::Backfills => "write one UPDATE/INSERT/DELETE over :lo/:hi",
     };
@@ -106,7 +108,8 @@ fn header(phase: Phase, name: &str, args: &NewArgs) -> String {
     match phase {
         Phase::Ddl => format!(
             "-- {name}: a schema change. It runs in one transaction, with its ledger row and the DDL\n\
-             -- lock_timeout; a failure stops the deploy. Schema only: data changes go in sql/backfills/.\n\n"
+             -- lock_timeout; a failure stops the deploy. Schema only: a data change gets its own batched\n\
+             -- file in the data phase (`sqlrail new --help`).\n\n"
         ),
         Phase::Indexes => format!(
             "-- {name}: one index build, run outside a transaction; a failure warns and is retried next run.\n\

@@ -48,6 +48,12 @@ impl<'a> ManifestText<'a> {
     /// Sets the `checksum:` of entry `id` (which must exist): replaces its line or adds
     /// one right after `- id:`.
     pub fn set_checksum(&mut self, id: &str, checksum: u64) -> Result<(), EditError> {
+        self.set_field(id, "checksum", &format!("\"{checksum}\""))
+    }
+
+    /// Sets `key: value` (a YAML scalar or flow collection) in entry `id` (which must
+    /// exist): replaces the key's line or adds one right after `- id:`.
+    pub fn set_field(&mut self, id: &str, key: &str, value: &str) -> Result<(), EditError> {
         let text = self.text();
         let at = super::line_of_id(&text, id) as usize - 1;
         let id_line = self.lines[at].clone();
@@ -65,7 +71,8 @@ impl<'a> ManifestText<'a> {
         }
         // Keys of the entry are indented like `id`.
         let indent = id_line.find("id").unwrap_or(4);
-        let value = format!("{}checksum: \"{checksum}\"", " ".repeat(indent));
+        let prefix = format!("{key}:");
+        let value = format!("{}{prefix} {value}", " ".repeat(indent));
         let end = (at + 1..self.lines.len())
             .find(|&n| {
                 let line = &self.lines[n];
@@ -75,8 +82,7 @@ impl<'a> ManifestText<'a> {
             .unwrap_or(self.lines.len());
         let existing = (at + 1..end).find(|&n| {
             let line = &self.lines[n];
-            line.len() - line.trim_start().len() == indent
-                && line.trim_start().starts_with("checksum:")
+            line.len() - line.trim_start().len() == indent && line.trim_start().starts_with(&prefix)
         });
         match existing {
             Some(n) => self.lines[n] = value,

@@ -5,10 +5,11 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use postgres::config::{Host, SslMode};
-use postgres::{Client, Config};
+use postgres::{Client, Config, NoTls};
 use postgres_native_tls::MakeTlsConnector;
 
 /// libpq's `sslmode` values, all of them (`postgres::Config` knows only the first three).
@@ -86,6 +87,9 @@ pub struct Target {
     root_cert: Option<PathBuf>,
     /// Where the setting came from (`--database-url`, `DATABASE_URL`, …), for messages.
     pub source_name: String,
+    /// The TLS connector, built on first use and shared by clones: building one loads
+    /// the system's CA bundle, ~50 ms that every reconnect paid before.
+    connector: Arc<OnceLock<MakeTlsConnector>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -119,6 +123,7 @@ impl Target {
             tls,
             root_cert: sslrootcert.map(PathBuf::from),
             source_name: source_name.to_owned(),
+            connector: Arc::default(),
         })
     }
 
@@ -162,6 +167,7 @@ impl Target {
             tls,
             root_cert: env("PGSSLROOTCERT").map(PathBuf::from),
             source_name: "PG* environment".into(),
+            connector: Arc::default(),
         })
     }
 
@@ -244,7 +250,16 @@ impl Target {
             TlsMode::Prefer => SslMode::Prefer,
             _ => SslMode::Require,
         });
-        let tls = self.connector().map_err(ConnectFailure::Setup)?;
+        if self.tls == TlsMode::Disable {
+            return config.connect(NoTls).map_err(ConnectFailure::Server);
+        }
+        let tls = match self.connector.get() {
+            Some(tls) => tls.clone(),
+            None => {
+                let tls = self.connector().map_err(ConnectFailure::Setup)?;
+                self.connector.get_or_init(|| tls).clone()
+            }
+        };
         config.connect(tls).map_err(ConnectFailure::Server)
     }
 

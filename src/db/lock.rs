@@ -11,8 +11,8 @@
 //! runner whose lease was taken over cannot commit anything. A crashed holder's lease goes
 //! stale after `STALE` and is free again.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 // Every query is `*_typed`: unnamed statements, one round trip each, and safe through a
@@ -143,7 +143,9 @@ pub struct Lease {
     pub token: i64,
     /// Set by the heartbeat thread when the lease turns out to be lost.
     lost: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
+    /// Dropping it wakes the heartbeat thread at once to stop (a polled flag made every
+    /// release wait up to a polling step).
+    stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -155,20 +157,12 @@ impl Lease {
         connect: impl Fn() -> Option<Client> + Send + 'static,
     ) -> Lease {
         let lost = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (l, s) = (lost.clone(), stop.clone());
+        let (stop, stopped) = mpsc::channel::<()>();
+        let l = lost.clone();
         let thread = std::thread::spawn(move || {
             let mut client: Option<Client> = None;
-            'beat: while !s.load(Ordering::Relaxed) {
-                // Sleep in small steps so that stopping is quick.
-                let mut slept = Duration::ZERO;
-                while slept < HEARTBEAT {
-                    if s.load(Ordering::Relaxed) {
-                        break 'beat;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                    slept += Duration::from_millis(100);
-                }
+            // Wakes after HEARTBEAT, or at once when the lease is dropped.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(HEARTBEAT) {
                 if client.as_ref().is_none_or(|c| c.is_closed()) {
                     client = connect();
                 }
@@ -188,7 +182,7 @@ impl Lease {
         Lease {
             token,
             lost,
-            stop,
+            stop: Some(stop),
             thread: Some(thread),
         }
     }
@@ -200,7 +194,7 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -1,6 +1,8 @@
 //! A migration project on disk: `manifest.yaml` plus the files under `sql/ddl`,
 //! `sql/indexes` and `sql/backfills`, matched one to one and loaded once.
 
+pub mod fingerprint_proposal;
+
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, Manifest, Phase};
