@@ -106,7 +106,7 @@ impl Target {
         let (rest, sslmode, sslrootcert) = take_tls_options(text);
         let mut config = Config::from_str(&rest).map_err(|e| ConnectError::Malformed {
             source_name: source_name.to_owned(),
-            message: strip_password(&e.to_string(), text),
+            message: bad_port(&rest).unwrap_or_else(|| strip_password(&e.to_string(), text)),
         })?;
         if config.get_hosts().is_empty() {
             config.host_path("/var/run/postgresql");
@@ -390,6 +390,31 @@ fn strip_password(message: &str, text: &str) -> String {
     message
 }
 
+/// The parser says only "invalid connection string"; a port that is not a number from 1
+/// to 65535 is the usual cause and worth naming.
+fn bad_port(text: &str) -> Option<String> {
+    let ports: Vec<&str> = match text.split_once("://") {
+        Some((_, rest)) => {
+            let hosts = rest.split(['/', '?']).next().unwrap_or_default();
+            let hosts = hosts.rsplit_once('@').map_or(hosts, |(_, h)| h);
+            hosts
+                .split(',')
+                .filter_map(|h| h.rsplit_once(']').map_or(Some(h), |(_, p)| Some(p)))
+                .filter_map(|h| h.rsplit_once(':').map(|(_, p)| p))
+                .collect()
+        }
+        None => text
+            .split_whitespace()
+            .filter_map(|kv| kv.strip_prefix("port="))
+            .flat_map(|p| p.split(','))
+            .collect(),
+    };
+    ports
+        .into_iter()
+        .find(|p| !p.is_empty() && p.parse::<u16>().map_or(true, |n| n == 0))
+        .map(|p| format!("`{p}` is not a port number (1 to 65535)"))
+}
+
 /// The password written in a URL (`user:pw@`) or key/value string (`password=pw`).
 fn password_of(text: &str) -> Option<String> {
     if let Some(rest) = text.split_once("://").map(|(_, r)| r) {
@@ -555,6 +580,25 @@ mod tests {
         ] {
             assert!(!local(url), "{url} is not local");
         }
+    }
+
+    #[test]
+    fn a_bad_port_is_named() {
+        for (text, port) in [
+            ("postgres://u:pw@h:99999/db", "99999"),
+            ("postgres://h:5x/db", "5x"),
+            ("host=h port=70000 dbname=db", "70000"),
+        ] {
+            let e = Target::parse(text, "--database-url")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("`{port}` is not a port number")),
+                "{text}: {e}"
+            );
+            assert!(!e.contains("pw"), "{e}");
+        }
+        assert_eq!(super::bad_port("postgres://u@[::1]:5432/db"), None);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum ProjectError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}: the file is {:.1} MiB; sqlrail reads SQL files up to {} MiB. A file this size is a data dump, not a migration: load it with psql or COPY", path.display(), *bytes as f64 / 1048576.0, MAX_SQL_FILE / (1 << 20))]
+    TooLarge { path: PathBuf, bytes: u64 },
     #[error("{}: the file is not valid UTF-8 (first bad byte at offset {offset}); save it as UTF-8", path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
     #[error("{}:{line}:{column}: unterminated {unclosed} opened here runs to the end of the file; close it", path.display())]
@@ -102,8 +104,21 @@ pub fn checksum(stem: &str, sql: &str) -> Option<u64> {
         .map(|m| m.checksum())
 }
 
+/// The largest SQL file sqlrail reads: far above any real migration (the example project's
+/// largest is a few KiB), low enough that a mistaken data dump is refused, not loaded.
+pub const MAX_SQL_FILE: u64 = 32 << 20;
+
 /// Reads a SQL file as UTF-8 text.
 pub fn read_sql(path: &Path) -> Result<String, ProjectError> {
+    // Checked before reading, so a huge file costs no memory.
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_SQL_FILE
+    {
+        return Err(ProjectError::TooLarge {
+            path: path.to_owned(),
+            bytes: meta.len(),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| ProjectError::Read {
         path: path.to_owned(),
         source,
