@@ -7,23 +7,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{TestDb, copy_dir, repo_root, sqlrail};
-
-fn example_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo_root().join("manifest.yaml"),
-        dir.path().join("manifest.yaml"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo_root().join("lint-rules.yaml"),
-        dir.path().join("lint-rules.yaml"),
-    )
-    .unwrap();
-    copy_dir(&repo_root().join("sql"), &dir.path().join("sql"));
-    dir
-}
+use support::{TestDb, example_project, sqlrail};
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();

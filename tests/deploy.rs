@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{TestDb, copy_dir, repo_root, sqlrail};
+use support::{TestDb, example_project, repo_root, sqlrail};
 
 struct Deploy {
     code: i32,
@@ -64,13 +64,7 @@ fn add_file(dir: &Path, path: &str, sql: &str) {
 #[test]
 fn deploy_exit_codes_follow_the_phase_policy() {
     let db = TestDb::new("deploy");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo_root().join("manifest.yaml"),
-        dir.path().join("manifest.yaml"),
-    )
-    .unwrap();
-    copy_dir(&repo_root().join("sql"), &dir.path().join("sql"));
+    let dir = example_project();
     let url = format!("postgres://postgres@127.0.0.1:5432/{}", db.name);
 
     let clean = deploy(dir.path(), &url);

@@ -7,21 +7,10 @@ mod support;
 
 use std::path::Path;
 
-use support::{TestDb, copy_dir, repo_root, schema_dump, sqlrail};
+use support::{TestDb, example_project, schema_dump, sqlrail};
 
 fn url(db: &TestDb) -> String {
     format!("postgres://postgres@127.0.0.1:5432/{}", db.name)
-}
-
-fn example_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo_root().join("manifest.yaml"),
-        dir.path().join("manifest.yaml"),
-    )
-    .unwrap();
-    copy_dir(&repo_root().join("sql"), &dir.path().join("sql"));
-    dir
 }
 
 fn has_table(db: &TestDb, table: &str) -> bool {

@@ -7,22 +7,11 @@ mod support;
 
 use std::process::Command;
 
-use support::{TestDb, copy_dir, repo_root};
+use support::{TestDb, example_project};
 
 /// Contains `@`, so the URL carries it encoded (`%40`): both spellings are searched.
 const PASSWORD: &str = "Pw@7f3e-9c1d-Secret";
 const ENCODED: &str = "Pw%407f3e-9c1d-Secret";
-
-fn example_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo_root().join("manifest.yaml"),
-        dir.path().join("manifest.yaml"),
-    )
-    .unwrap();
-    copy_dir(&repo_root().join("sql"), &dir.path().join("sql"));
-    dir
-}
 
 /// Runs sqlrail with `args` and extra environment; (exit code, stdout + stderr).
 fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {

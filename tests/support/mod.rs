@@ -103,6 +103,17 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
+/// A copy of the repository's example project (manifest, lint rules, sql/) in a
+/// temporary directory, for tests that change or break it.
+pub fn example_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["manifest.yaml", "lint-rules.yaml"] {
+        std::fs::copy(repo_root().join(file), dir.path().join(file)).unwrap();
+    }
+    copy_dir(&repo_root().join("sql"), &dir.path().join("sql"));
+    dir
+}
+
 /// A throwaway project: `manifest.yaml` (with fast retries, for fault tests) and
 /// `sql/ddl` files `(name, sql)` numbered from 1; each gets a fingerprint if given.
 pub fn ddl_project(files: &[(&str, &str, Option<&str>)]) -> tempfile::TempDir {
