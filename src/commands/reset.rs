@@ -12,7 +12,7 @@ use postgres::Client;
 use crate::cli::{Format, ResetArgs};
 use crate::config::Settings;
 use crate::db::connect::{Strategy, Target};
-use crate::db::errors::describe;
+use crate::db::errors::{describe, error_offset};
 use crate::db::quote::{ident, literal};
 use crate::error::{Error, Exit};
 use crate::exec::executor::{ExecError, UnitKind};
@@ -329,13 +329,7 @@ fn run_seed(session: &mut super::connection::Session, seed: &Seed) -> Result<(),
         Err(e) => {
             let line = e
                 .db_error()
-                .and_then(|db| match db.position() {
-                    Some(postgres::error::ErrorPosition::Original(p)) => {
-                        (*p as usize).checked_sub(1 + prefix_len)
-                    }
-                    _ => None,
-                })
-                .and_then(|chars| seed.sql.char_indices().nth(chars).map(|(byte, _)| byte))
+                .and_then(|db| error_offset(db, prefix_len, &seed.sql))
                 .map_or(1, |byte| {
                     LineIndex::new(&seed.sql).position(&seed.sql, byte).0
                 });

@@ -92,6 +92,21 @@ pub fn connect_retryable(error: &postgres::Error) -> bool {
     }
 }
 
+/// Where in `sql` the server's error points, as a byte offset, when `sql` was sent after
+/// `prefix_chars` characters of the batch (the server counts characters from 1).
+pub fn error_offset(
+    db: &postgres::error::DbError,
+    prefix_chars: usize,
+    sql: &str,
+) -> Option<usize> {
+    match db.position() {
+        Some(postgres::error::ErrorPosition::Original(p)) => (*p as usize)
+            .checked_sub(1 + prefix_chars)
+            .and_then(|chars| sql.char_indices().nth(chars).map(|(byte, _)| byte)),
+        _ => None,
+    }
+}
+
 /// One line for a database error: the server's message with its detail and hint, or the
 /// client-side error with its causes (`error performing TLS handshake: certificate verify
 /// failed …`), since the top-level text alone ("db error") says nothing.

@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::{Fingerprint, Manifest};
+use crate::db::errors::error_offset;
 use crate::db::fingerprint::holds_all;
 use crate::ledger::{Ledger, NewRow, Row};
 use crate::project::{Migration, Project};
@@ -390,12 +391,7 @@ fn failure(
     );
     let statements = split(&m.sql).map(|f| f.statements).unwrap_or_default();
     // The batch's text before the file is ASCII, so its length in bytes is in characters.
-    let offset = match db.position() {
-        Some(postgres::error::ErrorPosition::Original(p)) => (*p as usize)
-            .checked_sub(1 + body_start)
-            .and_then(|chars| m.sql.char_indices().nth(chars).map(|(byte, _)| byte)),
-        _ => None,
-    };
+    let offset = error_offset(db, body_start, &m.sql);
     let statement = match offset {
         Some(o) => statements.iter().rev().find(|s| s.start <= o),
         None => locate(exec, manifest, m, &statements).and_then(|i| statements.get(i)),
