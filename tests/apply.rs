@@ -179,6 +179,51 @@ fn an_error_without_a_position_is_located_by_statement() {
 }
 
 #[test]
+fn a_sql_fingerprint_with_no_row_does_not_hold_and_a_wrong_one_fails_at_once() {
+    let db = TestDb::new("sqlfingerprint");
+    // No row while the constraint is missing: the migration runs (it is not reconciled).
+    let project = ddl_project(&[
+        ("t", "CREATE TABLE t (a int);\n", None),
+        (
+            "check",
+            "ALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0);\n",
+            Some(
+                "{ sql: \"SELECT convalidated FROM pg_constraint WHERE conname = 't_a_positive'\" }",
+            ),
+        ),
+    ]);
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(ledger(&db), vec![(1, false), (2, false)]);
+
+    // A check that returns text is a mistake in the project: one clear failure, not a
+    // connection problem retried ten times.
+    let db = TestDb::new("sqlfingerprintbad");
+    let project = ddl_project(&[(
+        "t",
+        "CREATE TABLE t (a int);\n",
+        Some("{ sql: \"SELECT 'yes'\" }"),
+    )]);
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("retry"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "ddl/V1__t: fingerprint: a `sql:` check must return a boolean in its first column"
+        ),
+        "{stderr}"
+    );
+    assert!(ledger_missing(&db), "nothing may be applied: {stderr}");
+}
+
+fn ledger_missing(db: &TestDb) -> bool {
+    db.client()
+        .query_one("SELECT to_regclass('t') IS NULL", &[])
+        .unwrap()
+        .get(0)
+}
+
+#[test]
 fn drift_stops_apply_but_comment_changes_only_warn() {
     let db = TestDb::new("drift");
     let project = ddl_project(&[

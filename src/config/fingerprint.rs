@@ -29,7 +29,7 @@ pub enum Fingerprint {
     All(Vec<Fingerprint>),
     /// At least one check holds.
     Any(Vec<Fingerprint>),
-    /// A query returning one boolean: `sql: "SELECT count(*) = 3 FROM email_templates"`.
+    /// A query whose first row's first column is a boolean (no row: false): `sql: "SELECT count(*) = 3 FROM email_templates"`.
     Sql(String),
 }
 

@@ -1,5 +1,7 @@
 //! What an error means for the retry executor, decided by SQLSTATE and I/O error kind,
-//! never by message text (messages are translated and change between versions).
+//! never by the server's message text (messages are translated and change between
+//! versions). The client library's own errors carry no kind accessor; the few that are
+//! mistakes in a query rather than connection trouble are recognised by their fixed text.
 
 /// SQLSTATE sqlrail raises inside a unit when the migration lock it holds was taken over
 /// (class `SR` is not used by PostgreSQL).
@@ -34,6 +36,9 @@ impl ErrorClass {
         if let Some(code) = error.code() {
             return ErrorClass::of_sqlstate(code.code());
         }
+        if query_mistake(error) {
+            return ErrorClass::Fatal;
+        }
         // No SQLSTATE: the failure happened below SQL (socket, TLS, protocol), or the
         // client noticed the connection closed.
         ErrorClass::ConnectionLost
@@ -56,9 +61,31 @@ impl ErrorClass {
         match error.code() {
             Some(code) => format!("SQLSTATE {}", code.code()),
             None if error.is_closed() => "connection closed".into(),
+            None if query_mistake(error) => error.to_string(),
             None => "connection error".into(),
         }
     }
+}
+
+/// The client library's errors about a query's shape: a wrong row or column count, a
+/// value of the wrong type, a wrong number of parameters. A fresh connection would not
+/// change them, so retrying one would only repeat it `attempts` times (tokio-postgres's
+/// `Kind::{RowCount, ColumnCount, Column, FromSql, ToSql, Parameters}`; the crate's
+/// English text, which is not translated).
+fn query_mistake(error: &postgres::Error) -> bool {
+    if error.code().is_some() || error.is_closed() {
+        return false;
+    }
+    let text = error.to_string();
+    const MISTAKES: [&str; 5] = [
+        "query returned an unexpected number of",
+        "error deserializing column",
+        "error serializing parameter",
+        "invalid column",
+        "expected ",
+    ];
+    MISTAKES.iter().any(|m| text.starts_with(m))
+        && (!text.starts_with("expected ") || text.contains(" parameters but got "))
 }
 
 /// Whether an error while connecting is worth retrying: the server or network may come

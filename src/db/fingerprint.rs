@@ -107,10 +107,8 @@ pub fn holds(
             }
             Ok(false)
         }
-        // The project's own query, trusted like its migrations; it must return one boolean.
-        Fingerprint::Sql(sql) => client
-            .query_one(sql.as_str(), &[])
-            .and_then(|row| row.try_get::<_, bool>(0)),
+        // The project's own query, trusted like its migrations.
+        Fingerprint::Sql(sql) => sql_check_holds(&client.query(sql.as_str(), &[])?),
         _ => {
             let (sql, name) = query(fingerprint).expect("every other kind has a catalog query");
             let row = if name.parent.is_some() {
@@ -120,6 +118,17 @@ pub fn holds(
             };
             row.try_get(0)
         }
+    }
+}
+
+/// A `sql:` check holds when its first row's first column is true. No row, or NULL, means
+/// it does not hold: `SELECT true FROM pg_constraint WHERE …` and `SELECT convalidated
+/// FROM …` read naturally and return nothing while the object is missing. A column that
+/// is not boolean is an error (the check is wrong, not false).
+fn sql_check_holds(rows: &[postgres::Row]) -> Result<bool, postgres::Error> {
+    match rows.first() {
+        Some(row) => Ok(row.try_get::<_, Option<bool>>(0)?.unwrap_or(false)),
+        None => Ok(false),
     }
 }
 
@@ -177,8 +186,8 @@ fn expression(
         }
         Fingerprint::Sql(sql) => {
             // Inside a savepoint-free single statement: an error aborts only this query.
-            let holds = match client.query_typed_one(sql.as_str(), &[]) {
-                Ok(row) => row.try_get::<_, bool>(0)?,
+            let holds = match client.query_typed(sql.as_str(), &[]) {
+                Ok(rows) => sql_check_holds(&rows)?,
                 Err(e) if e.code().is_some_and(|c| MISSING_OBJECT.contains(&c.code())) => false,
                 Err(e) => return Err(e),
             };

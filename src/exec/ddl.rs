@@ -140,7 +140,36 @@ pub fn pending_fingerprints(
         })
         .collect();
     let fingerprints: Vec<&Fingerprint> = checks.iter().map(|(_, f)| *f).collect();
-    let results = exec.read("fingerprints", |c| holds_all(c, &fingerprints))?;
+    let results = match exec.read("fingerprints", |c| holds_all(c, &fingerprints)) {
+        Ok(results) => results,
+        // A check that is wrong (not the connection): find it, so the error names its
+        // migration rather than "fingerprints".
+        Err(error @ ExecError::Failed { .. }) => {
+            for (id, fingerprint) in &checks {
+                exec.read(&format!("{id}: fingerprint"), |c| {
+                    holds_all(c, &[*fingerprint])
+                })
+                .map_err(|e| match e {
+                    ExecError::Failed {
+                        unit,
+                        message,
+                        error,
+                        attempts,
+                    } if error.code().is_none() => ExecError::Failed {
+                        unit,
+                        message: format!(
+                            "a `sql:` check must return a boolean in its first column ({message})"
+                        ),
+                        error,
+                        attempts,
+                    },
+                    other => other,
+                })?;
+            }
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
     Ok(checks
         .iter()
         .zip(results)

@@ -218,6 +218,43 @@ impl Cluster {
         )
     }
 
+    /// A key=value connection string over the unix socket (trust auth), for admin work.
+    pub fn socket_conninfo(&self, dbname: &str) -> String {
+        format!(
+            "host={} port={} user=postgres dbname={dbname}",
+            self.dir.path().display(),
+            self.port
+        )
+    }
+
+    /// The unix socket directory (`-h` for `psql` and `pg_dump`).
+    pub fn socket_dir(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    /// Restarts the server and waits until it accepts connections again. `immediate` is a
+    /// crash (every backend killed, recovery at start); otherwise a fast shutdown.
+    pub fn restart(&self, immediate: bool) {
+        let data = self.dir.path().join("data");
+        // `-l`: without a log file the new postmaster would inherit (and hold open) the
+        // pipes this process reads pg_ctl's output from.
+        as_server_user(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                &self.path("server.log"),
+                "-m",
+                if immediate { "immediate" } else { "fast" },
+                "-w",
+                "-t",
+                "60",
+                "restart",
+            ],
+        );
+    }
+
     /// Runs SQL as the superuser over the unix socket (trust), e.g. `CREATE DATABASE`.
     pub fn psql(&self, sql: &str) {
         let out = Command::new("psql")

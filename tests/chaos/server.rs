@@ -1,0 +1,115 @@
+//! The two servers a trial can run against: the machine's PostgreSQL (plain TCP) and a
+//! cluster the harness owns (TLS only, password auth), which it may restart.
+
+use std::net::SocketAddr;
+use std::process::Command;
+
+use postgres::{Client, NoTls};
+
+use crate::support::{self, cluster::Cluster};
+
+pub enum Server {
+    /// The local server at 127.0.0.1:5432 (`SQLRAIL_TEST_ADMIN_URL` for admin work).
+    Local,
+    /// A second cluster owned by the harness: TLS with a test CA, restartable.
+    Owned(Cluster),
+}
+
+impl Server {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Server::Local => "local",
+            Server::Owned(_) => "owned-tls",
+        }
+    }
+
+    /// Where sqlrail's connections go when no proxy is in between.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Server::Local => "127.0.0.1:5432".parse().unwrap(),
+            Server::Owned(c) => SocketAddr::from(([127, 0, 0, 1], c.port)),
+        }
+    }
+
+    /// The URL sqlrail gets for `db` at `port` (the server's, or a proxy's in front of it).
+    /// The owned cluster's certificate is checked against the test CA (`verify-ca`: the
+    /// certificate names `localhost`, the URL an address).
+    pub fn runner_url(&self, db: &str, port: u16) -> String {
+        match self {
+            Server::Local => format!("postgres://postgres@127.0.0.1:{port}/{db}?sslmode=disable"),
+            Server::Owned(c) => format!(
+                "postgres://postgres:{}@127.0.0.1:{port}/{db}?sslmode=verify-ca&sslrootcert={}",
+                support::cluster::PASSWORD,
+                c.path("ca.crt")
+            ),
+        }
+    }
+
+    /// An admin connection string (superuser, no TLS needed) for `db`.
+    pub fn admin_conninfo(&self, db: &str) -> String {
+        match self {
+            Server::Local => format!(
+                "{} dbname={db}",
+                support::admin_url().replace("dbname=postgres", "")
+            ),
+            Server::Owned(c) => c.socket_conninfo(db),
+        }
+    }
+
+    /// An admin client on `db`, retried for a while: the owned server may be restarting.
+    pub fn admin(&self, db: &str) -> Client {
+        let conninfo = self.admin_conninfo(db);
+        let mut last = None;
+        for _ in 0..100 {
+            match Client::connect(&conninfo, NoTls) {
+                Ok(client) => return client,
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("admin connection to {} failed: {:?}", self.name(), last);
+    }
+
+    pub fn create_db(&self, db: &str) {
+        self.admin("postgres")
+            .batch_execute(&format!("CREATE DATABASE \"{db}\""))
+            .unwrap();
+    }
+
+    pub fn drop_db(&self, db: &str) {
+        let _ = self
+            .admin("postgres")
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"));
+    }
+
+    /// `pg_dump --schema-only` of `db`, without the `\restrict` lines that differ between
+    /// dumps of identical schemas.
+    pub fn schema_dump(&self, db: &str) -> String {
+        let mut command = Command::new("pg_dump");
+        command.args(["--schema-only", "--no-owner", "-U", "postgres"]);
+        match self {
+            Server::Local => command.args(["-h", "127.0.0.1", "-p", "5432"]),
+            Server::Owned(c) => command.args(["-h", &c.socket_dir(), "-p", &c.port.to_string()]),
+        };
+        let out = command.arg(db).output().expect("pg_dump runs");
+        assert!(
+            out.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Restarts the server (the owned cluster only).
+    pub fn restart(&self, immediate: bool) {
+        match self {
+            Server::Local => panic!("the harness never restarts the machine's server"),
+            Server::Owned(c) => c.restart(immediate),
+        }
+    }
+}
