@@ -70,6 +70,7 @@ pub enum Command {
     /// Connection: --database-url, else DATABASE_URL_DIRECT + DATABASE_URL_POOLER (the
     /// direct URL is probed once for 5s and used if it answers), else DATABASE_URL, else
     /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT.
+    /// Without a password, the password file is read (PGPASSFILE, else ~/.pgpass).
     /// sslmode: disable, prefer, require, verify-ca, verify-full (with sslrootcert).
     ///
     /// Exit status: 0 applied (or nothing to do; index and backfill failures are

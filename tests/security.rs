@@ -123,6 +123,24 @@ fn no_output_ever_holds_the_password() {
         false,
     ));
 
+    // A password file (PGPASSFILE), read for URLs without a password: a success and a
+    // refused connection.
+    let files = tempfile::tempdir().unwrap();
+    let pgpass = files.path().join("pgpass");
+    std::fs::write(&pgpass, format!("*:*:*:*:{PASSWORD}\n")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let file = pgpass.display().to_string();
+    let bare = format!("postgres://postgres@127.0.0.1:5432/{}", db.name);
+    let bare_refused = format!("postgres://postgres@127.0.0.1:1/{}", db.name);
+    for (u, succeeds) in [(&bare, true), (&bare_refused, false)] {
+        for args in [&["apply"][..], &["status", "--format", "json"]] {
+            runs.push((with(args, u), vec![("PGPASSFILE", file.clone())], succeeds));
+        }
+    }
+
     let mut leaks = Vec::new();
     for (args, env, succeeds) in &runs {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -29,6 +29,7 @@ fn run(
         "PGDATABASE",
         "PGSSLMODE",
         "PGSSLROOTCERT",
+        "PGPASSFILE",
     ] {
         command.env_remove(var);
     }
@@ -102,6 +103,45 @@ fn tls_modes_and_password_authentication() {
     ];
     let (code, out) = run(&["status"], None, &env, dir);
     assert_eq!(code, 0, "PG* environment: {out}");
+    assert!(!out.contains(PASSWORD), "{out}");
+
+    // The password file, as libpq reads it, for a URL without a password: the first
+    // matching line wins…
+    let files = tempfile::tempdir().unwrap();
+    let pgpass = files.path().join("pgpass");
+    std::fs::write(
+        &pgpass,
+        format!(
+            "# deploy host\nlocalhost:{port}:other:postgres:wrong\n*:{port}:app:postgres:{PASSWORD}\n*:*:*:*:wrong\n",
+            port = cluster.port
+        ),
+    )
+    .unwrap();
+    let mode = |bits: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(bits)).unwrap();
+    };
+    mode(0o600);
+    let bare = format!(
+        "postgres://postgres@localhost:{}/app?sslmode=verify-full&{ca}",
+        cluster.port
+    );
+    let file_env = [("PGPASSFILE", pgpass.display().to_string())];
+    let (code, out) = run(&["status"], Some(&bare), &file_env, dir);
+    assert_eq!(code, 0, "password file: {out}");
+    assert!(!out.contains(PASSWORD), "{out}");
+    // …and a file others can read is ignored, with a warning, as libpq does.
+    mode(0o644);
+    let (code, out) = run(&["status"], Some(&bare), &file_env, dir);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("can be read by group or others; ignored (chmod 600 it)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("password missing: the server asks for a password; put it in the URL, PGPASSWORD or the password file"),
+        "{out}"
+    );
     assert!(!out.contains(PASSWORD), "{out}");
 
     let fails: [(&str, String, &str); 5] = [

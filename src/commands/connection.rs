@@ -42,7 +42,12 @@ pub fn load_project() -> Result<Project, Error> {
 /// Where to connect: `--database-url`, else the environment.
 pub fn resolve(args: &DbArgs) -> Result<Strategy, Error> {
     let env = |name: &str| std::env::var(name).ok();
-    Strategy::resolve(args.database_url.as_deref(), &env).map_err(|e| Error::Connect(e.to_string()))
+    let mut strategy = Strategy::resolve(args.database_url.as_deref(), &env)
+        .map_err(|e| Error::Connect(e.to_string()))?;
+    for warning in strategy.fill_passwords(&env) {
+        eprintln!("{warning}");
+    }
+    Ok(strategy)
 }
 
 /// Opens the run's connection for a loaded project.

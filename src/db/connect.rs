@@ -171,6 +171,34 @@ impl Target {
         })
     }
 
+    /// Takes the password from the password file (`PGPASSFILE` or `~/.pgpass`) when the
+    /// target names none, as libpq does. Returns a warning when the file is ignored.
+    pub fn fill_password(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        if self.config.get_password().is_some() {
+            return None;
+        }
+        let path = super::pgpass::location(env)?;
+        let host = match self.config.get_hosts().first()? {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(dir) => dir.display().to_string(),
+        };
+        let user = self.config.get_user()?.to_owned();
+        let wanted = super::pgpass::Wanted {
+            host: &host,
+            port: self.config.get_ports().first().copied().unwrap_or(5432),
+            dbname: self.config.get_dbname().unwrap_or(&user),
+            user: &user,
+        };
+        match super::pgpass::lookup(&path, &wanted) {
+            Ok(Some(password)) => {
+                self.config.password(password);
+                None
+            }
+            Ok(None) => None,
+            Err(warning) => Some(warning),
+        }
+    }
+
     /// `user@host:port/db (sslmode=…)`: what to show in logs. No password, ever.
     pub fn describe(&self) -> String {
         let host = match self.config.get_hosts().first() {
@@ -306,8 +334,20 @@ impl Target {
 pub enum ConnectFailure {
     #[error(transparent)]
     Setup(ConnectError),
-    #[error("{}", crate::db::errors::describe(.0))]
+    #[error("{}", server_failure(.0))]
     Server(postgres::Error),
+}
+
+/// The driver's error, plus what to do when it is the one every first-time user meets.
+fn server_failure(error: &postgres::Error) -> String {
+    let text = crate::db::errors::describe(error);
+    if text.ends_with("password missing") {
+        format!(
+            "{text}: the server asks for a password; put it in the URL, PGPASSWORD or the password file (PGPASSFILE, ~/.pgpass)"
+        )
+    } else {
+        text
+    }
 }
 
 fn home() -> PathBuf {
@@ -439,6 +479,21 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Fills passwords from the password file for the targets that name none; the
+    /// warnings about an ignored file.
+    pub fn fill_passwords(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+        let targets: Vec<&mut Target> = match self {
+            Strategy::Single(target) => vec![target],
+            Strategy::DirectOrPooler { direct, pooler } => vec![direct, pooler],
+        };
+        let mut warnings: Vec<String> = targets
+            .into_iter()
+            .filter_map(|t| t.fill_password(env))
+            .collect();
+        warnings.dedup();
+        warnings
+    }
+
     /// The target that reaches the server directly (the only one for `Single`).
     pub fn direct(&self) -> &Target {
         match self {

@@ -5,4 +5,5 @@ pub mod connect;
 pub mod errors;
 pub mod fingerprint;
 pub mod lock;
+pub mod pgpass;
 pub mod quote;
