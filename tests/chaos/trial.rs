@@ -128,8 +128,77 @@ pub fn reference(server: &Server, stage: &Stage) -> Reference {
         "the clean run breaks invariants: {violations:?}"
     );
     let dump = server.schema_dump(&db);
+    damage_is_caught(server, &db, stage.expected, &dump);
     server.drop_db(&db);
     Reference { dump, duration }
+}
+
+/// The invariants catch what they are for: each kind of damage a fault could do, done by
+/// hand to a clean database, is reported (a check that cannot fail would prove nothing).
+fn damage_is_caught(server: &Server, db: &str, expected: &Expected, clean_dump: &str) {
+    let damage = [
+        (
+            "UPDATE chaos_items SET n = 2 WHERE id = 7",
+            "rows not updated exactly once: 1 by the first backfill",
+        ),
+        (
+            "UPDATE chaos_items SET code2 = NULL WHERE id = 8",
+            "1 rows left unfilled",
+        ),
+        (
+            "DELETE FROM schema_migrations WHERE version = 40",
+            "DDL ledger: missing versions [40]",
+        ),
+        (
+            "UPDATE schema_migrations SET reconciled = true WHERE version = 41",
+            "version 41 was reconciled",
+        ),
+        (
+            "UPDATE sqlrail_index_builds SET state = 'building' WHERE id LIKE '%V15%'",
+            "is building",
+        ),
+        (
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_chaos_items_code'::regclass",
+            "index idx_chaos_items_code is invalid",
+        ),
+        (
+            "UPDATE sqlrail_backfills SET state = 'running' WHERE id LIKE '%V9%'",
+            "is running",
+        ),
+        (
+            "ALTER TABLE chaos_t40 ADD COLUMN extra int",
+            "schema differs from a clean run's",
+        ),
+        (
+            "UPDATE sqlrail_lock SET holder = 'someone'",
+            "the migration lease is still held",
+        ),
+    ];
+    let mut admin = server.admin(db);
+    // A session that looks like a runner left behind.
+    let mut leftover = server.admin(db);
+    leftover
+        .batch_execute("SET application_name = 'sqlrail'")
+        .unwrap();
+    for (sql, _) in &damage {
+        admin.batch_execute(sql).unwrap();
+    }
+    let found = invariants::check(server, db, expected, clean_dump);
+    let mut missed: Vec<&str> = damage
+        .iter()
+        .map(|(_, fragment)| *fragment)
+        .filter(|fragment| !found.iter().any(|f| f.contains(fragment)))
+        .collect();
+    if !found
+        .iter()
+        .any(|f| f.contains("sqlrail sessions left behind"))
+    {
+        missed.push("sqlrail sessions left behind");
+    }
+    assert!(
+        missed.is_empty(),
+        "the invariants missed damage: {missed:?}; they found {found:#?}"
+    );
 }
 
 /// Runs one trial of `fault` on `server`.
