@@ -2,7 +2,6 @@
 //! cluster the harness owns (TLS only, password auth), which it may restart.
 
 use std::net::SocketAddr;
-use std::process::Command;
 
 use postgres::{Client, NoTls};
 
@@ -82,27 +81,24 @@ impl Server {
             .batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"));
     }
 
-    /// `pg_dump --schema-only` of `db`, without the `\restrict` lines that differ between
-    /// dumps of identical schemas.
+    /// `pg_dump --schema-only` of `db`.
     pub fn schema_dump(&self, db: &str) -> String {
-        let mut command = Command::new("pg_dump");
-        command.args(["--schema-only", "--no-owner", "-U", "postgres"]);
         match self {
-            Server::Local => command.args(["-h", "127.0.0.1", "-p", "5432"]),
-            Server::Owned(c) => command.args(["-h", &c.socket_dir(), "-p", &c.port.to_string()]),
-        };
-        let out = command.arg(db).output().expect("pg_dump runs");
-        assert!(
-            out.status.success(),
-            "pg_dump: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-            .collect::<Vec<_>>()
-            .join("\n")
+            Server::Local => {
+                support::pg_dump_schema(&["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"], db)
+            }
+            Server::Owned(c) => support::pg_dump_schema(
+                &[
+                    "-h",
+                    &c.socket_dir(),
+                    "-p",
+                    &c.port.to_string(),
+                    "-U",
+                    "postgres",
+                ],
+                db,
+            ),
+        }
     }
 
     /// Restarts the server (the owned cluster only).

@@ -134,19 +134,19 @@ pub fn ddl_project(files: &[(&str, &str, Option<&str>)]) -> tempfile::TempDir {
     dir
 }
 
-/// `pg_dump --schema-only` of a database, without the lines that differ between dumps
-/// of identical schemas (`\restrict` keys).
+/// `pg_dump --schema-only` of a database on the local server.
 pub fn schema_dump(db: &TestDb) -> String {
+    pg_dump_schema(&["-h", "127.0.0.1", "-U", "postgres"], &db.name)
+}
+
+/// `pg_dump --schema-only` of `dbname` reached with the connection options `conn`
+/// (`-h`, `-p`, `-U`), without the lines that differ between dumps of identical schemas
+/// (`\restrict` keys).
+pub fn pg_dump_schema(conn: &[&str], dbname: &str) -> String {
     let out = std::process::Command::new("pg_dump")
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            &db.name,
-        ])
+        .args(["--schema-only", "--no-owner"])
+        .args(conn)
+        .arg(dbname)
         .output()
         .expect("pg_dump runs");
     assert!(
