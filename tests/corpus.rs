@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use sqlrail::sql::{Lexer, split, split_by_tokens};
+use sqlrail::sql::{Lexer, PsqlSyntaxKind, split, split_by_tokens};
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -154,7 +154,33 @@ fn every_regression_file_lexes_without_panic() {
         let sql = String::from_utf8_lossy(&bytes);
         // Some files hold deliberate errors; what matters is a result, not a panic or hang,
         // and that the fast path agrees with the token path on every file.
-        assert_eq!(split(&sql), split_by_tokens(&sql), "{}", path.display());
+        let file = split(&sql);
+        assert_eq!(file, split_by_tokens(&sql), "{}", path.display());
+        // The comments and literals handed to the linter are the lexer's, outside COPY data.
+        if let Ok(file) = file {
+            let mut tokens = Vec::new();
+            let mut from = 0;
+            let data = file
+                .psql
+                .iter()
+                .filter(|p| p.kind == PsqlSyntaxKind::CopyData);
+            for skip in data.map(|p| p.start..p.end).chain([sql.len()..sql.len()]) {
+                tokens.extend(Lexer::at(&sql.as_bytes()[..skip.start], from).map_while(Result::ok));
+                from = skip.end;
+            }
+            let comments: Vec<_> = tokens
+                .iter()
+                .filter(|t| t.kind.is_comment())
+                .copied()
+                .collect();
+            let literals: Vec<_> = tokens
+                .iter()
+                .filter(|t| t.kind.is_literal())
+                .copied()
+                .collect();
+            assert_eq!(file.comments, comments, "{}", path.display());
+            assert_eq!(file.literals, literals, "{}", path.display());
+        }
         files += 1;
     }
     eprintln!("pg_regress_sql: all {files} files lexed");

@@ -2,7 +2,7 @@
 //! input: arbitrary bytes, and SQL-shaped soup built from the tricky pieces.
 
 use proptest::prelude::*;
-use sqlrail::sql::{Lexer, split, split_by_tokens};
+use sqlrail::sql::{Lexer, PsqlSyntaxKind, split, split_by_tokens};
 
 /// Pieces that stress every lexer state, glued in random order.
 fn sql_soup() -> impl Strategy<Value = String> {
@@ -99,6 +99,21 @@ proptest! {
     fn skimming_agrees_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let sql = String::from_utf8_lossy(&bytes);
         prop_assert_eq!(split(&sql), split_by_tokens(&sql));
+    }
+
+    /// The comments and literals the splitter hands to the linter are exactly the
+    /// lexer's (the linter no longer lexes whole files itself).
+    #[test]
+    fn split_reports_every_comment_and_literal_the_lexer_sees(sql in sql_soup()) {
+        if let Ok(file) = split(&sql)
+            && file.psql.iter().all(|p| p.kind != PsqlSyntaxKind::CopyData)
+        {
+            let tokens: Vec<_> = Lexer::new(sql.as_bytes()).map_while(Result::ok).collect();
+            let comments: Vec<_> = tokens.iter().filter(|t| t.kind.is_comment()).copied().collect();
+            let literals: Vec<_> = tokens.iter().filter(|t| t.kind.is_literal()).copied().collect();
+            prop_assert_eq!(&file.comments, &comments, "{:?}", sql);
+            prop_assert_eq!(&file.literals, &literals, "{:?}", sql);
+        }
     }
 
     /// Splitting a file and splitting each statement again gives the same statements:

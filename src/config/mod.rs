@@ -8,8 +8,9 @@ mod manifest;
 mod manifest_edit;
 mod yaml;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 
 pub use duration::HumanDuration;
 pub use fingerprint::Fingerprint;
@@ -240,7 +241,7 @@ impl LintRules {
             line,
             message,
         };
-        if let Err(e) = regex::Regex::new(&rules.backfill_comment_pattern) {
+        if let Err(e) = compiled_regex(&rules.backfill_comment_pattern) {
             return Err(invalid(
                 yaml::line_of_key(text, "backfill_comment_pattern"),
                 format!("backfill_comment_pattern is not a valid regex: {e}"),
@@ -282,7 +283,7 @@ impl LintRules {
                 );
                 return Err(invalid(line, message));
             }
-            if let Err(e) = regex::Regex::new(&rule.pattern) {
+            if let Err(e) = compiled_regex(&rule.pattern) {
                 return Err(invalid(
                     line,
                     format!(
@@ -294,6 +295,22 @@ impl LintRules {
         }
         Ok(rules)
     }
+}
+
+/// `pattern` compiled, once per process: validating `lint-rules.yaml` compiles its
+/// patterns and linting needs them again, and compiling a case-insensitive Unicode
+/// pattern is most of the time a lint of a small project takes.
+pub(crate) fn compiled_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    static CACHE: LazyLock<Mutex<HashMap<String, regex::Regex>>> = LazyLock::new(Default::default);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(regex) = cache.get(pattern) {
+        return Ok(regex.clone());
+    }
+    let regex = regex::Regex::new(pattern)?;
+    cache.insert(pattern.to_owned(), regex.clone());
+    Ok(regex)
 }
 
 #[cfg(test)]

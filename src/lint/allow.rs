@@ -4,6 +4,9 @@
 //! findings themselves.
 
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use super::context::FileContext;
 
@@ -22,13 +25,22 @@ pub struct Allow {
     pub used: Vec<bool>,
 }
 
+/// Finds the marker; built once, because a file's every comment is searched (`str::find`
+/// would set up its searcher again for each).
+static MARKER_FINDER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(MARKER));
+
+fn marker_in(text: &str) -> Option<usize> {
+    MARKER_FINDER.find(text.as_bytes())
+}
+
 pub fn is_allow_comment(text: &str) -> bool {
-    text.contains(MARKER)
+    marker_in(text).is_some()
 }
 
 /// Parses the text of one comment (`-- …` or `/* … */`). `None` if it is no allow.
 pub fn parse(comment: &str) -> Option<(bool, Vec<String>, Option<String>)> {
-    let at = comment.find(MARKER)?;
+    let at = marker_in(comment)?;
     let rest = &comment[at + MARKER.len()..];
     let (file_level, rest) = match rest.strip_prefix("-file") {
         Some(rest) => (true, rest),

@@ -77,9 +77,9 @@ impl Keys {
             .join("/");
         Entry {
             path,
-            rule: finding.rule.clone(),
+            rule: finding.rule.to_string(),
             statement: format!("{:016x}", finding.key()),
-            message: finding.message.clone(),
+            message: finding.message.to_string(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::config::Phase;
-use crate::sql::{SqlFile, Statement, Token, TokenKind};
+use crate::sql::{Lexer, SqlFile, Statement, Token, TokenKind};
 
 use super::code::{Code, alter_table, created_table};
 use super::settings::LintSettings;
@@ -16,10 +16,6 @@ pub struct FileContext<'a> {
     pub phase: Phase,
     pub src: &'a str,
     pub file: &'a SqlFile,
-    /// All tokens outside `COPY … FROM stdin` data, comments included.
-    pub tokens: &'a [Token],
-    /// Per statement, its range in `tokens`.
-    ranges: Vec<Range<usize>>,
     pub settings: &'a LintSettings,
     /// Tables created by `CREATE TABLE`, in statement order: (statement, schema, name).
     created: OnceLock<Vec<(usize, Option<String>, String)>>,
@@ -32,25 +28,13 @@ impl<'a> FileContext<'a> {
         phase: Phase,
         src: &'a str,
         file: &'a SqlFile,
-        tokens: &'a [Token],
         settings: &'a LintSettings,
     ) -> Self {
-        let ranges = file
-            .statements
-            .iter()
-            .map(|s| {
-                let from = tokens.partition_point(|t| t.start < s.start);
-                let to = tokens.partition_point(|t| t.start < s.end);
-                from..to
-            })
-            .collect();
         FileContext {
             path,
             phase,
             src,
             file,
-            tokens,
-            ranges,
             settings,
             created: OnceLock::new(),
             alters: OnceLock::new(),
@@ -61,18 +45,25 @@ impl<'a> FileContext<'a> {
         self.file.statements.iter().enumerate()
     }
 
-    /// The tokens of statement `i`, comments inside it included.
-    pub fn tokens_of(&self, i: usize) -> &'a [Token] {
-        &self.tokens[self.ranges[i].clone()]
+    /// The tokens of statement `i`, comments inside it included. Lexed on demand: most
+    /// rules read only the statement kinds the splitter gives, so most statements are
+    /// never lexed a second time.
+    pub fn tokens_of(&self, i: usize) -> Vec<Token> {
+        let s = &self.file.statements[i];
+        // The splitter lexed this span without error, so lexing it again cannot fail.
+        Lexer::at(&self.src.as_bytes()[..s.end], s.start)
+            .map_while(Result::ok)
+            .collect()
     }
 
     /// Statement `i`'s significant tokens.
     pub fn code(&self, i: usize) -> Code<'a> {
-        Code::new(self.src, self.tokens_of(i))
+        Code::new(self.src, &self.tokens_of(i))
     }
 
+    /// Every comment of the file (none from `COPY … FROM stdin` data), in order.
     pub fn comments(&self) -> impl Iterator<Item = &'a Token> + use<'a> {
-        self.tokens.iter().filter(|t| t.kind.is_comment())
+        self.file.comments.iter()
     }
 
     /// Whether `table` was created by a statement of this file before statement `i`: lock

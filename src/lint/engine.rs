@@ -2,12 +2,13 @@
 //! into findings with positions and baseline keys. Allow comments are applied later, once
 //! findings that need every file (a `CALL` of a procedure defined elsewhere) are in.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Phase, Severity};
-use crate::sql::{LexError, LineIndex, PsqlSyntaxKind, Token, TokenKind};
+use crate::sql::{LexError, LineIndex, SqlFile};
 
 use super::allow::{self, Allow};
 use super::context::FileContext;
@@ -64,24 +65,28 @@ pub fn lint_text(
     settings: &LintSettings,
 ) -> Result<FileLint, LexError> {
     let sql = crate::sql::split(&text)?;
-    let tokens = tokens_outside_copy_data(&text, &sql)?;
-    let file = FileContext::new(&source.path, source.phase, &text, &sql, &tokens, settings);
-    let mut reports: Vec<(&str, Severity, Report)> = Vec::new();
+    let file = FileContext::new(&source.path, source.phase, &text, &sql, settings);
+    let mut reports: Vec<(Cow<'static, str>, Severity, Report)> = Vec::new();
     let mut buffer = Vec::new();
     for rule in rules::ALL {
         if let Check::File(check) = rule.check {
             check(&file, &mut buffer);
-            reports.extend(buffer.drain(..).map(|r| (rule.id, rule.severity, r)));
+            reports.extend(
+                buffer
+                    .drain(..)
+                    .map(|r| (Cow::Borrowed(rule.id), rule.severity, r)),
+            );
         }
     }
     for custom in settings.custom_for(source.phase) {
         for (i, statement) in file.statements() {
-            let masked = masked_text(&text, file.tokens_of(i), statement.start, statement.end);
+            let masked = masked_text(&text, &sql, statement.start, statement.end);
             if let Some(hit) = custom.pattern.find(&masked) {
                 let span = statement.start + hit.start()..statement.start + hit.end();
                 let mut report = Report::statement(i, span, custom.rule.message.clone());
-                report.help = custom.rule.help.clone();
-                reports.push((&custom.rule.id, custom.rule.severity, report));
+                report.help = custom.rule.help.clone().map(Cow::Owned);
+                let id = Cow::Owned(custom.rule.id.clone());
+                reports.push((id, custom.rule.severity, report));
             }
         }
     }
@@ -139,7 +144,13 @@ impl FileLint {
             lines: &self.lines,
             spans: &self.spans,
         };
-        if let Some(f) = finding(&place, settings, rule.id, rule.severity, report) {
+        if let Some(f) = finding(
+            &place,
+            settings,
+            Cow::Borrowed(rule.id),
+            rule.severity,
+            report,
+        ) {
             self.findings.push(f);
         }
     }
@@ -151,7 +162,7 @@ impl FileLint {
         self.findings.retain(|f| {
             let covers = |a: &Allow| {
                 (a.file_level || (f.statement.is_some() && a.statement == f.statement))
-                    && a.rules.contains(&f.rule)
+                    && a.rules.iter().any(|r| *r == f.rule)
             };
             // A statement-level allow wins over a file-level one, so that each is used.
             let by_statement = allows.iter().position(|a| !a.file_level && covers(a));
@@ -204,15 +215,15 @@ impl FileLint {
 fn finding(
     place: &Place<'_>,
     settings: &LintSettings,
-    rule: &str,
+    rule: Cow<'static, str>,
     default: Severity,
     report: Report,
 ) -> Option<Finding> {
-    let severity = settings.severity(rule, report.severity.unwrap_or(default))?;
+    let severity = settings.severity(&rule, report.severity.unwrap_or(default))?;
     let (line, column) = place.lines.position(place.text, report.span.start);
     let (end_line, end_column) = place.lines.position(place.text, report.span.end);
     Some(Finding {
-        rule: rule.to_owned(),
+        rule,
         severity,
         path: place.path.clone(),
         file: place.file.clone(),
@@ -229,42 +240,17 @@ fn finding(
     })
 }
 
-/// Every token of `text` with `COPY … FROM stdin` data left out (it is not SQL and may not
-/// lex).
-fn tokens_outside_copy_data(text: &str, sql: &crate::sql::SqlFile) -> Result<Vec<Token>, LexError> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::with_capacity(text.len() / 6);
-    let mut from = 0;
-    let data = sql
-        .psql
-        .iter()
-        .filter(|p| p.kind == PsqlSyntaxKind::CopyData)
-        .map(|p| p.start..p.end)
-        .chain(std::iter::once(bytes.len()..bytes.len()));
-    for skip in data {
-        for token in crate::sql::Lexer::at(&bytes[..skip.start], from) {
-            tokens.push(token?);
-        }
-        from = skip.end;
-    }
-    Ok(tokens)
-}
-
 /// The statement's text with comments and literals blanked (same byte offsets), for
-/// custom patterns: a pattern must not match inside a string or a function body.
-fn masked_text(text: &str, tokens: &[Token], start: usize, end: usize) -> String {
+/// custom patterns: a pattern must not match inside a string or a function body. The
+/// splitter already found every comment and literal, so nothing is lexed again.
+fn masked_text(text: &str, sql: &SqlFile, start: usize, end: usize) -> String {
     let mut masked = text.as_bytes()[start..end].to_vec();
-    for token in tokens {
-        if matches!(
-            token.kind,
-            TokenKind::LineComment
-                | TokenKind::BlockComment
-                | TokenKind::String
-                | TokenKind::DollarString
-        ) {
+    for spans in [&sql.comments, &sql.literals] {
+        let first = spans.partition_point(|t| t.end <= start);
+        for token in spans[first..].iter().take_while(|t| t.start < end) {
             let from = token.start.max(start) - start;
-            let to = token.end.min(end).saturating_sub(start);
-            masked[from..to.max(from)].fill(b' ');
+            let to = token.end.min(end) - start;
+            masked[from..to].fill(b' ');
         }
     }
     // Whole tokens were blanked, so the bytes are still UTF-8.
@@ -278,10 +264,8 @@ mod tests {
     #[test]
     fn masking_blanks_literals_and_comments_only() {
         let text = "UPDATE t SET a = 'TRUNCATE x' -- CASCADE\n WHERE b = $$CASCADE$$";
-        let tokens: Vec<Token> = crate::sql::Lexer::new(text.as_bytes())
-            .map(Result::unwrap)
-            .collect();
-        let masked = masked_text(text, &tokens, 0, text.len());
+        let sql = crate::sql::split(text).unwrap();
+        let masked = masked_text(text, &sql, 0, text.len());
         assert_eq!(masked.len(), text.len());
         assert!(masked.starts_with("UPDATE t SET a = "));
         assert!(!masked.contains("TRUNCATE") && !masked.contains("CASCADE"));

@@ -1,6 +1,7 @@
 //! A finding: plain data about one problem in one file. Renderers in `report` turn it
 //! into text; nothing here knows about output formats.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use crate::config::Severity;
 #[derive(Debug, Clone)]
 pub struct Finding {
     /// The rule id (`dml-in-ddl`, or a custom rule's id).
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     pub severity: Severity,
     /// The file as shown to the user (relative to the current directory when inside it).
     pub path: Arc<str>,
@@ -23,8 +24,8 @@ pub struct Finding {
     pub end_column: u32,
     /// Bytes of `source` the finding points at.
     pub span: Range<usize>,
-    pub message: String,
-    pub help: Option<String>,
+    pub message: Cow<'static, str>,
+    pub help: Option<Cow<'static, str>>,
     /// The statement it is about, as its index in the file (`None`: the whole file).
     pub statement: Option<usize>,
     /// The statement's bytes, for the baseline key.

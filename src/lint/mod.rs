@@ -20,6 +20,7 @@ pub mod target;
 #[cfg(test)]
 pub(crate) mod test_utils;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -256,7 +257,7 @@ fn project_findings(
             let (line, column) = position(span.start);
             let (end_line, end_column) = position(span.end);
             let finding = Finding {
-                rule: rule.id.to_owned(),
+                rule: Cow::Borrowed(rule.id),
                 severity,
                 path: display,
                 file,

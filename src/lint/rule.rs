@@ -1,6 +1,7 @@
 //! What a rule is: an id users type, a summary, an explanation, a default severity and the
 //! check that produces its findings. Findings are plain data; rendering is `report`'s job.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::config::Severity;
@@ -36,14 +37,20 @@ pub struct Report {
     pub span: Range<usize>,
     /// The statement it is about (inline allows and the baseline key use it).
     pub statement: Option<usize>,
-    pub message: String,
-    pub help: Option<String>,
+    /// Static text where the message does not name an object: a million findings cost
+    /// no allocation for their message or help.
+    pub message: Cow<'static, str>,
+    pub help: Option<Cow<'static, str>>,
     /// A severity the rule decided (dml-in-ddl grades its findings); `None`: the rule's.
     pub severity: Option<Severity>,
 }
 
 impl Report {
-    pub fn statement(statement: usize, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub fn statement(
+        statement: usize,
+        span: Range<usize>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Report {
             span,
             statement: Some(statement),
@@ -53,7 +60,7 @@ impl Report {
         }
     }
 
-    pub fn file(span: Range<usize>, message: impl Into<String>) -> Self {
+    pub fn file(span: Range<usize>, message: impl Into<Cow<'static, str>>) -> Self {
         Report {
             span,
             statement: None,
@@ -63,7 +70,7 @@ impl Report {
         }
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Self {
         self.help = Some(help.into());
         self
     }

@@ -67,7 +67,7 @@ impl LintSettings {
             }
         }
         // Both regexes were checked when the file was parsed.
-        let compile = |p: &str| Regex::new(p).expect("validated at load");
+        let compile = |p: &str| crate::config::compiled_regex(p).expect("validated at load");
         Ok(LintSettings {
             fail_on: rules.fail_on,
             hot_tables: rules.hot_tables.iter().map(|t| fold_qualified(t)).collect(),

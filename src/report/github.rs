@@ -13,7 +13,7 @@ pub fn render(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> 
             Severity::Low => "warning",
             Severity::Warning => "notice",
         };
-        let mut message = f.message.clone();
+        let mut message = f.message.to_string();
         if let Some(help) = &f.help {
             message.push_str("\nhelp: ");
             message.push_str(help);

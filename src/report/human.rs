@@ -14,8 +14,8 @@ pub fn render(finding: &Finding, styled: bool) -> String {
     }
     .with_name(finding.severity.as_str());
     let title = level
-        .primary_title(finding.message.as_str())
-        .id(finding.rule.as_str());
+        .primary_title(finding.message.as_ref())
+        .id(finding.rule.as_ref());
     let mut group: Group<'_> = if finding.span.is_empty() && finding.statement.is_none() {
         // A finding about the whole file: its place, no snippet.
         title.element(
@@ -38,7 +38,7 @@ pub fn render(finding: &Finding, styled: bool) -> String {
         )
     };
     if let Some(help) = &finding.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+        group = group.element(Level::HELP.message(help.as_ref()));
     }
     let renderer = if styled {
         Renderer::styled()

@@ -126,23 +126,26 @@ pub(crate) mod tests {
         let source: Arc<String> = Arc::new(
             "ALTER TABLE leads ADD COLUMN s text;\nUPDATE leads SET s = 'open';\n".to_owned(),
         );
-        let finding =
-            |rule: &str, severity, line, span: std::ops::Range<usize>, message: &str| Finding {
-                rule: rule.into(),
-                severity,
-                path: Arc::from("sql/ddl/V12__leads_status.sql"),
-                file: Arc::from(std::path::Path::new("sql/ddl/V12__leads_status.sql")),
-                line,
-                column: 1,
-                end_line: line,
-                end_column: 1 + (span.end - span.start) as u32,
-                span: span.clone(),
-                message: message.into(),
-                help: Some("move data changes to sql/backfills/".into()),
-                statement: Some(line as usize - 1),
-                statement_span: Some(span),
-                source: source.clone(),
-            };
+        let finding = |rule: &'static str,
+                       severity,
+                       line,
+                       span: std::ops::Range<usize>,
+                       message: &'static str| Finding {
+            rule: rule.into(),
+            severity,
+            path: Arc::from("sql/ddl/V12__leads_status.sql"),
+            file: Arc::from(std::path::Path::new("sql/ddl/V12__leads_status.sql")),
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 1 + (span.end - span.start) as u32,
+            span: span.clone(),
+            message: message.into(),
+            help: Some("move data changes to sql/backfills/".into()),
+            statement: Some(line as usize - 1),
+            statement_span: Some(span),
+            source: source.clone(),
+        };
         vec![
             finding(
                 "drop",

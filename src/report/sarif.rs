@@ -9,7 +9,7 @@ use crate::config::Severity;
 use crate::lint::Finding;
 
 pub fn render(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
-    let mut rule_ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    let mut rule_ids: Vec<&str> = findings.iter().map(|f| f.rule.as_ref()).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
     let rules: Vec<_> = rule_ids
@@ -31,13 +31,13 @@ pub fn render(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> 
                 Severity::Low => "warning",
                 Severity::Warning => "note",
             };
-            let mut text = f.message.clone();
+            let mut text = f.message.to_string();
             if let Some(help) = &f.help {
                 text.push_str(&format!(" (help: {help})"));
             }
             json!({
                 "ruleId": f.rule,
-                "ruleIndex": rule_ids.binary_search(&f.rule.as_str()).unwrap_or(0),
+                "ruleIndex": rule_ids.binary_search(&f.rule.as_ref()).unwrap_or(0),
                 "level": level,
                 "message": { "text": text },
                 "properties": { "severity": f.severity.as_str() },

@@ -49,6 +49,11 @@ impl TokenKind {
     pub fn is_comment(self) -> bool {
         matches!(self, TokenKind::LineComment | TokenKind::BlockComment)
     }
+
+    /// A string or dollar-quoted literal.
+    pub fn is_literal(self) -> bool {
+        matches!(self, TokenKind::String | TokenKind::DollarString)
+    }
 }
 
 /// One token: its kind and byte range in the input.

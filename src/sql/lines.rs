@@ -31,6 +31,37 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
+/// The newlines in `bytes` and the offset of the last one, eight bytes at a time: the
+/// stretch between two statements is short (a few lines), where a library search pays
+/// more in setup than it saves.
+fn newlines(bytes: &[u8]) -> (u32, Option<usize>) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut count = 0;
+    let mut last = None;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let v = word ^ (ONES * u64::from(b'\n'));
+        // Bit 7 set in exactly the bytes of `v` that are zero (the newlines of `word`).
+        let zero = !(((v & LOW7) + LOW7) | v | LOW7);
+        if zero != 0 {
+            // One per newline byte, summed into the top byte by the multiplication.
+            count += ((zero >> 7).wrapping_mul(ONES) >> 56) as u32;
+            last = Some(base + (63 - zero.leading_zeros() as usize) / 8);
+        }
+        base += 8;
+    }
+    for (k, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            count += 1;
+            last = Some(base + k);
+        }
+    }
+    (count, last)
+}
+
 /// Counts lines incrementally while a caller walks forward through a text, so that
 /// positions cost time proportional to the distance walked, not to the text.
 pub(crate) struct LineCounter<'a> {
@@ -54,11 +85,10 @@ impl<'a> LineCounter<'a> {
     pub fn position(&mut self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.src.len()).max(self.scanned);
         let walked = &self.src[self.scanned..offset];
-        // A sum of comparisons vectorises; only the last newline's position is needed.
-        let newlines: u32 = walked.iter().map(|&b| u32::from(b == b'\n')).sum();
-        if newlines > 0 {
-            self.line += newlines;
-            self.line_start = self.scanned + memchr::memrchr(b'\n', walked).map_or(0, |n| n + 1);
+        let (count, last) = newlines(walked);
+        if let Some(last) = last {
+            self.line += count;
+            self.line_start = self.scanned + last + 1;
         }
         self.scanned = offset;
         (
@@ -83,6 +113,17 @@ mod tests {
         let mut counter = LineCounter::new(src.as_bytes());
         for offset in [0, 3, src.find('x').unwrap(), src.len()] {
             assert_eq!(counter.position(offset), index.position(src, offset));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_at_a_time_newline_count_matches_a_plain_count(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![b'\n', b'a', 0x8a, 0x0b, 0xff, 0]), 0..80)
+        ) {
+            let count = bytes.iter().filter(|&&b| b == b'\n').count() as u32;
+            let last = bytes.iter().rposition(|&b| b == b'\n');
+            proptest::prop_assert_eq!(newlines(&bytes), (count, last));
         }
     }
 }

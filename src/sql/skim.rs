@@ -77,6 +77,8 @@ pub(crate) fn skim(
     mut paren_depth: u32,
     mut end: usize,
     params: &mut Vec<Param>,
+    comments: &mut Vec<Token>,
+    literals: &mut Vec<Token>,
 ) -> Result<Skimmed, LexError> {
     let src = text.as_bytes();
     let mut i = from;
@@ -130,11 +132,21 @@ pub(crate) fn skim(
             }
             b'-' if next == b'-' => {
                 i = line_end(src, i);
+                comments.push(Token {
+                    kind: TokenKind::LineComment,
+                    start,
+                    end: i,
+                });
                 floor = i;
                 continue;
             }
             b'/' if next == b'*' => {
                 i = block_comment_end(src, i).map_err(unclosed)?;
+                comments.push(Token {
+                    kind: TokenKind::BlockComment,
+                    start,
+                    end: i,
+                });
                 floor = i;
                 continue;
             }
@@ -142,11 +154,29 @@ pub(crate) fn skim(
             b'\'' | b'"' | b'$' if i > floor && SKIM[src[i - 1] as usize] == PLAIN => {
                 // A prefix (`E'`, `U&"`), an identifier (`a$b`) or a number (`1$$…$$`)
                 // decides what this byte starts: ask the lexer.
-                token_around(src, floor, i)?.end
+                let token = token_around(src, floor, i)?;
+                if token.kind.is_literal() {
+                    literals.push(token);
+                }
+                token.end
             }
-            b'\'' => quoted_end(src, i + 1, false).map_err(unclosed)?,
+            b'\'' => {
+                let end = quoted_end(src, i + 1, false).map_err(unclosed)?;
+                literals.push(Token {
+                    kind: TokenKind::String,
+                    start,
+                    end,
+                });
+                end
+            }
             b'"' => ident_end(src, i + 1).map_err(unclosed)?,
-            b'$' => dollar(src, i).map_err(unclosed)?.1,
+            b'$' => {
+                let (kind, end) = dollar(src, i).map_err(unclosed)?;
+                if kind == TokenKind::DollarString {
+                    literals.push(Token { kind, start, end });
+                }
+                end
+            }
             b':' => {
                 let (kind, token_end) = colon(src, i);
                 if kind == TokenKind::Variable {

@@ -46,8 +46,8 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         if statement.tag != "DO" {
             continue;
         }
-        let body = file
-            .tokens_of(i)
+        let tokens = file.tokens_of(i);
+        let body = tokens
             .iter()
             .find(|t| matches!(t.kind, TokenKind::String | TokenKind::DollarString));
         if let Some(table) = body.and_then(|t| first_write(file.literal(t))) {
