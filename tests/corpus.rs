@@ -164,7 +164,10 @@ fn every_regression_file_lexes_without_panic() {
                 .psql
                 .iter()
                 .filter(|p| p.kind == PsqlSyntaxKind::CopyData);
-            for skip in data.map(|p| p.start..p.end).chain([sql.len()..sql.len()]) {
+            for skip in data
+                .map(|p| p.start..p.end)
+                .chain(std::iter::once(sql.len()..sql.len()))
+            {
                 tokens.extend(Lexer::at(&sql.as_bytes()[..skip.start], from).map_while(Result::ok));
                 from = skip.end;
             }

@@ -1,6 +1,7 @@
 //! One SQL file as the rules see it: its statements, every token (comments included), its
 //! phase and the settings, with the few derived facts several rules share.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -11,14 +12,18 @@ use crate::sql::{Lexer, SqlFile, Statement, Token, TokenKind};
 use super::code::{Code, alter_table, created_table};
 use super::settings::LintSettings;
 
+/// Table name → the statements creating a table of that name, with its schema if given.
+type CreatedTables = HashMap<String, Vec<(usize, Option<String>)>>;
+
 pub struct FileContext<'a> {
     pub path: &'a Path,
     pub phase: Phase,
     pub src: &'a str,
     pub file: &'a SqlFile,
     pub settings: &'a LintSettings,
-    /// Tables created by `CREATE TABLE`, in statement order: (statement, schema, name).
-    created: OnceLock<Vec<(usize, Option<String>, String)>>,
+    /// Tables created by `CREATE TABLE`, by name: (statement, schema) in statement order.
+    /// A map, because every `ALTER TABLE`, `DROP TABLE` and `CREATE INDEX` asks.
+    created: OnceLock<CreatedTables>,
     alters: OnceLock<Vec<(usize, AlterTable<'a>)>>,
 }
 
@@ -58,7 +63,13 @@ impl<'a> FileContext<'a> {
 
     /// Statement `i`'s significant tokens.
     pub fn code(&self, i: usize) -> Code<'a> {
-        Code::new(self.src, &self.tokens_of(i))
+        Code::lex(self.src, self.span_of(i), usize::MAX)
+    }
+
+    /// The first `limit` significant tokens of statement `i`: enough for rules that read
+    /// only its head (`CREATE TABLE name`), without lexing a long body.
+    pub fn code_head(&self, i: usize, limit: usize) -> Code<'a> {
+        Code::lex(self.src, self.span_of(i), limit)
     }
 
     /// Every comment of the file (none from `COPY … FROM stdin` data), in order.
@@ -70,28 +81,31 @@ impl<'a> FileContext<'a> {
     /// hazards on a table nobody else can see yet are not hazards.
     pub fn created_before(&self, i: usize, table: &str) -> bool {
         let created = self.created.get_or_init(|| {
-            self.statements()
-                .filter(|(_, s)| s.tag == "CREATE TABLE")
-                .filter_map(|(n, _)| {
-                    let name = created_table(&self.code(n))?;
-                    Some(match name.rsplit_once('.') {
-                        Some((schema, name)) => (n, Some(schema.to_owned()), name.to_owned()),
-                        None => (n, None, name),
-                    })
-                })
-                .collect()
+            let mut created = CreatedTables::new();
+            for (n, _) in self.statements().filter(|(_, s)| s.tag == "CREATE TABLE") {
+                // `CREATE GLOBAL TEMPORARY TABLE IF NOT EXISTS "s"."t"`: 10 tokens.
+                let Some(name) = created_table(&self.code_head(n, 16)) else {
+                    continue;
+                };
+                let (schema, name) = match name.rsplit_once('.') {
+                    Some((schema, name)) => (Some(schema.to_owned()), name.to_owned()),
+                    None => (None, name),
+                };
+                created.entry(name).or_default().push((n, schema));
+            }
+            created
         });
         let (schema, name) = match table.rsplit_once('.') {
             Some((schema, name)) => (Some(schema), name),
             None => (None, table),
         };
         // Unqualified on either side: the search path may resolve it to the same table.
-        created
-            .iter()
-            .take_while(|(n, _, _)| *n < i)
-            .any(|(_, s, n)| {
-                n == name && (s.is_none() || schema.is_none() || s.as_deref() == schema)
-            })
+        created.get(name).is_some_and(|entries| {
+            entries
+                .iter()
+                .take_while(|(n, _)| *n < i)
+                .any(|(_, s)| s.is_none() || schema.is_none() || s.as_deref() == schema)
+        })
     }
 
     /// Every `ALTER TABLE` of a table this file did not create, with its statement and its

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use crate::sql::names::unquote;
-use crate::sql::{Token, TokenKind};
+use crate::sql::{Lexer, Token, TokenKind};
 
 pub struct Code<'a> {
     src: &'a str,
@@ -22,21 +22,43 @@ impl<'a> Code<'a> {
             tokens: Vec::with_capacity(tokens.len()),
             depth: Vec::with_capacity(tokens.len()),
         };
+        code.extend(tokens.iter().copied(), usize::MAX);
+        code
+    }
+
+    /// The first `limit` significant tokens of `src[span]`, lexed directly (no token list
+    /// of the whole file is needed). `span` must lex without error, as a statement's does.
+    pub fn lex(src: &'a str, span: Range<usize>, limit: usize) -> Self {
+        // About one significant token per five bytes of SQL.
+        let capacity = ((span.end - span.start) / 5 + 1).min(limit);
+        let mut code = Code {
+            src,
+            tokens: Vec::with_capacity(capacity),
+            depth: Vec::with_capacity(capacity),
+        };
+        let tokens = Lexer::at(&src.as_bytes()[..span.end], span.start).map_while(Result::ok);
+        code.extend(tokens, limit);
+        code
+    }
+
+    fn extend(&mut self, tokens: impl Iterator<Item = Token>, limit: usize) {
         let mut depth = 0u32;
         for token in tokens {
+            if self.tokens.len() == limit {
+                break;
+            }
             if token.kind.is_comment() || token.kind == TokenKind::MetaCommand {
                 continue;
             }
             if token.kind == TokenKind::CloseParen {
                 depth = depth.saturating_sub(1);
             }
-            code.tokens.push(*token);
-            code.depth.push(depth);
+            self.tokens.push(token);
+            self.depth.push(depth);
             if token.kind == TokenKind::OpenParen {
                 depth += 1;
             }
         }
-        code
     }
 
     pub fn len(&self) -> usize {
