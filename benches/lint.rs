@@ -12,6 +12,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sqlrail::config::Phase;
 use sqlrail::lint::{LintSettings, Source, engine::lint_text};
 
+/// The allocator the `sqlrail` binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> Vec<(PathBuf, Arc<String>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pg_regress_sql");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
