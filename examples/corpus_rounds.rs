@@ -1,6 +1,10 @@
 //! Splits (or only lexes) the conformance corpus N times: a steady target for profilers.
 //!
 //! `cargo run --release --example corpus_rounds -- split 50` (or `lex 50`); see bench/README.md.
+/// The allocator the `sqlrail` binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus/pg_regress_sql");
