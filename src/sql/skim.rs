@@ -20,6 +20,14 @@ pub(crate) enum Stop {
     End,
 }
 
+/// Where the skim puts what it meets on the way: the statement's parameters, and the
+/// file's comments and literals.
+pub(crate) struct Found<'a> {
+    pub params: &'a mut Vec<Param>,
+    pub comments: &'a mut Vec<Token>,
+    pub literals: &'a mut Vec<Token>,
+}
+
 /// What the skim learned about the statement.
 pub(crate) struct Skimmed {
     pub stop: Stop,
@@ -87,7 +95,7 @@ fn plain_run_bytes(src: &[u8], from: usize, end: &mut usize) -> usize {
 mod block {
     use std::arch::x86_64::*;
 
-    use super::{LexError, Param, Skimmed, Token, plain_run_bytes};
+    use super::{Found, LexError, Skimmed, plain_run_bytes};
 
     // Class bits. Specials: S1 = `"` `$` `'` `(` `)` `-` `/` (0x2_), S2 = `:` `;` (0x3_),
     // S3 = `\` (0x5_). Spaces: W1 = ` ` (0x2_), W2 = `\t` `\n` `\v` `\f` `\r` (0x0_).
@@ -109,11 +117,9 @@ mod block {
         from: usize,
         paren_depth: u32,
         end: usize,
-        params: &mut Vec<Param>,
-        comments: &mut Vec<Token>,
-        literals: &mut Vec<Token>,
+        found: &mut Found<'_>,
     ) -> Result<Skimmed, LexError> {
-        super::skim_with::<true>(text, from, paren_depth, end, params, comments, literals)
+        super::skim_with::<true>(text, from, paren_depth, end, found)
     }
 
     /// # Safety
@@ -198,16 +204,14 @@ pub(crate) fn skim(
     from: usize,
     paren_depth: u32,
     end: usize,
-    params: &mut Vec<Param>,
-    comments: &mut Vec<Token>,
-    literals: &mut Vec<Token>,
+    found: &mut Found<'_>,
 ) -> Result<Skimmed, LexError> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("ssse3") {
         // SAFETY: the CPU has SSSE3 (checked just above).
-        return unsafe { block::skim(text, from, paren_depth, end, params, comments, literals) };
+        return unsafe { block::skim(text, from, paren_depth, end, found) };
     }
-    skim_with::<false>(text, from, paren_depth, end, params, comments, literals)
+    skim_with::<false>(text, from, paren_depth, end, found)
 }
 
 #[inline(always)]
@@ -216,9 +220,7 @@ fn skim_with<const BLOCKS: bool>(
     from: usize,
     mut paren_depth: u32,
     mut end: usize,
-    params: &mut Vec<Param>,
-    comments: &mut Vec<Token>,
-    literals: &mut Vec<Token>,
+    found: &mut Found<'_>,
 ) -> Result<Skimmed, LexError> {
     let src = text.as_bytes();
     let mut i = from;
@@ -262,7 +264,7 @@ fn skim_with<const BLOCKS: bool>(
             }
             b'-' if next == b'-' => {
                 i = line_end(src, i);
-                comments.push(Token {
+                found.comments.push(Token {
                     kind: TokenKind::LineComment,
                     start,
                     end: i,
@@ -272,7 +274,7 @@ fn skim_with<const BLOCKS: bool>(
             }
             b'/' if next == b'*' => {
                 i = block_comment_end(src, i).map_err(unclosed)?;
-                comments.push(Token {
+                found.comments.push(Token {
                     kind: TokenKind::BlockComment,
                     start,
                     end: i,
@@ -286,13 +288,13 @@ fn skim_with<const BLOCKS: bool>(
                 // decides what this byte starts: ask the lexer.
                 let token = token_around(src, floor, i)?;
                 if token.kind.is_literal() {
-                    literals.push(token);
+                    found.literals.push(token);
                 }
                 token.end
             }
             b'\'' => {
                 let end = quoted_end(src, i + 1, false).map_err(unclosed)?;
-                literals.push(Token {
+                found.literals.push(Token {
                     kind: TokenKind::String,
                     start,
                     end,
@@ -303,14 +305,16 @@ fn skim_with<const BLOCKS: bool>(
             b'$' => {
                 let (kind, end) = dollar(src, i).map_err(unclosed)?;
                 if kind == TokenKind::DollarString {
-                    literals.push(Token { kind, start, end });
+                    found.literals.push(Token { kind, start, end });
                 }
                 end
             }
             b':' => {
                 let (kind, token_end) = colon(src, i);
                 if kind == TokenKind::Variable {
-                    params.push(super::splitter::param_at(text, i, token_end));
+                    found
+                        .params
+                        .push(super::splitter::param_at(text, i, token_end));
                 }
                 token_end
             }

@@ -13,7 +13,7 @@ use memchr::memchr;
 use super::classify::classify;
 use super::lexer::{LexError, Lexer, Token, TokenKind};
 use super::lines::LineCounter;
-use super::skim::{Stop, skim};
+use super::skim::{Found, Stop, skim};
 use super::statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement};
 
 /// Everything found in one source text.
@@ -98,15 +98,12 @@ fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
         // nor COPY (stdin data) needs no more tokens to be split: skim to its end.
         if skimming && current.routine == Routine::No && current.copy == CopyState::No {
             let from = lexer.position();
-            let skimmed = skim(
-                src,
-                from,
-                current.paren_depth,
-                current.end,
-                &mut current.params,
-                &mut out.comments,
-                &mut out.literals,
-            )?;
+            let mut found = Found {
+                params: &mut current.params,
+                comments: &mut out.comments,
+                literals: &mut out.literals,
+            };
+            let skimmed = skim(src, from, current.paren_depth, current.end, &mut found)?;
             current.skimmed_from.get_or_insert(from);
             current.paren_depth = skimmed.paren_depth;
             current.end = skimmed.end;
