@@ -12,7 +12,6 @@ use crate::config::{ManifestText, NEW_MANIFEST, Phase};
 use crate::error::{Error, Exit};
 use crate::project::{Migration, checksum, parse_file_name, read_sql, unterminated};
 use crate::sql::code::{Code, index_statement};
-use crate::sql::lexer::{Lexer, Token};
 use crate::sql::{StatementKind, split};
 
 use super::manifest::{new_entry_fields, write_atomically};
@@ -328,8 +327,7 @@ fn classify(path: &Path, sql: &str) -> Result<Option<(Phase, Vec<String>)>, Erro
         .iter()
         .filter(|s| {
             let text = s.text(sql);
-            let tokens: Vec<Token> = Lexer::new(text.as_bytes()).map_while(Result::ok).collect();
-            index_statement(&Code::new(text, &tokens)).is_some_and(|i| i.concurrently)
+            index_statement(&Code::of(text)).is_some_and(|i| i.concurrently)
         })
         .count();
     if kinds.contains(&StatementKind::TransactionControl) {

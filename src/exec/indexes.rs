@@ -22,7 +22,7 @@ use crate::db::quote::ident;
 use crate::ledger::state::PhaseState;
 use crate::project::{Migration, Project};
 use crate::sql::code::{Code, index_statement};
-use crate::sql::{Lexer, Token, split};
+use crate::sql::split;
 
 use super::executor::{ExecError, Executor, UnitKind};
 
@@ -78,8 +78,7 @@ fn parse(m: &Migration) -> Result<Build<'_>, String> {
         ));
     };
     let text = &m.sql[statement.start..statement.end];
-    let tokens: Vec<Token> = Lexer::new(text.as_bytes()).map_while(Result::ok).collect();
-    let code = Code::new(text, &tokens);
+    let code = Code::of(text);
     let index =
         index_statement(&code).ok_or_else(|| "is not a CREATE INDEX statement".to_owned())?;
     if !index.concurrently {

@@ -3,7 +3,7 @@
 //! write rows; string literals inside it are scanned too, since `EXECUTE 'UPDATE …'` is
 //! the same write.
 
-use crate::sql::{Lexer, Token, TokenKind};
+use crate::sql::TokenKind;
 
 use super::code::Code;
 use super::context::literal_text;
@@ -24,8 +24,7 @@ pub fn first_write(body: &str) -> Option<String> {
 fn first_write_nested(body: &str, nesting: u32) -> Option<String> {
     // A body that does not lex (a fragment inside a format string) is scanned as far as it
     // lexes.
-    let tokens: Vec<Token> = Lexer::new(body.as_bytes()).map_while(Result::ok).collect();
-    let code = Code::new(body, &tokens);
+    let code = Code::of(body);
     for i in 0..code.len() {
         if let Some(table) = write_at(&code, i) {
             return Some(table);

@@ -5,7 +5,7 @@
 //! named indexes, types, views and functions.
 
 use crate::sql::code::{Code, created_table, index_statement};
-use crate::sql::{Lexer, Token, split};
+use crate::sql::split;
 
 /// The fingerprint in manifest flow syntax (`{ table: leads }`,
 /// `{ all: [ { table: a }, { index: b } ] }`), or `None` when the file creates nothing
@@ -15,8 +15,7 @@ pub fn propose(sql: &str) -> Option<String> {
     let mut checks: Vec<String> = Vec::new();
     for statement in &file.statements {
         let text = statement.text(sql);
-        let tokens: Vec<Token> = Lexer::new(text.as_bytes()).map_while(Result::ok).collect();
-        let code = Code::new(text, &tokens);
+        let code = Code::of(text);
         let check = if let Some(table) = created_table(&code) {
             Some(format!("table: {table}"))
         } else if let Some(index) = index_statement(&code) {

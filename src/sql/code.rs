@@ -26,8 +26,14 @@ impl<'a> Code<'a> {
         code
     }
 
+    /// The significant tokens of `text`, as far as it lexes without error.
+    pub fn of(text: &'a str) -> Self {
+        Code::lex(text, 0..text.len(), usize::MAX)
+    }
+
     /// The first `limit` significant tokens of `src[span]`, lexed directly (no token list
-    /// of the whole file is needed). `span` must lex without error, as a statement's does.
+    /// of the whole file is needed), as far as the span lexes without error (a statement's
+    /// span always does).
     pub fn lex(src: &'a str, span: Range<usize>, limit: usize) -> Self {
         // About one significant token per five bytes of SQL.
         let capacity = ((span.end - span.start) / 5 + 1).min(limit);

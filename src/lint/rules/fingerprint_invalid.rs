@@ -4,7 +4,7 @@ use crate::config::{Fingerprint, Phase, Severity};
 use crate::lint::code::Code;
 use crate::lint::project::ProjectContext;
 use crate::lint::rule::{Check, Place, ProjectReport, Report, Rule};
-use crate::sql::{Lexer, StatementKind, Token};
+use crate::sql::StatementKind;
 
 pub const RULE: Rule = Rule {
     id: "fingerprint-invalid",
@@ -101,10 +101,7 @@ fn sql_problems(fingerprint: &Fingerprint, problems: &mut Vec<String>) {
 pub fn index_name(sql: &str) -> Option<String> {
     let file = crate::sql::split(sql).ok()?;
     let statement = file.statements.first()?;
-    let tokens: Vec<Token> = Lexer::at(&sql.as_bytes()[..statement.end], statement.start)
-        .map_while(Result::ok)
-        .collect();
-    let code = Code::new(sql, &tokens);
+    let code = Code::lex(sql, statement.start..statement.end, usize::MAX);
     let mut i = 1 + usize::from(code.is(1, "unique"));
     if !code.is(i, "index") {
         return None;
