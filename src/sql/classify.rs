@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
-use super::keywords::{Key, NONE, key_of, kw, object_tag, takes_second_word};
-use super::lexer::{Lexer, Token, TokenKind};
+use super::keywords::{Key, NONE, key_at, kw, object_tag, takes_second_word};
+use super::lexer::{Lexer, Token, TokenKind, simple_token};
 use super::statement::StatementKind;
 
 pub(crate) struct Classification {
@@ -58,17 +58,39 @@ struct Cursor<'a, 'b> {
 }
 
 impl<'a> Cursor<'a, '_> {
+    #[inline(always)]
     fn peek(&mut self) -> Option<Token> {
-        while self.at >= self.tokens.len() {
-            // psql meta-commands (`\:`) are not part of the statement's tokens either.
-            let token = self
-                .lexer
-                .by_ref()
-                .map_while(Result::ok)
-                .find(|t| !t.kind.is_comment() && t.kind != TokenKind::MetaCommand)?;
-            self.tokens.push(token);
+        match self.tokens.get(self.at) {
+            Some(&token) => Some(token),
+            None => self.fetch(),
         }
-        Some(self.tokens[self.at])
+    }
+
+    /// Lexes the next significant token and appends it to `tokens`.
+    #[inline(never)]
+    fn fetch(&mut self) -> Option<Token> {
+        let token = match simple_token(&self.src.as_bytes()[..self.end], self.lexer.position()) {
+            Some(token) => {
+                self.lexer.skip_to(token.end);
+                token
+            }
+            None => self.fetch_lexed()?,
+        };
+        self.tokens.push(token);
+        Some(token)
+    }
+
+    /// `fetch` through the full lexer: literals, operators, comments…
+    #[cold]
+    fn fetch_lexed(&mut self) -> Option<Token> {
+        loop {
+            // The range was lexed without error before, so `Err` cannot occur.
+            let token = self.lexer.next()?.ok()?;
+            // psql meta-commands (`\:`) are not part of the statement's tokens either.
+            if !token.kind.is_comment() && token.kind != TokenKind::MetaCommand {
+                return Some(token);
+            }
+        }
     }
 
     fn next(&mut self) -> Option<Token> {
@@ -88,7 +110,7 @@ impl<'a> Cursor<'a, '_> {
 
     fn key(&self, token: Token) -> Key {
         if token.kind == TokenKind::Word {
-            key_of(self.text(token).as_bytes())
+            key_at(self.src.as_bytes(), token.start, token.end)
         } else {
             NONE
         }
@@ -155,20 +177,12 @@ impl<'a> Cursor<'a, '_> {
     }
 
     /// Whether the statement's bytes contain `word` in any case: a cheap filter (it also
-    /// matches inside literals and longer words) before a token scan. `anchor` indexes the
-    /// letter of `word` that memchr looks for (the rarer, the faster).
-    fn may_contain(&self, word: &[u8], anchor: usize) -> bool {
+    /// matches inside literals and longer words) before a token scan.
+    fn may_contain(&self, word: &[u8]) -> bool {
         let Some(first) = self.tokens.first() else {
             return false;
         };
-        let bytes = &self.src.as_bytes()[first.start..self.end];
-        let a = word[anchor];
-        memchr::memchr2_iter(a.to_ascii_lowercase(), a.to_ascii_uppercase(), bytes).any(|at| {
-            at >= anchor
-                && bytes
-                    .get(at - anchor..at - anchor + word.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(word))
-        })
+        super::find::contains_ignoring_ascii_case(&self.src.as_bytes()[first.start..self.end], word)
     }
 
     /// True if the keyword `key` appears at any depth before the statement ends (consumes
@@ -314,7 +328,7 @@ fn statement(c: &mut Cursor<'_, '_>) -> Classification {
             c.next();
             let whole = [kw("SCHEMA"), kw("DATABASE"), kw("SYSTEM")].contains(&c.peek_key());
             // `REINDEX INDEX CONCURRENTLY i` or `REINDEX (CONCURRENTLY) INDEX i`.
-            let concurrent = c.may_contain(b"concurrently", 11) && c.any_word(CONCURRENTLY);
+            let concurrent = c.may_contain(b"concurrently") && c.any_word(CONCURRENTLY);
             let class = class(Utility, "REINDEX");
             if whole || concurrent {
                 non_transactional(class)
@@ -390,7 +404,7 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
         // `CREATE [UNIQUE] INDEX CONCURRENTLY …`, `DROP INDEX CONCURRENTLY …`.
         (CREATE | DROP, INDEX) => c.peek_key() == CONCURRENTLY,
         // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`.
-        (ALTER, TABLE) => c.may_contain(b"concurrently", 11) && c.any_word_at_depth(CONCURRENTLY),
+        (ALTER, TABLE) => c.may_contain(b"concurrently") && c.any_word_at_depth(CONCURRENTLY),
         _ => false,
     };
     let class = class(kind, tag);
@@ -465,7 +479,7 @@ const SELECT_LIST_END: &[Key] = &[
 /// SELECT reads, unless it is `SELECT … INTO [TEMP|UNLOGGED] [TABLE] t` before its FROM,
 /// which creates and fills a table.
 fn select(c: &mut Cursor<'_, '_>) -> Classification {
-    if !c.may_contain(b"into", 1) {
+    if !c.may_contain(b"into") {
         return class(StatementKind::Select, "SELECT");
     }
     let depth = c.depth;

@@ -22,13 +22,51 @@ pub(crate) const fn kw(word: &str) -> Key {
 /// The key of a word from the input (any case).
 #[inline]
 pub(crate) fn key_of(word: &[u8]) -> Key {
-    if word.len() > 16 || !word.is_ascii() {
+    if word.len() > 16 {
         return NONE;
     }
     let mut buf = [0u8; 16];
     buf[..word.len()].copy_from_slice(word);
-    buf.make_ascii_uppercase();
-    Key::from_le_bytes(buf)
+    packed_key(Key::from_le_bytes(buf))
+}
+
+/// The key of the word at `start..end` of `src`. Where sixteen bytes are there to read,
+/// the word is loaded whole and masked to its length instead of copied byte by byte.
+#[inline]
+pub(crate) fn key_at(src: &[u8], start: usize, end: usize) -> Key {
+    let len = end - start;
+    if len > 16 {
+        return NONE;
+    }
+    match src.get(start..start + 16) {
+        Some(block) => {
+            let block = Key::from_le_bytes(block.try_into().expect("sixteen bytes"));
+            let mask = if len == 16 {
+                Key::MAX
+            } else {
+                (1 << (8 * len)) - 1
+            };
+            packed_key(block & mask)
+        }
+        None => key_of(&src[start..end]),
+    }
+}
+
+/// Upper-cases sixteen packed bytes (zero past the word) at once, or `NONE` if one is not
+/// ASCII.
+#[inline]
+fn packed_key(bytes: Key) -> Key {
+    const ONES: Key = Key::MAX / 0xff;
+    const HIGH_BITS: Key = ONES * 0x80;
+    if bytes & HIGH_BITS != 0 {
+        return NONE;
+    }
+    // Every byte is below 0x80, so no addition carries into the next byte: bit 7 of each
+    // sum says whether the byte is at least `a`, and whether it is past `z`.
+    let from_a = bytes + ONES * (0x80 - b'a' as Key);
+    let past_z = bytes + ONES * (0x80 - b'z' as Key - 1);
+    let lower = from_a & !past_z & HIGH_BITS;
+    bytes - (lower >> 2)
 }
 
 /// `(object, second word or 0, [CREATE …, ALTER …, DROP …])`.
@@ -58,21 +96,38 @@ const OBJECTS: &[ObjectTags] = object_tags![
     "TRIGGER", "TYPE", "USER" "MAPPING", "USER", "VIEW",
 ];
 
-/// `OBJECTS` sorted by (object, second) for binary search, built once.
-fn sorted_objects() -> &'static [ObjectTags] {
-    static SORTED: std::sync::OnceLock<Vec<ObjectTags>> = std::sync::OnceLock::new();
-    SORTED.get_or_init(|| {
-        let mut objects = OBJECTS.to_vec();
-        objects.sort_by_key(|(object, second, _)| (*object, *second));
-        objects
-    })
+/// `OBJECTS` sorted by (object, second) for binary search, at compile time.
+static SORTED_OBJECTS: [ObjectTags; OBJECTS.len()] = sorted(OBJECTS);
+
+const fn sorted<const N: usize>(objects: &[ObjectTags]) -> [ObjectTags; N] {
+    let mut out = [(0, 0, [""; 3]); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = objects[i];
+        // Insertion sort: `const fn` has no sort, and the table is small.
+        let mut j = i;
+        while j > 0
+            && (out[j - 1].0 > out[j].0 || (out[j - 1].0 == out[j].0 && out[j - 1].1 > out[j].1))
+        {
+            let swap = out[j - 1];
+            out[j - 1] = out[j];
+            out[j] = swap;
+            j -= 1;
+        }
+        i += 1;
+    }
+    out
 }
 
 /// The entries for `object`: a contiguous slice of the sorted table.
 fn entries(object: Key) -> &'static [ObjectTags] {
-    let sorted = sorted_objects();
+    let sorted = &SORTED_OBJECTS[..];
     let from = sorted.partition_point(|(o, _, _)| *o < object);
-    let to = sorted.partition_point(|(o, _, _)| *o <= object);
+    let to = from
+        + sorted[from..]
+            .iter()
+            .take_while(|(o, _, _)| *o == object)
+            .count();
     &sorted[from..to]
 }
 
@@ -116,6 +171,14 @@ mod tests {
         assert_eq!(key_of(b"SeLeCt"), kw("select"));
         assert_eq!(key_of("sélect".as_bytes()), NONE);
         assert_eq!(key_of(b"a_very_long_identifier"), NONE);
+        assert_eq!(key_of(b"az_AZ@[`{09"), kw("AZ_AZ@[`{09"));
+        let src = b"select sixteen_bytes_word x";
+        assert_eq!(key_at(src, 0, 6), kw("SELECT"));
+        assert_eq!(key_at(src, 7, 23), kw("SIXTEEN_BYTES_WO"));
+        assert_eq!(key_at(src, 7, 24), NONE);
+        // Near the end there are not sixteen bytes to load.
+        assert_eq!(key_at(src, 26, 27), kw("X"));
+        assert_eq!(key_at("é".as_bytes(), 0, 2), NONE);
         assert_ne!(kw("CONCURRENTLY"), kw("CONCURRENT"));
     }
 

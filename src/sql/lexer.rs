@@ -322,6 +322,41 @@ impl Iterator for Lexer<'_> {
     }
 }
 
+/// The token after the spaces at `pos` when it is one the lexer needs no lookahead for: a
+/// word that is not a string prefix (`E'`, `U&'`…), or `(`, `)`, `,`, `;`. `None` when the
+/// full lexer must decide (or at the end). Statement heads are mostly such tokens, and
+/// the classifier reads them this way without the lexer's general dispatch.
+#[inline]
+pub(crate) fn simple_token(src: &[u8], pos: usize) -> Option<Token> {
+    let start = pos + src.get(pos..)?.iter().position(|&b| !is(b, SPACE))?;
+    let c = src[start];
+    let kind = match c {
+        b'(' => TokenKind::OpenParen,
+        b')' => TokenKind::CloseParen,
+        b',' => TokenKind::Comma,
+        b';' => TokenKind::Semicolon,
+        b'e' | b'E' | b'b' | b'B' | b'x' | b'X' | b'n' | b'N' | b'u' | b'U'
+            if matches!(src.get(start + 1), Some(b'\'' | b'&')) =>
+        {
+            return None;
+        }
+        _ if c.is_ascii() && is(c, IDENT_START) => {
+            let end = run_end(src, start + 1, IDENT_CONT);
+            return Some(Token {
+                kind: TokenKind::Word,
+                start,
+                end,
+            });
+        }
+        _ => return None,
+    };
+    Some(Token {
+        kind,
+        start,
+        end: start + 1,
+    })
+}
+
 /// End of a `--` comment: before the next `\n` or `\r` (scan.l's `non_newline`).
 pub(crate) fn line_end(src: &[u8], from: usize) -> usize {
     memchr2(b'\n', b'\r', &src[from..]).map_or(src.len(), |n| from + n)
@@ -528,6 +563,24 @@ fn operator_end(src: &[u8], from: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Wherever the shortcut gives a token, it is the token the lexer gives there.
+        #[test]
+        fn simple_tokens_are_the_lexers_tokens(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"aEeUuxX_9$ \n\t'&\"();,.-/*:\\\xc3\xa9".to_vec()),
+                0..40,
+            )
+        ) {
+            for pos in 0..=bytes.len() {
+                if let Some(token) = simple_token(&bytes, pos) {
+                    let lexed = Lexer::at(&bytes, pos).next().map(|t| t.ok());
+                    proptest::prop_assert_eq!(lexed, Some(Some(token)));
+                }
+            }
+        }
+    }
 
     fn kinds(sql: &str) -> Vec<(TokenKind, &str)> {
         Lexer::new(sql.as_bytes())

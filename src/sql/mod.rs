@@ -3,6 +3,7 @@
 
 mod classify;
 pub mod code;
+mod find;
 mod keywords;
 pub mod lexer;
 pub mod lines;
