@@ -59,123 +59,217 @@ const fn skim_classes() -> [u8; 256] {
 
 static SKIM: [u8; 256] = skim_classes();
 
-/// The end of the run of non-special bytes at `from`; `end` moves past its last
-/// non-space byte, if it has one. `BLOCKS`: sixteen bytes at a time.
-#[inline(always)]
-fn plain_run<const BLOCKS: bool>(src: &[u8], from: usize, end: &mut usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if BLOCKS {
-        // SAFETY: `BLOCKS` is true only under `block::skim` (or a test that checked),
-        // which run only where the CPU has SSSE3.
-        return unsafe { block::plain_run(src, from, end) };
-    }
-    plain_run_bytes(src, from, end)
+/// How many bytes the skim classifies at once.
+const WINDOW: usize = 64;
+
+/// Which bytes of a 64-byte stretch of the text are special, as bits (bit `k` for the
+/// byte at `base + k`). It depends only on the text, so one window serves every skim of
+/// a file: statements average about ninety bytes and hold a special byte every dozen, so
+/// one classification of sixty-four bytes answers several questions.
+pub(crate) struct Window {
+    base: usize,
+    bits: u64,
 }
 
-/// `plain_run` a byte at a time: the reference, and the tail shorter than a block.
-fn plain_run_bytes(src: &[u8], from: usize, end: &mut usize) -> usize {
-    let mut i = from;
-    while i < src.len() && SKIM[src[i] as usize] != SPECIAL {
-        i += 1;
+impl Window {
+    pub(crate) fn new() -> Self {
+        // No position is at or after `usize::MAX`: the first question classifies.
+        Window {
+            base: usize::MAX,
+            bits: 0,
+        }
     }
-    let mut last = i;
-    while last > from && SKIM[src[last - 1] as usize] == SPACE {
-        last -= 1;
+
+    /// The first special byte at or after `i`.
+    #[inline(always)]
+    fn next_special<const LEVEL: u8>(&mut self, src: &[u8], mut i: usize) -> Option<usize> {
+        loop {
+            if let Some(offset) = i.checked_sub(self.base)
+                && offset < WINDOW
+            {
+                let bits = self.bits >> offset;
+                if bits != 0 {
+                    return Some(i + bits.trailing_zeros() as usize);
+                }
+                i = self.base + WINDOW;
+            }
+            if i >= src.len() {
+                return None;
+            }
+            self.base = i;
+            self.bits = specials::<LEVEL>(src, i);
+        }
     }
-    if last > from {
-        *end = last;
-    }
-    i
 }
 
-/// `plain_run` sixteen bytes at a time. Runs average about a dozen bytes in SQL, so a
-/// block classifies the whole run at once: each byte's class is looked up by its low and
-/// its high nibble (two `pshufb` table lookups), as simdjson classifies JSON.
+/// Classification levels: byte by byte, 16 bytes at a time (SSSE3), 32 (AVX2).
+const BYTES: u8 = 0;
 #[cfg(target_arch = "x86_64")]
-mod block {
+const SSSE3: u8 = 1;
+#[cfg(target_arch = "x86_64")]
+const AVX2: u8 = 2;
+
+/// The special bytes among the 64 at `at` (fewer at the end of the text), as bits.
+#[inline(always)]
+fn specials<const LEVEL: u8>(src: &[u8], at: usize) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if LEVEL != BYTES {
+        let full = src.get(at..at + WINDOW).map(|w| <&[u8; WINDOW]>::try_from(w).expect("64 bytes"));
+        let padded;
+        let window = match full {
+            Some(window) => window,
+            None => {
+                // The end of the text: zero bytes are not special.
+                let tail = &src[at..];
+                let mut buf = [0u8; WINDOW];
+                buf[..tail.len()].copy_from_slice(tail);
+                padded = buf;
+                &padded
+            }
+        };
+        // SAFETY: `LEVEL` is SSSE3 or AVX2 only under `simd::skim_ssse3`/`simd::skim_avx2`
+        // (or a test that checked), which run only where the CPU has those features.
+        return unsafe {
+            if LEVEL == AVX2 {
+                simd::specials_avx2(window)
+            } else {
+                simd::specials_ssse3(window)
+            }
+        };
+    }
+    specials_bytes(src, at)
+}
+
+/// `specials` a byte at a time: the reference, and CPUs without SSSE3.
+fn specials_bytes(src: &[u8], at: usize) -> u64 {
+    let end = src.len().min(at + WINDOW);
+    src[at..end]
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (k, &b)| bits | (u64::from(SKIM[b as usize] == SPECIAL) << k))
+}
+
+/// The end of the last non-space byte in `from..to` (bytes that are all plain or space),
+/// if there is one.
+#[inline(always)]
+fn last_text_end(src: &[u8], from: usize, to: usize) -> Option<usize> {
+    let mut k = to;
+    while k > from && SKIM[src[k - 1] as usize] == SPACE {
+        k -= 1;
+    }
+    (k > from).then_some(k)
+}
+
+/// Byte classification with `pshufb` nibble tables, as simdjson classifies JSON: each
+/// byte's class is looked up by its low and by its high nibble, and the two lookups are
+/// ANDed.
+#[cfg(target_arch = "x86_64")]
+mod simd {
     use std::arch::x86_64::*;
 
-    use super::{Found, LexError, Skimmed, plain_run_bytes};
+    use super::{AVX2, Found, LexError, SSSE3, Skimmed, WINDOW, Window};
 
-    // Class bits. Specials: S1 = `"` `$` `'` `(` `)` `-` `/` (0x2_), S2 = `:` `;` (0x3_),
-    // S3 = `\` (0x5_). Spaces: W1 = ` ` (0x2_), W2 = `\t` `\n` `\v` `\f` `\r` (0x0_).
+    // Class bits of the special bytes: S1 = `"` `$` `'` `(` `)` `-` `/` (0x2_),
+    // S2 = `:` `;` (0x3_), S3 = `\` (0x5_).
     const S1: i8 = 1;
     const S2: i8 = 2;
     const S3: i8 = 4;
-    const W1: i8 = 8;
-    const W2: i8 = 16;
     const SPECIAL_BITS: i8 = S1 | S2 | S3;
-    const SPACE_BITS: i8 = W1 | W2;
 
-    /// `super::skim` compiled for SSSE3, so that the block scan inlines into its loop.
+    /// By low nibble: the classes whose bytes have that low nibble.
+    const BY_LOW: [i8; 16] = [0, 0, S1, 0, S1, 0, 0, S1, S1, S1, S2, S2, S3, S1, 0, S1];
+    /// By high nibble: the classes whose bytes have that high nibble (none at 0x8_ and
+    /// above, so UTF-8 is plain).
+    const BY_HIGH: [i8; 16] = [0, 0, S1, S2, 0, S3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// `super::skim` compiled for AVX2, so that the classification inlines into its loop.
     ///
     /// # Safety
-    /// The CPU must support SSSE3.
-    #[target_feature(enable = "ssse3")]
-    pub(super) unsafe fn skim(
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn skim_avx2(
         text: &str,
         from: usize,
         paren_depth: u32,
         end: usize,
+        window: &mut Window,
         found: &mut Found<'_>,
     ) -> Result<Skimmed, LexError> {
-        super::skim_with::<true>(text, from, paren_depth, end, found)
+        super::skim_with::<AVX2>(text, from, paren_depth, end, window, found)
+    }
+
+    /// `super::skim` compiled for SSSE3.
+    ///
+    /// # Safety
+    /// The CPU must support SSSE3.
+    #[target_feature(enable = "ssse3")]
+    pub(super) unsafe fn skim_ssse3(
+        text: &str,
+        from: usize,
+        paren_depth: u32,
+        end: usize,
+        window: &mut Window,
+        found: &mut Found<'_>,
+    ) -> Result<Skimmed, LexError> {
+        super::skim_with::<SSSE3>(text, from, paren_depth, end, window, found)
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn specials_avx2(window: &[u8; WINDOW]) -> u64 {
+        // `vpshufb` looks up within each 128-bit lane: both lanes hold the table.
+        let table = |t: [i8; 16]| {
+            // SAFETY: 16 bytes are read from the array, twice.
+            unsafe {
+                let half = _mm_loadu_si128(t.as_ptr().cast());
+                _mm256_broadcastsi128_si256(half)
+            }
+        };
+        let (by_low, by_high) = (table(BY_LOW), table(BY_HIGH));
+        let nibble = _mm256_set1_epi8(0x0f);
+        let not_special = |k: usize| {
+            // SAFETY: `k` is 0 or 32, so the load reads inside the 64-byte window.
+            let block = unsafe { _mm256_loadu_si256(window.as_ptr().add(k).cast()) };
+            let low = _mm256_shuffle_epi8(by_low, _mm256_and_si256(block, nibble));
+            let high = _mm256_shuffle_epi8(
+                by_high,
+                _mm256_and_si256(_mm256_srli_epi16(block, 4), nibble),
+            );
+            let special = _mm256_and_si256(
+                _mm256_and_si256(low, high),
+                _mm256_set1_epi8(SPECIAL_BITS),
+            );
+            let none = _mm256_cmpeq_epi8(special, _mm256_setzero_si256());
+            u64::from(_mm256_movemask_epi8(none) as u32)
+        };
+        !(not_special(0) | not_special(32) << 32)
     }
 
     /// # Safety
     /// The CPU must support SSSE3.
     #[inline]
     #[target_feature(enable = "ssse3")]
-    pub(super) unsafe fn plain_run(src: &[u8], from: usize, end: &mut usize) -> usize {
-        // By low nibble: the classes whose bytes have that low nibble.
-        let by_low = _mm_setr_epi8(
-            W1,
-            0,
-            S1,
-            0,
-            S1,
-            0,
-            0,
-            S1,
-            S1,
-            S1 | W2,
-            S2 | W2,
-            S2 | W2,
-            S3 | W2,
-            S1 | W2,
-            0,
-            S1,
-        );
-        // By high nibble: the classes whose bytes have that high nibble (none at 0x8_ and
-        // above, so UTF-8 is plain).
-        let by_high = _mm_setr_epi8(W2, 0, S1 | W1, S2, 0, S3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    pub(super) unsafe fn specials_ssse3(window: &[u8; WINDOW]) -> u64 {
+        // SAFETY: 16 bytes are read from each array.
+        let (by_low, by_high) = unsafe {
+            (
+                _mm_loadu_si128(BY_LOW.as_ptr().cast()),
+                _mm_loadu_si128(BY_HIGH.as_ptr().cast()),
+            )
+        };
         let nibble = _mm_set1_epi8(0x0f);
-        let zero = _mm_setzero_si128();
-        let mut i = from;
-        while i + 16 <= src.len() {
-            // SAFETY: `i + 16 <= src.len()`, and the load is unaligned.
-            let block = unsafe { _mm_loadu_si128(src.as_ptr().add(i).cast()) };
+        let not_special = |k: usize| {
+            // SAFETY: `k` is at most 48, so the load reads inside the 64-byte window.
+            let block = unsafe { _mm_loadu_si128(window.as_ptr().add(k).cast()) };
             let low = _mm_shuffle_epi8(by_low, _mm_and_si128(block, nibble));
             let high = _mm_shuffle_epi8(by_high, _mm_and_si128(_mm_srli_epi16(block, 4), nibble));
-            let class = _mm_and_si128(low, high);
-            let not = |bits: i8| {
-                let none = _mm_cmpeq_epi8(_mm_and_si128(class, _mm_set1_epi8(bits)), zero);
-                !(_mm_movemask_epi8(none) as u32) & 0xffff
-            };
-            let special = not(SPECIAL_BITS);
-            let space = not(SPACE_BITS);
-            // Bytes before the first special (all 16 if there is none).
-            let before = (1u32 << special.trailing_zeros().min(16)) - 1;
-            let text = !space & before;
-            if text != 0 {
-                *end = i + 32 - text.leading_zeros() as usize;
-            }
-            if special != 0 {
-                return i + special.trailing_zeros() as usize;
-            }
-            i += 16;
-        }
-        plain_run_bytes(src, i, end)
+            let special = _mm_and_si128(_mm_and_si128(low, high), _mm_set1_epi8(SPECIAL_BITS));
+            let none = _mm_cmpeq_epi8(special, _mm_setzero_si128());
+            u64::from(_mm_movemask_epi8(none) as u32 & 0xffff)
+        };
+        !(not_special(0) | not_special(16) << 16 | not_special(32) << 32 | not_special(48) << 48)
     }
 }
 
@@ -199,27 +293,36 @@ fn token_around(src: &[u8], floor: usize, at: usize) -> Result<Token, LexError> 
 
 /// Skims from `from` (a token boundary) to the end of the statement, starting at paren
 /// depth `paren_depth`. `end` is the end of the statement's last significant byte so far.
+/// `window` is the file's: positions only move forward through it.
 pub(crate) fn skim(
     text: &str,
     from: usize,
     paren_depth: u32,
     end: usize,
+    window: &mut Window,
     found: &mut Found<'_>,
 ) -> Result<Skimmed, LexError> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("ssse3") {
-        // SAFETY: the CPU has SSSE3 (checked just above).
-        return unsafe { block::skim(text, from, paren_depth, end, found) };
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { simd::skim_avx2(text, from, paren_depth, end, window, found) };
+        }
+        if std::arch::is_x86_feature_detected!("ssse3") {
+            // SAFETY: the CPU has SSSE3 (checked just above).
+            return unsafe { simd::skim_ssse3(text, from, paren_depth, end, window, found) };
+        }
     }
-    skim_with::<false>(text, from, paren_depth, end, found)
+    skim_with::<BYTES>(text, from, paren_depth, end, window, found)
 }
 
 #[inline(always)]
-fn skim_with<const BLOCKS: bool>(
+fn skim_with<const LEVEL: u8>(
     text: &str,
     from: usize,
     mut paren_depth: u32,
     mut end: usize,
+    window: &mut Window,
     found: &mut Found<'_>,
 ) -> Result<Skimmed, LexError> {
     let src = text.as_bytes();
@@ -227,151 +330,156 @@ fn skim_with<const BLOCKS: bool>(
     // Lookbacks for string prefixes and `$` never cross the end of the last token we
     // delimited ourselves (a dollar quote ends in `$`, an identifier byte).
     let mut floor = from;
-    let len = src.len();
-    while i < len {
-        if SKIM[src[i] as usize] != SPECIAL {
-            // Words, numbers, operators and spaces: run to the next special byte; the
-            // statement's end moves to the last non-space byte of the run.
-            i = plain_run::<BLOCKS>(src, i, &mut end);
-            continue;
-        }
-        let start = i;
-        let next = src.get(i + 1).copied().unwrap_or(0);
-        let unclosed = |unclosed: Unclosed| LexError { unclosed, start };
-        let token_end = match src[i] {
-            b';' if paren_depth == 0 => {
-                return Ok(Skimmed {
-                    stop: Stop::Semicolon(i),
-                    end,
-                    paren_depth,
-                });
-            }
-            b';' => i + 1,
-            b'\\' => {
-                return Ok(Skimmed {
-                    stop: Stop::Backslash(i),
-                    end,
-                    paren_depth,
-                });
-            }
+    // Words, numbers, operators and spaces since the last token the skim delimited: the
+    // statement's end moves to their last non-space byte, found only when it is needed
+    // (at a comment or at the end of the statement).
+    let mut plain_from = from;
+    loop {
+        let Some(at) = window.next_special::<LEVEL>(src, i) else {
+            return Ok(Skimmed {
+                stop: Stop::End,
+                end: last_text_end(src, plain_from, src.len()).unwrap_or(end),
+                paren_depth,
+            });
+        };
+        let next = src.get(at + 1).copied().unwrap_or(0);
+        let unclosed = |unclosed: Unclosed| LexError {
+            unclosed,
+            start: at,
+        };
+        let stopped = |stop: Stop, end: usize| Skimmed {
+            stop,
+            end: last_text_end(src, plain_from, at).unwrap_or(end),
+            paren_depth,
+        };
+        let token_end = match src[at] {
+            b';' if paren_depth == 0 => return Ok(stopped(Stop::Semicolon(at), end)),
+            b'\\' => return Ok(stopped(Stop::Backslash(at), end)),
             b'(' => {
                 paren_depth += 1;
-                i + 1
+                at + 1
             }
             b')' => {
                 paren_depth = paren_depth.saturating_sub(1);
-                i + 1
+                at + 1
             }
-            b'-' if next == b'-' => {
-                i = line_end(src, i);
+            b'-' | b'/' if (src[at], next) == (b'-', b'-') || (src[at], next) == (b'/', b'*') => {
+                end = last_text_end(src, plain_from, at).unwrap_or(end);
+                let (kind, comment_end) = if src[at] == b'-' {
+                    (TokenKind::LineComment, line_end(src, at))
+                } else {
+                    let comment_end = block_comment_end(src, at).map_err(unclosed)?;
+                    (TokenKind::BlockComment, comment_end)
+                };
                 found.comments.push(Token {
-                    kind: TokenKind::LineComment,
-                    start,
-                    end: i,
+                    kind,
+                    start: at,
+                    end: comment_end,
                 });
+                i = comment_end;
                 floor = i;
+                plain_from = i;
                 continue;
             }
-            b'/' if next == b'*' => {
-                i = block_comment_end(src, i).map_err(unclosed)?;
-                found.comments.push(Token {
-                    kind: TokenKind::BlockComment,
-                    start,
-                    end: i,
-                });
-                floor = i;
-                continue;
-            }
-            b'-' | b'/' => i + 1,
-            b'\'' | b'"' | b'$' if i > floor && SKIM[src[i - 1] as usize] == PLAIN => {
+            b'\'' | b'"' | b'$' if at > floor && SKIM[src[at - 1] as usize] == PLAIN => {
                 // A prefix (`E'`, `U&"`), an identifier (`a$b`) or a number (`1$$…$$`)
                 // decides what this byte starts: ask the lexer.
-                let token = token_around(src, floor, i)?;
+                let token = token_around(src, floor, at)?;
                 if token.kind.is_literal() {
                     found.literals.push(token);
                 }
                 token.end
             }
             b'\'' => {
-                let end = quoted_end(src, i + 1, false).map_err(unclosed)?;
+                let end = quoted_end(src, at + 1, false).map_err(unclosed)?;
                 found.literals.push(Token {
                     kind: TokenKind::String,
-                    start,
+                    start: at,
                     end,
                 });
                 end
             }
-            b'"' => ident_end(src, i + 1).map_err(unclosed)?,
+            b'"' => ident_end(src, at + 1).map_err(unclosed)?,
             b'$' => {
-                let (kind, end) = dollar(src, i).map_err(unclosed)?;
+                let (kind, end) = dollar(src, at).map_err(unclosed)?;
                 if kind == TokenKind::DollarString {
-                    found.literals.push(Token { kind, start, end });
+                    found.literals.push(Token {
+                        kind,
+                        start: at,
+                        end,
+                    });
                 }
                 end
             }
             b':' => {
-                let (kind, token_end) = colon(src, i);
+                let (kind, token_end) = colon(src, at);
                 if kind == TokenKind::Variable {
                     found
                         .params
-                        .push(super::splitter::param_at(text, i, token_end));
+                        .push(super::splitter::param_at(text, at, token_end));
                 }
                 token_end
             }
-            _ => i + 1,
+            // `;` inside parentheses, and `-` or `/` that start no comment.
+            _ => at + 1,
         };
         i = token_end;
         end = i;
         floor = i;
+        plain_from = i;
     }
-    Ok(Skimmed {
-        stop: Stop::End,
-        end,
-        paren_depth,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run_in_blocks(src: &[u8], from: usize, end: &mut usize) -> usize {
+    /// Every level of classification the CPU offers, the byte loop first.
+    fn levels() -> Vec<fn(&[u8], usize) -> u64> {
+        let mut levels: Vec<fn(&[u8], usize) -> u64> = vec![specials_bytes];
         #[cfg(target_arch = "x86_64")]
-        assert!(
-            std::arch::is_x86_feature_detected!("ssse3"),
-            "this test needs SSSE3"
-        );
-        plain_run::<true>(src, from, end)
+        {
+            assert!(
+                std::arch::is_x86_feature_detected!("ssse3"),
+                "this test needs SSSE3"
+            );
+            levels.push(specials::<SSSE3>);
+            if std::arch::is_x86_feature_detected!("avx2") {
+                levels.push(specials::<AVX2>);
+            }
+        }
+        levels
     }
 
-    /// Every byte value, alone in a block of letters, and at every place in it: the block
-    /// scan agrees with the byte loop.
+    /// Every byte value, alone among letters, at every place of a window and of a short
+    /// tail: the vector classifications agree with the byte loop.
     #[test]
-    fn block_and_byte_runs_agree_on_every_byte_value() {
+    fn vector_and_byte_classification_agree_on_every_byte_value() {
         for b in 0..=255u8 {
-            for at in 0..40 {
-                let mut src = vec![b'a'; 40];
-                src[at] = b;
-                src[0] = b'a';
-                let (mut fast_end, mut slow_end) = (0, 0);
-                let fast = run_in_blocks(&src, 0, &mut fast_end);
-                let slow = plain_run_bytes(&src, 0, &mut slow_end);
-                assert_eq!((fast, fast_end), (slow, slow_end), "byte {b:#04x} at {at}");
+            for len in [64, 70, 23] {
+                for at in 0..len {
+                    let mut src = vec![b'a'; len];
+                    src[at] = b;
+                    let from = len.saturating_sub(64).min(3);
+                    let expected = specials_bytes(&src, from);
+                    for level in levels() {
+                        assert_eq!(level(&src, from), expected, "byte {b:#04x} at {at} of {len}");
+                    }
+                }
             }
         }
     }
 
     proptest::proptest! {
         #[test]
-        fn block_and_byte_runs_agree(
-            src in proptest::collection::vec(proptest::sample::select(b"a ;\n\t'(-\xc3\xa9x\r".to_vec()), 1..70)
+        fn vector_and_byte_classification_agree(
+            src in proptest::collection::vec(proptest::sample::select(b"a ;\n\t'(-\xc3\xa9x\r\\:$/\")".to_vec()), 0..150),
+            from in 0usize..150,
         ) {
-            let from = src.iter().position(|&b| SKIM[b as usize] != SPECIAL).unwrap_or(0);
-            if SKIM[src[from] as usize] != SPECIAL {
-                let (mut fast_end, mut slow_end) = (7, 7);
-                let fast = run_in_blocks(&src, from, &mut fast_end);
-                let slow = plain_run_bytes(&src, from, &mut slow_end);
-                proptest::prop_assert_eq!((fast, fast_end), (slow, slow_end));
+            let from = from.min(src.len());
+            let expected = specials_bytes(&src, from);
+            for level in levels() {
+                proptest::prop_assert_eq!(level(&src, from), expected);
             }
         }
     }

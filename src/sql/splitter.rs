@@ -13,7 +13,7 @@ use memchr::memchr;
 use super::classify::classify;
 use super::lexer::{LexError, Lexer, Token, TokenKind};
 use super::lines::LineCounter;
-use super::skim::{Found, Stop, skim};
+use super::skim::{Found, Stop, Window, skim};
 use super::statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement};
 
 /// Everything found in one source text.
@@ -51,6 +51,7 @@ fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
     let mut current = Pending::default();
     // The current statement's significant tokens, for the classifier; reused.
     let mut tokens = Vec::with_capacity(256);
+    let mut window = Window::new();
     // Statements average about 90 bytes in PostgreSQL's own regression SQL; sizing for
     // 80 avoids growing the list by copies for almost every file.
     out.statements.reserve(src.len() / 80 + 1);
@@ -103,7 +104,14 @@ fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
                 comments: &mut out.comments,
                 literals: &mut out.literals,
             };
-            let skimmed = skim(src, from, current.paren_depth, current.end, &mut found)?;
+            let skimmed = skim(
+                src,
+                from,
+                current.paren_depth,
+                current.end,
+                &mut window,
+                &mut found,
+            )?;
             current.skimmed_from.get_or_insert(from);
             current.paren_depth = skimmed.paren_depth;
             current.end = skimmed.end;
