@@ -147,7 +147,21 @@ impl<'a> Cursor<'a, '_> {
 
     /// Consumes tokens until the depth drops below `depth` (the matching `)` included).
     fn close_group(&mut self, depth: u32) {
-        while self.depth >= depth && self.next().is_some() {}
+        // Tokens already read ahead go through the cursor; the rest of the group is only
+        // counted, not collected (CTE bodies are long, and nothing in them is asked for).
+        while self.depth >= depth && self.at < self.tokens.len() {
+            self.next();
+        }
+        while self.depth >= depth {
+            let Some(Ok(token)) = self.lexer.next() else {
+                return;
+            };
+            match token.kind {
+                TokenKind::OpenParen => self.depth += 1,
+                TokenKind::CloseParen => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
     }
 
     /// Reads a possibly qualified name (`a`, `s.a`, `"S"."a"`): unquoted parts lower-cased.

@@ -114,7 +114,9 @@ const AVX2: u8 = 2;
 fn specials<const LEVEL: u8>(src: &[u8], at: usize) -> u64 {
     #[cfg(target_arch = "x86_64")]
     if LEVEL != BYTES {
-        let full = src.get(at..at + WINDOW).map(|w| <&[u8; WINDOW]>::try_from(w).expect("64 bytes"));
+        let full = src
+            .get(at..at + WINDOW)
+            .map(|w| <&[u8; WINDOW]>::try_from(w).expect("64 bytes"));
         let padded;
         let window = match full {
             Some(window) => window,
@@ -143,10 +145,9 @@ fn specials<const LEVEL: u8>(src: &[u8], at: usize) -> u64 {
 /// `specials` a byte at a time: the reference, and CPUs without SSSE3.
 fn specials_bytes(src: &[u8], at: usize) -> u64 {
     let end = src.len().min(at + WINDOW);
-    src[at..end]
-        .iter()
-        .enumerate()
-        .fold(0, |bits, (k, &b)| bits | (u64::from(SKIM[b as usize] == SPECIAL) << k))
+    src[at..end].iter().enumerate().fold(0, |bits, (k, &b)| {
+        bits | (u64::from(SKIM[b as usize] == SPECIAL) << k)
+    })
 }
 
 /// The end of the last non-space byte in `from..to` (bytes that are all plain or space),
@@ -237,10 +238,8 @@ mod simd {
                 by_high,
                 _mm256_and_si256(_mm256_srli_epi16(block, 4), nibble),
             );
-            let special = _mm256_and_si256(
-                _mm256_and_si256(low, high),
-                _mm256_set1_epi8(SPECIAL_BITS),
-            );
+            let special =
+                _mm256_and_si256(_mm256_and_si256(low, high), _mm256_set1_epi8(SPECIAL_BITS));
             let none = _mm256_cmpeq_epi8(special, _mm256_setzero_si256());
             u64::from(_mm256_movemask_epi8(none) as u32)
         };
@@ -463,7 +462,11 @@ mod tests {
                     let from = len.saturating_sub(64).min(3);
                     let expected = specials_bytes(&src, from);
                     for level in levels() {
-                        assert_eq!(level(&src, from), expected, "byte {b:#04x} at {at} of {len}");
+                        assert_eq!(
+                            level(&src, from),
+                            expected,
+                            "byte {b:#04x} at {at} of {len}"
+                        );
                     }
                 }
             }
