@@ -6,7 +6,7 @@
 
 use super::lexer::{
     LexError, Lexer, Token, TokenKind, Unclosed, block_comment_end, colon, dollar, ident_end,
-    line_end, quoted_end,
+    line_end,
 };
 use super::statement::Param;
 
@@ -272,6 +272,31 @@ mod simd {
     }
 }
 
+/// The end of the plain `'…'` string at `at`: `lexer::quoted_end` without escapes, found
+/// through the window (a quote is a special byte), since strings are short and a fresh
+/// search for each costs more to set up than the string takes to cross.
+#[inline(always)]
+fn string_end<const LEVEL: u8>(
+    src: &[u8],
+    at: usize,
+    window: &mut Window,
+) -> Result<usize, Unclosed> {
+    let mut i = at + 1;
+    loop {
+        let Some(special) = window.next_special::<LEVEL>(src, i) else {
+            return Err(Unclosed::String);
+        };
+        i = special + 1;
+        if src[special] == b'\'' {
+            // `''` is a quote inside the string.
+            if src.get(i) != Some(&b'\'') {
+                return Ok(i);
+            }
+            i += 1;
+        }
+    }
+}
+
 /// The token the lexer would produce around `at` (a quote or `$` that does not start
 /// at a known boundary, e.g. `E'…'`, `a$b`, `0.A$x$`): lexing restarts at the nearest
 /// position before it that must be a token boundary (after whitespace, or the end of the
@@ -390,7 +415,7 @@ fn skim_with<const LEVEL: u8>(
                 token.end
             }
             b'\'' => {
-                let end = quoted_end(src, at + 1, false).map_err(unclosed)?;
+                let end = string_end::<LEVEL>(src, at, window).map_err(unclosed)?;
                 found.literals.push(Token {
                     kind: TokenKind::String,
                     start: at,
