@@ -6,69 +6,104 @@
 /// Whether `hay` contains `needle` (ASCII letters, at least four) in any case.
 pub(crate) fn contains_ignoring_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     debug_assert!(needle.len() >= 4 && needle.iter().all(u8::is_ascii_alphabetic));
-    let confirm = |at: usize| {
-        hay.get(at..at + needle.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
-    };
     #[cfg(target_arch = "x86_64")]
-    if hay.len() >= BLOCK_SPAN {
-        return candidates_in_blocks(hay, needle, confirm);
+    {
+        if hay.len() >= 32 + 3 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { simd::contains_avx2(hay, needle) };
+        }
+        if hay.len() >= 16 + 3 {
+            return simd::contains_sse2(hay, needle);
+        }
     }
-    (0..hay.len()).any(confirm)
+    (0..hay.len()).any(|at| confirmed(hay, needle, at))
 }
 
-/// Bytes one block of candidates reads: sixteen starts and the three bytes after the last.
-#[cfg(target_arch = "x86_64")]
-const BLOCK_SPAN: usize = 16 + 3;
+/// Whether `needle` is at `at` in `hay`, in any case.
+#[inline(always)]
+fn confirmed(hay: &[u8], needle: &[u8], at: usize) -> bool {
+    hay.get(at..at + needle.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+}
 
-/// Tests sixteen starting positions at a time against the needle's first four letters
-/// (SSE2, which every x86-64 CPU has), and confirms only where all four match.
+/// Tests 16 or 32 starting positions at a time against the needle's first four letters,
+/// and confirms only where all four match. Letters differ from their capitals only in
+/// bit 5: with it set, both cases compare equal to the lower-case letter, and no other
+/// byte does.
 #[cfg(target_arch = "x86_64")]
-fn candidates_in_blocks(hay: &[u8], needle: &[u8], confirm: impl Fn(usize) -> bool) -> bool {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
+mod simd {
+    use std::arch::x86_64::*;
 
-    // Letters differ from their capitals only in bit 5: with it set, both cases compare
-    // equal to the lower-case letter, and no other byte does.
-    let fold = |b: u8| (b | 0x20) as i8;
-    let starts_at = |at: usize| -> u32 {
-        debug_assert!(at + BLOCK_SPAN <= hay.len());
-        // SAFETY: SSE2 is part of x86-64; every load reads `at + k .. at + k + 16` with
-        // `k <= 3`, inside `hay` since `at + 19 <= hay.len()`; the loads are unaligned.
-        unsafe {
-            let case = _mm_set1_epi8(0x20);
-            let letter = |k: usize| {
-                let block = _mm_loadu_si128(hay.as_ptr().add(at + k).cast::<__m128i>());
-                _mm_cmpeq_epi8(_mm_or_si128(block, case), _mm_set1_epi8(fold(needle[k])))
-            };
-            let all = _mm_and_si128(
-                _mm_and_si128(letter(0), letter(1)),
-                _mm_and_si128(letter(2), letter(3)),
-            );
-            _mm_movemask_epi8(all) as u32
-        }
-    };
-    let confirm_any = |at: usize, mut starts: u32| {
-        while starts != 0 {
-            if confirm(at + starts.trailing_zeros() as usize) {
+    use super::confirmed;
+
+    /// Runs `starts_at` (the candidate bits of `width` starts, reading `width + 3` bytes)
+    /// over `hay`, which holds at least `width + 3` bytes; the tail is the last block
+    /// again, without the starts already tested.
+    #[inline(always)]
+    fn search(hay: &[u8], needle: &[u8], width: usize, starts_at: impl Fn(usize) -> u32) -> bool {
+        let span = width + 3;
+        debug_assert!(hay.len() >= span);
+        let confirm_any = |at: usize, mut starts: u32| {
+            while starts != 0 {
+                if confirmed(hay, needle, at + starts.trailing_zeros() as usize) {
+                    return true;
+                }
+                starts &= starts - 1;
+            }
+            false
+        };
+        let mut at = 0;
+        while at + span <= hay.len() {
+            if confirm_any(at, starts_at(at)) {
                 return true;
             }
-            starts &= starts - 1;
+            at += width;
         }
-        false
-    };
-    let mut at = 0;
-    while at + BLOCK_SPAN <= hay.len() {
-        if confirm_any(at, starts_at(at)) {
-            return true;
-        }
-        at += 16;
+        // `at - last` is at most `width`: then every start is tested already.
+        let last = hay.len() - span;
+        let untested = u32::MAX.checked_shl((at - last) as u32).unwrap_or(0);
+        untested != 0 && confirm_any(last, starts_at(last) & untested)
     }
-    // The tail: the last block's span again, without the starts already tested.
-    let last = hay.len() - BLOCK_SPAN;
-    at < hay.len() && confirm_any(last, starts_at(last) & (u32::MAX << (at - last)))
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn contains_avx2(hay: &[u8], needle: &[u8]) -> bool {
+        search(hay, needle, 32, |at| {
+            let case = _mm256_set1_epi8(0x20);
+            let letter = |k: usize| {
+                // SAFETY: `at + k + 32 <= at + 35 <= hay.len()` (see `search`); unaligned.
+                let block = unsafe { _mm256_loadu_si256(hay.as_ptr().add(at + k).cast()) };
+                let folded = _mm256_set1_epi8((needle[k] | 0x20) as i8);
+                _mm256_cmpeq_epi8(_mm256_or_si256(block, case), folded)
+            };
+            let all = _mm256_and_si256(
+                _mm256_and_si256(letter(0), letter(1)),
+                _mm256_and_si256(letter(2), letter(3)),
+            );
+            _mm256_movemask_epi8(all) as u32
+        })
+    }
+
+    pub(super) fn contains_sse2(hay: &[u8], needle: &[u8]) -> bool {
+        search(hay, needle, 16, |at| {
+            // SAFETY: SSE2 is part of x86-64; every load reads `at + k .. at + k + 16`
+            // with `k <= 3`, inside `hay` (see `search`); the loads are unaligned.
+            unsafe {
+                let case = _mm_set1_epi8(0x20);
+                let letter = |k: usize| {
+                    let block = _mm_loadu_si128(hay.as_ptr().add(at + k).cast());
+                    let folded = _mm_set1_epi8((needle[k] | 0x20) as i8);
+                    _mm_cmpeq_epi8(_mm_or_si128(block, case), folded)
+                };
+                let all = _mm_and_si128(
+                    _mm_and_si128(letter(0), letter(1)),
+                    _mm_and_si128(letter(2), letter(3)),
+                );
+                _mm_movemask_epi8(all) as u32
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -121,10 +156,12 @@ mod tests {
         fn agrees_with_a_plain_search(
             hay in proptest::collection::vec(proptest::sample::select(b"inTONto I\x09\x0e\x14\x0f_".to_vec()), 0..90)
         ) {
-            proptest::prop_assert_eq!(
-                contains_ignoring_ascii_case(&hay, b"into"),
-                reference(&hay, b"into")
-            );
+            let expected = reference(&hay, b"into");
+            proptest::prop_assert_eq!(contains_ignoring_ascii_case(&hay, b"into"), expected);
+            #[cfg(target_arch = "x86_64")]
+            if hay.len() >= 19 {
+                proptest::prop_assert_eq!(simd::contains_sse2(&hay, b"into"), expected);
+            }
         }
     }
 }

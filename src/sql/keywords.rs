@@ -245,7 +245,11 @@ mod tests {
         assert_eq!(object_tag(kw("CREATE"), 0, 0), None);
         // Every object is found through the index, with all its entries.
         for (object, second, tags) in OBJECTS {
-            assert!(entries(*object).iter().any(|(_, s, t)| s == second && t == tags));
+            assert!(
+                entries(*object)
+                    .iter()
+                    .any(|(_, s, t)| s == second && t == tags)
+            );
         }
         assert!(takes_second_word(kw("MATERIALIZED")) && !takes_second_word(kw("TABLE")));
     }
