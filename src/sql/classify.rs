@@ -80,8 +80,8 @@ impl<'a> Cursor<'a, '_> {
         Some(token)
     }
 
-    /// `fetch` through the full lexer: literals, operators, comments…
-    #[cold]
+    /// `fetch` through the full lexer: literals, numbers, operators, comments… (about one
+    /// fetch in five in PostgreSQL's regression SQL).
     fn fetch_lexed(&mut self) -> Option<Token> {
         loop {
             // The range was lexed without error before, so `Err` cannot occur.
