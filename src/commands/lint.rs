@@ -27,13 +27,26 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     )?;
     let settings = load_settings(target.rules_file.as_ref())?;
     let fail_on = args.fail_on.map_or(settings.fail_on, Into::into);
-    let outcome = crate::lint::run(target.sources, target.project.as_ref(), &settings)?;
+    let baseline_path = settings.baseline.clone();
+    let baseline = match baseline_path.as_deref().filter(|_| !args.no_baseline) {
+        Some(path) if !args.write_baseline => Baseline::load(path)?,
+        _ => Baseline::default(),
+    };
+    // Snippets and baseline keys read the statements' text; other runs free each file's
+    // text as soon as it is linted.
+    let keep_sources =
+        args.format == LintFormat::Text || args.write_baseline || !baseline.findings.is_empty();
+    let outcome = crate::lint::run(
+        target.sources,
+        target.project.as_ref(),
+        &settings,
+        keep_sources,
+    )?;
     for problem in &outcome.problems {
         eprintln!("error: {problem}");
     }
 
-    let baseline_path = settings.baseline.clone();
-    let keys = |findings: &[crate::lint::Finding]| {
+    let keys = |findings: &crate::lint::Findings| {
         let dir = baseline_path
             .as_deref()
             .and_then(Path::parent)
@@ -65,18 +78,13 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
 
     let (mut findings, mut stale) = (outcome.findings, Vec::new());
     let mut baselined = 0;
-    let baseline = match baseline_path.as_deref().filter(|_| !args.no_baseline) {
-        Some(path) => Baseline::load(path)?,
-        None => Baseline::default(),
-    };
     // Keys cost a re-lex of each statement with a finding: only when there is a baseline.
     if !baseline.findings.is_empty() {
         let (new, unmatched) = baseline.filter(&keys(&findings));
         baselined = findings.len() - new.len();
         let mut keep = vec![false; findings.len()];
         new.into_iter().for_each(|n| keep[n] = true);
-        let mut flags = keep.into_iter();
-        findings.retain(|_| flags.next().unwrap_or(true));
+        findings.retain_flagged(&keep);
         stale = unmatched;
     }
 
@@ -88,9 +96,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     if args.format == LintFormat::Text {
         // Buffered: a big tree has a million findings, one write each would dominate.
         let mut err = std::io::BufWriter::new(anstream::stderr().lock());
-        for finding in &findings {
-            writeln!(err, "{}\n", report::human(finding, true))?;
-        }
+        report::render(args.format, &findings, &summary, &mut err)?;
         if let (false, Some(path)) = (stale.is_empty(), &baseline_path) {
             writeln!(
                 err,

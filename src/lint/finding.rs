@@ -30,8 +30,9 @@ pub struct Finding {
     pub statement: Option<usize>,
     /// The statement's bytes, for the baseline key.
     pub statement_span: Option<Range<usize>>,
-    /// The text of the file, for snippets.
-    pub source: Arc<String>,
+    /// The text of the file, for snippets and the baseline key; `None` when the run was
+    /// told not to keep sources (see `lint::run`).
+    pub source: Option<Arc<String>>,
 }
 
 impl Finding {
@@ -42,10 +43,68 @@ impl Finding {
 
     /// Hash of the normalised statement (0 for whole-file findings): the baseline key, so
     /// that moving a statement to another line keeps its baseline entry. Computed only
-    /// when a baseline is used.
+    /// when a baseline is used, by runs that keep sources.
     pub fn key(&self) -> u64 {
-        self.statement_span.as_ref().map_or(0, |s| {
-            crate::sql::normalized_hash(&self.source, s.start, s.end)
-        })
+        debug_assert!(
+            self.statement_span.is_none() || self.source.is_some(),
+            "a baseline key needs the source: lint::run was told not to keep it"
+        );
+        match (&self.statement_span, &self.source) {
+            (Some(s), Some(source)) => crate::sql::normalized_hash(source, s.start, s.end),
+            _ => 0,
+        }
+    }
+}
+
+/// A run's findings in output order: grouped by file, files in natural path order, each
+/// file's sorted by line, column and rule. They stay grouped, never copied into one list: a
+/// big tree has a million findings, and renderers work through the groups in parallel.
+#[derive(Debug, Default)]
+pub struct Findings {
+    groups: Vec<Vec<Finding>>,
+}
+
+impl Findings {
+    /// Groups as given: each non-empty, in output order.
+    pub fn from_groups(groups: Vec<Vec<Finding>>) -> Self {
+        debug_assert!(groups.iter().all(|g| !g.is_empty()));
+        Findings { groups }
+    }
+
+    pub fn groups(&self) -> &[Vec<Finding>] {
+        &self.groups
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Finding> {
+        self.groups.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.groups.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Keeps the findings whose flag (one per finding, in output order) is set.
+    pub fn retain_flagged(&mut self, keep: &[bool]) {
+        let mut flags = keep.iter();
+        for group in &mut self.groups {
+            group.retain(|_| *flags.next().unwrap_or(&true));
+        }
+        self.groups.retain(|g| !g.is_empty());
+    }
+}
+
+impl From<Vec<Finding>> for Findings {
+    /// One file's findings, already in order.
+    fn from(findings: Vec<Finding>) -> Self {
+        let groups = if findings.is_empty() {
+            Vec::new()
+        } else {
+            vec![findings]
+        };
+        Findings { groups }
     }
 }

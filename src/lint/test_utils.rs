@@ -38,7 +38,8 @@ pub fn lint(phase: Phase, sql: &str) -> Vec<Finding> {
         phase,
     };
     let linted = lint_text(source, Arc::new(sql.to_owned()), &settings).expect("test SQL lexes");
-    conclude(vec![linted], None, &settings).unwrap()
+    let findings = conclude(vec![linted], None, &settings).unwrap();
+    findings.iter().cloned().collect()
 }
 
 fn rendered(findings: &[Finding]) -> String {
@@ -90,6 +91,6 @@ pub fn project_errors(fixture: &Fixture) -> String {
     let root = fixture.dir.path();
     let target = resolve(&[], None, None, root).unwrap();
     let settings = settings();
-    let outcome = super::run(target.sources, target.project.as_ref(), &settings).unwrap();
-    rendered(&outcome.findings)
+    let outcome = super::run(target.sources, target.project.as_ref(), &settings, true).unwrap();
+    rendered(&outcome.findings.iter().cloned().collect::<Vec<_>>())
 }

@@ -4,18 +4,17 @@ use std::io::Write;
 
 use crate::lint::Finding;
 
-pub fn render(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
-    for f in findings {
-        writeln!(
-            out,
-            "{}:{}:{}: {}: [{}] {}",
-            f.path,
-            f.line,
-            f.column,
-            f.severity.as_str(),
-            f.rule,
-            f.message
-        )?;
-    }
-    Ok(())
+/// Appends one finding's line to `out`.
+pub fn render(f: &Finding, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail.
+    let _ = writeln!(
+        out,
+        "{}:{}:{}: {}: [{}] {}",
+        f.path,
+        f.line,
+        f.column,
+        f.severity.as_str(),
+        f.rule,
+        f.message
+    );
 }

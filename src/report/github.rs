@@ -6,30 +6,29 @@ use std::io::Write;
 use crate::config::Severity;
 use crate::lint::Finding;
 
-pub fn render(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
-    for f in findings {
-        let command = match f.severity {
-            Severity::High | Severity::Medium => "error",
-            Severity::Low => "warning",
-            Severity::Warning => "notice",
-        };
-        let mut message = f.message.to_string();
-        if let Some(help) = &f.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
-        writeln!(
-            out,
-            "::{command} file={},line={},col={},endLine={},title={}::{}",
-            property(&f.path),
-            f.line,
-            f.column,
-            f.end_line,
-            property(&format!("{} [{}]", f.severity.as_str(), f.rule)),
-            data(&message)
-        )?;
+/// Appends one finding's workflow command to `out`.
+pub fn render(f: &Finding, out: &mut Vec<u8>) {
+    let command = match f.severity {
+        Severity::High | Severity::Medium => "error",
+        Severity::Low => "warning",
+        Severity::Warning => "notice",
+    };
+    let mut message = f.message.to_string();
+    if let Some(help) = &f.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
     }
-    Ok(())
+    // Writing to a Vec cannot fail.
+    let _ = writeln!(
+        out,
+        "::{command} file={},line={},col={},endLine={},title={}::{}",
+        property(&f.path),
+        f.line,
+        f.column,
+        f.end_line,
+        property(&format!("{} [{}]", f.severity.as_str(), f.rule)),
+        data(&message)
+    );
 }
 
 /// Escaping of a workflow command's message (actions/toolkit `escapeData`).

@@ -16,25 +16,28 @@ pub fn render(finding: &Finding, styled: bool) -> String {
     let title = level
         .primary_title(finding.message.as_ref())
         .id(finding.rule.as_ref());
-    let mut group: Group<'_> = if finding.span.is_empty() && finding.statement.is_none() {
-        // A finding about the whole file: its place, no snippet.
-        title.element(
-            Origin::path(&*finding.path)
-                .line(finding.line as usize)
-                .char_column(finding.column as usize),
-        )
-    } else {
+    let source = finding
+        .source
+        .as_deref()
+        .filter(|_| !(finding.span.is_empty() && finding.statement.is_none()));
+    let mut group: Group<'_> = if let Some(source) = source {
         // Underline the first line only: a 40-line CREATE TABLE is found by its first line.
-        let source = &*finding.source;
         let span = finding.span.clone();
         let end = source[span.clone()]
             .find('\n')
             .map_or(span.end, |n| span.start + n)
             .max(span.start);
         title.element(
-            Snippet::source(source)
+            Snippet::source(source.as_str())
                 .path(&*finding.path)
                 .annotation(AnnotationKind::Primary.span(span.start..end)),
+        )
+    } else {
+        // A finding about the whole file (or a run that kept no sources): its place only.
+        title.element(
+            Origin::path(&*finding.path)
+                .line(finding.line as usize)
+                .char_column(finding.column as usize),
         )
     };
     if let Some(help) = &finding.help {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::lint::Finding;
+use crate::lint::Findings;
 
 use super::Summary;
 
@@ -41,7 +41,7 @@ struct JsonSummary {
     fail_on: Option<&'static str>,
 }
 
-pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(findings: &Findings, summary: &Summary, out: &mut dyn Write) -> std::io::Result<()> {
     let document = Document {
         findings: findings
             .iter()

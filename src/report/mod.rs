@@ -12,7 +12,9 @@ use std::io::Write;
 use clap::ValueEnum;
 
 use crate::config::Severity;
-use crate::lint::Finding;
+use rayon::prelude::*;
+
+use crate::lint::{Finding, Findings};
 
 pub use human::render as human;
 
@@ -49,17 +51,21 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(findings: &[Finding], files: usize, fail_on: Severity) -> Self {
-        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        Summary {
+    pub fn new(findings: &Findings, files: usize, fail_on: Severity) -> Self {
+        let mut summary = Summary {
             files,
-            high: count(Severity::High),
-            medium: count(Severity::Medium),
-            low: count(Severity::Low),
-            warning: count(Severity::Warning),
             fail_on: Some(fail_on),
             ..Summary::default()
+        };
+        for finding in findings.iter() {
+            *match finding.severity {
+                Severity::High => &mut summary.high,
+                Severity::Medium => &mut summary.medium,
+                Severity::Low => &mut summary.low,
+                Severity::Warning => &mut summary.warning,
+            } += 1;
         }
+        summary
     }
 
     pub fn total(&self) -> usize {
@@ -99,20 +105,49 @@ impl Summary {
     }
 }
 
-/// Writes `findings` in a machine format to `out`.
+/// Writes `findings` to `out` in `format`. The text format is only the findings' snippets
+/// (the caller writes the summary line after them).
 pub fn render(
     format: LintFormat,
-    findings: &[Finding],
+    findings: &Findings,
     summary: &Summary,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        LintFormat::Text => Ok(()),
+        LintFormat::Text => write_each(findings, out, |f, buf| {
+            buf.extend_from_slice(human::render(f, true).as_bytes());
+            buf.extend_from_slice(b"\n\n");
+        }),
         LintFormat::Json => json::render(findings, summary, out),
-        LintFormat::Github => github::render(findings, out),
+        LintFormat::Github => write_each(findings, out, github::render),
         LintFormat::Sarif => sarif::render(findings, out),
-        LintFormat::Gcc => gcc::render(findings, out),
+        LintFormat::Gcc => write_each(findings, out, gcc::render),
     }
+}
+
+/// Writes every finding as `render_one` renders it, in order. Files are rendered in
+/// parallel, a batch at a time, so memory holds one batch of output rather than all of it
+/// (a million findings render to hundreds of megabytes).
+fn write_each(
+    findings: &Findings,
+    out: &mut dyn Write,
+    render_one: impl Fn(&Finding, &mut Vec<u8>) + Sync,
+) -> std::io::Result<()> {
+    const FILES_PER_BATCH: usize = 256;
+    for batch in findings.groups().chunks(FILES_PER_BATCH) {
+        let rendered: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|group| {
+                let mut buf = Vec::with_capacity(group.len() * 128);
+                group.iter().for_each(|f| render_one(f, &mut buf));
+                buf
+            })
+            .collect();
+        for bytes in rendered {
+            out.write_all(&bytes)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -144,7 +179,7 @@ pub(crate) mod tests {
             help: Some("move data changes to sql/backfills/".into()),
             statement: Some(line as usize - 1),
             statement_span: Some(span),
-            source: source.clone(),
+            source: Some(source.clone()),
         };
         vec![
             finding(
@@ -166,17 +201,17 @@ pub(crate) mod tests {
 
     #[test]
     fn the_summary_line_counts_by_severity() {
-        let summary = Summary::new(&sample(), 41, Severity::Low);
+        let summary = Summary::new(&sample().into(), 41, Severity::Low);
         assert_eq!(summary.line(), "2 findings (1 high, 1 warning) in 41 files");
         assert_eq!(
-            Summary::new(&[], 1, Severity::Low).line(),
+            Summary::new(&Findings::default(), 1, Severity::Low).line(),
             "0 findings in 1 file"
         );
     }
 
     #[test]
     fn machine_formats_render() {
-        let findings = sample();
+        let findings: Findings = sample().into();
         let summary = Summary::new(&findings, 41, Severity::Low);
         for format in [
             LintFormat::Json,

@@ -6,9 +6,9 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::config::Severity;
-use crate::lint::Finding;
+use crate::lint::Findings;
 
-pub fn render(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(findings: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
     let mut rule_ids: Vec<&str> = findings.iter().map(|f| f.rule.as_ref()).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
