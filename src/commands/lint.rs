@@ -8,7 +8,7 @@ use crate::config::{LintRules, Phase};
 use crate::error::{Error, Exit};
 use crate::lint::baseline::{Baseline, Keys};
 use crate::lint::target::{RulesFile, resolve};
-use crate::lint::{LintSettings, rules};
+use crate::lint::{Delivery, LintSettings, Tally, rules};
 use crate::report::{self, Summary};
 
 pub fn run(args: &LintArgs) -> Result<Exit, Error> {
@@ -32,16 +32,37 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
         Some(path) if !args.write_baseline => Baseline::load(path)?,
         _ => Baseline::default(),
     };
-    // Snippets and baseline keys read the statements' text; other runs free each file's
-    // text as soon as it is linted.
-    let keep_sources =
-        args.format == LintFormat::Text || args.write_baseline || !baseline.findings.is_empty();
-    let outcome = crate::lint::run(
-        target.sources,
-        target.project.as_ref(),
-        &settings,
-        keep_sources,
-    )?;
+    // Findings of the line formats are rendered file by file and written while linting
+    // goes on; baseline keys need every finding with its statement's text first.
+    let baselined = args.write_baseline || !baseline.findings.is_empty();
+    let mut out: Box<dyn Write> = if args.format == LintFormat::Text {
+        // Buffered: a big tree has a million findings, one write each would dominate.
+        Box::new(std::io::BufWriter::new(anstream::stderr().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    };
+    let mut write_error = None;
+    let render = |findings: &[crate::lint::Finding]| report::render_file(args.format, findings);
+    let mut emit = |bytes: Vec<u8>| {
+        if write_error.is_none() {
+            write_error = out.write_all(&bytes).err();
+        }
+    };
+    let delivery = if args.format.renders_by_file() && !baselined {
+        Delivery::Stream {
+            render: &render,
+            emit: &mut emit,
+        }
+    } else {
+        Delivery::Collect {
+            keep_sources: args.format == LintFormat::Text || baselined,
+        }
+    };
+    let outcome = crate::lint::run(target.sources, target.project.as_ref(), &settings, delivery)?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    out.flush()?;
     for problem in &outcome.problems {
         eprintln!("error: {problem}");
     }
@@ -77,42 +98,40 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     }
 
     let (mut findings, mut stale) = (outcome.findings, Vec::new());
-    let mut baselined = 0;
+    let mut tally = outcome.tally;
+    let mut grandfathered = 0;
     // Keys cost a re-lex of each statement with a finding: only when there is a baseline.
     if !baseline.findings.is_empty() {
         let (new, unmatched) = baseline.filter(&keys(&findings));
-        baselined = findings.len() - new.len();
+        grandfathered = findings.len() - new.len();
         let mut keep = vec![false; findings.len()];
         new.into_iter().for_each(|n| keep[n] = true);
         findings.retain_flagged(&keep);
         stale = unmatched;
+        tally = Tally::of_all(&findings);
     }
 
-    let mut summary = Summary::new(&findings, outcome.files, fail_on);
-    summary.baselined = baselined;
+    let mut summary = Summary::new(tally, outcome.files, fail_on);
+    summary.baselined = grandfathered;
     summary.stale_baseline = stale.len();
     summary.errors = outcome.problems.len();
 
+    // Streamed findings are written already; collected ones (json, sarif, a baseline or a
+    // project run) are written now.
+    report::render(args.format, &findings, &summary, &mut out)?;
     if args.format == LintFormat::Text {
-        // Buffered: a big tree has a million findings, one write each would dominate.
-        let mut err = std::io::BufWriter::new(anstream::stderr().lock());
-        report::render(args.format, &findings, &summary, &mut err)?;
         if let (false, Some(path)) = (stale.is_empty(), &baseline_path) {
             writeln!(
-                err,
+                out,
                 "note: {} baseline entr{} in {} no longer match a finding; run `sqlrail lint --write-baseline` to prune",
                 stale.len(),
                 if stale.len() == 1 { "y" } else { "ies" },
                 path.display()
             )?;
         }
-        writeln!(err, "{}", summary.line())?;
-        err.flush()?;
-    } else {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        report::render(args.format, &findings, &summary, &mut out)?;
-        out.flush()?;
+        writeln!(out, "{}", summary.line())?;
     }
+    out.flush()?;
 
     if !outcome.problems.is_empty() {
         return Err(Error::Reported(format!(
@@ -121,7 +140,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
             outcome.files
         )));
     }
-    Ok(if findings.iter().any(|f| f.fails(fail_on)) {
+    Ok(if tally.fails(fail_on) {
         Exit::Findings
     } else {
         Exit::Success

@@ -147,6 +147,11 @@ impl FileLint {
         self.spans = Vec::new();
     }
 
+    /// Sorts the findings into output order.
+    pub fn sort_findings(&mut self) {
+        super::finding::sort(&mut self.findings);
+    }
+
     /// Line and column of a byte offset of this file.
     pub fn position(&self, offset: usize) -> (u32, u32) {
         self.lines.position(&self.text, offset)

@@ -56,6 +56,66 @@ impl Finding {
     }
 }
 
+/// Sorts one file's findings by line, column and rule: the output order.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+}
+
+/// Findings counted by severity.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub warning: usize,
+}
+
+impl Tally {
+    pub fn of(findings: &[Finding]) -> Self {
+        let mut tally = Tally::default();
+        findings.iter().for_each(|f| tally.count(f.severity));
+        tally
+    }
+
+    pub fn of_all(findings: &Findings) -> Self {
+        let mut tally = Tally::default();
+        findings.iter().for_each(|f| tally.count(f.severity));
+        tally
+    }
+
+    fn count(&mut self, severity: Severity) {
+        *match severity {
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Warning => &mut self.warning,
+        } += 1;
+    }
+
+    pub fn add(&mut self, other: Tally) {
+        self.high += other.high;
+        self.medium += other.medium;
+        self.low += other.low;
+        self.warning += other.warning;
+    }
+
+    pub fn total(&self) -> usize {
+        self.high + self.medium + self.low + self.warning
+    }
+
+    /// Whether some finding fails a run whose fail level is `fail_on`.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        [
+            (Severity::High, self.high),
+            (Severity::Medium, self.medium),
+            (Severity::Low, self.low),
+            (Severity::Warning, self.warning),
+        ]
+        .iter()
+        .any(|&(severity, n)| n > 0 && severity >= fail_on)
+    }
+}
+
 /// A run's findings in output order: grouped by file, files in natural path order, each
 /// file's sorted by line, column and rule. They stay grouped, never copied into one list: a
 /// big tree has a million findings, and renderers work through the groups in parallel.

@@ -91,6 +91,12 @@ pub fn project_errors(fixture: &Fixture) -> String {
     let root = fixture.dir.path();
     let target = resolve(&[], None, None, root).unwrap();
     let settings = settings();
-    let outcome = super::run(target.sources, target.project.as_ref(), &settings, true).unwrap();
+    let outcome = super::run(
+        target.sources,
+        target.project.as_ref(),
+        &settings,
+        super::Delivery::Collect { keep_sources: true },
+    )
+    .unwrap();
     rendered(&outcome.findings.iter().cloned().collect::<Vec<_>>())
 }

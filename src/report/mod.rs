@@ -14,7 +14,7 @@ use clap::ValueEnum;
 use crate::config::Severity;
 use rayon::prelude::*;
 
-use crate::lint::{Finding, Findings};
+use crate::lint::{Finding, Findings, Tally};
 
 pub use human::render as human;
 
@@ -51,21 +51,16 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(findings: &Findings, files: usize, fail_on: Severity) -> Self {
-        let mut summary = Summary {
+    pub fn new(tally: Tally, files: usize, fail_on: Severity) -> Self {
+        Summary {
             files,
+            high: tally.high,
+            medium: tally.medium,
+            low: tally.low,
+            warning: tally.warning,
             fail_on: Some(fail_on),
             ..Summary::default()
-        };
-        for finding in findings.iter() {
-            *match finding.severity {
-                Severity::High => &mut summary.high,
-                Severity::Medium => &mut summary.medium,
-                Severity::Low => &mut summary.low,
-                Severity::Warning => &mut summary.warning,
-            } += 1;
         }
-        summary
     }
 
     pub fn total(&self) -> usize {
@@ -114,34 +109,54 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        LintFormat::Text => write_each(findings, out, |f, buf| {
-            buf.extend_from_slice(human::render(f, true).as_bytes());
-            buf.extend_from_slice(b"\n\n");
-        }),
         LintFormat::Json => json::render(findings, summary, out),
-        LintFormat::Github => write_each(findings, out, github::render),
         LintFormat::Sarif => sarif::render(findings, out),
-        LintFormat::Gcc => write_each(findings, out, gcc::render),
+        LintFormat::Text | LintFormat::Github | LintFormat::Gcc => {
+            write_each_file(format, findings, out)
+        }
     }
 }
 
-/// Writes every finding as `render_one` renders it, in order. Files are rendered in
-/// parallel, a batch at a time, so memory holds one batch of output rather than all of it
-/// (a million findings render to hundreds of megabytes).
-fn write_each(
+impl LintFormat {
+    /// Whether each file's findings render on their own, so output can be written file by
+    /// file while linting goes on (json and sarif are one document, written whole).
+    pub fn renders_by_file(self) -> bool {
+        matches!(
+            self,
+            LintFormat::Text | LintFormat::Github | LintFormat::Gcc
+        )
+    }
+}
+
+/// One file's findings in a format that `renders_by_file`.
+pub fn render_file(format: LintFormat, findings: &[Finding]) -> Vec<u8> {
+    debug_assert!(format.renders_by_file());
+    let mut out = Vec::with_capacity(findings.len() * 128);
+    for finding in findings {
+        match format {
+            LintFormat::Text => {
+                out.extend_from_slice(human::render(finding, true).as_bytes());
+                out.extend_from_slice(b"\n\n");
+            }
+            LintFormat::Github => github::render(finding, &mut out),
+            _ => gcc::render(finding, &mut out),
+        }
+    }
+    out
+}
+
+/// Writes every file's findings, rendered in parallel a batch of files at a time, so that
+/// memory holds one batch of output rather than all of it.
+fn write_each_file(
+    format: LintFormat,
     findings: &Findings,
     out: &mut dyn Write,
-    render_one: impl Fn(&Finding, &mut Vec<u8>) + Sync,
 ) -> std::io::Result<()> {
     const FILES_PER_BATCH: usize = 256;
     for batch in findings.groups().chunks(FILES_PER_BATCH) {
         let rendered: Vec<Vec<u8>> = batch
             .par_iter()
-            .map(|group| {
-                let mut buf = Vec::with_capacity(group.len() * 128);
-                group.iter().for_each(|f| render_one(f, &mut buf));
-                buf
-            })
+            .map(|group| render_file(format, group))
             .collect();
         for bytes in rendered {
             out.write_all(&bytes)?;
@@ -201,10 +216,10 @@ pub(crate) mod tests {
 
     #[test]
     fn the_summary_line_counts_by_severity() {
-        let summary = Summary::new(&sample().into(), 41, Severity::Low);
+        let summary = Summary::new(Tally::of(&sample()), 41, Severity::Low);
         assert_eq!(summary.line(), "2 findings (1 high, 1 warning) in 41 files");
         assert_eq!(
-            Summary::new(&Findings::default(), 1, Severity::Low).line(),
+            Summary::new(Tally::default(), 1, Severity::Low).line(),
             "0 findings in 1 file"
         );
     }
@@ -212,7 +227,7 @@ pub(crate) mod tests {
     #[test]
     fn machine_formats_render() {
         let findings: Findings = sample().into();
-        let summary = Summary::new(&findings, 41, Severity::Low);
+        let summary = Summary::new(Tally::of_all(&findings), 41, Severity::Low);
         for format in [
             LintFormat::Json,
             LintFormat::Github,
