@@ -35,7 +35,7 @@ pub use rule::{Check, Place, Report, Rule};
 pub use settings::LintSettings;
 
 use project::{ProjectContext, ProjectFile};
-use rules::dml_in_do_block;
+use rules::dml_in_do_block::{self, Procedure};
 
 /// A project whose manifest the consistency rules check.
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ pub fn run(
     delivery: Delivery<'_>,
 ) -> Result<Outcome, ProjectError> {
     let files = sources.len();
-    let (stream, keep_sources) = match delivery {
+    let (mut stream, keep_sources) = match delivery {
         Delivery::Stream { render, emit } if project.is_none() => (Some((render, emit)), false),
         Delivery::Stream { .. } => (None, true),
         Delivery::Collect { keep_sources } => (None, keep_sources || project.is_some()),
@@ -121,64 +121,55 @@ pub fn run(
         Ok(Linted { lint, rendered })
     };
 
-    let mut linted = Vec::with_capacity(files);
+    let mut linted = Vec::new();
     let mut problems = Vec::new();
     let mut tally = Tally::default();
-    // Streaming: output waiting for a file that needs every file (a CALL) to be finished.
-    let mut waiting: Vec<Result<Vec<u8>, usize>> = Vec::new();
-    let mut emit = stream.map(|(_, emit)| emit);
+    // Procedures created by the DDL files linted so far, in path order.
+    let mut procedures: Vec<Procedure> = Vec::new();
     for batch in sources.chunks(FILES_PER_BATCH) {
         let results: Vec<_> = batch.par_iter().map(lint_one).collect();
         for result in results {
-            let Linted { lint, rendered } = match result {
+            let Linted { mut lint, rendered } = match result {
                 Ok(linted) => linted,
                 Err(problem) => {
                     problems.push(problem);
                     continue;
                 }
             };
-            if let Some(emit) = emit.as_mut() {
-                match rendered {
-                    Some((bytes, counts)) => {
-                        tally.add(counts);
-                        if waiting.is_empty() {
-                            emit(bytes);
-                        } else {
-                            waiting.push(Ok(bytes));
-                        }
-                    }
-                    None => waiting.push(Err(linted.len())),
-                }
+            // Files with CALLs are finished here, once every file before them is done.
+            if !lint.allows_applied {
+                judge_calls(&mut lint, &procedures, settings);
+                lint.apply_allows(settings, &known);
+                lint.sort_findings();
             }
-            linted.push(lint);
+            if lint.source.phase == Phase::Ddl {
+                procedures.extend(lint.procedures.iter().cloned());
+            }
+            match (&mut stream, rendered) {
+                (Some((_, emit)), Some((bytes, counts))) => {
+                    tally.add(counts);
+                    emit(bytes);
+                }
+                (Some((render, emit)), None) => {
+                    tally.add(Tally::of(&lint.findings));
+                    emit(render(&lint.findings));
+                }
+                (None, _) => linted.push(lint),
+            }
         }
     }
-    let Some(emit) = emit else {
-        let findings = conclude(linted, project, settings)?;
+    if stream.is_some() {
         return Ok(Outcome {
-            tally: Tally::of_all(&findings),
-            findings,
+            findings: Findings::default(),
+            tally,
             problems,
             files,
         });
-    };
-    judge_calls(&mut linted, settings);
-    let render = render.expect("streaming has a renderer");
-    for item in waiting {
-        match item {
-            Ok(bytes) => emit(bytes),
-            Err(n) => {
-                let lint = &mut linted[n];
-                lint.apply_allows(settings, &known);
-                lint.sort_findings();
-                tally.add(Tally::of(&lint.findings));
-                emit(render(&lint.findings));
-            }
-        }
     }
+    let findings = conclude(linted, project, settings)?;
     Ok(Outcome {
-        findings: Findings::default(),
-        tally,
+        tally: Tally::of_all(&findings),
+        findings,
         problems,
         files,
     })
@@ -197,7 +188,13 @@ pub fn conclude(
     project: Option<&ProjectInput>,
     settings: &LintSettings,
 ) -> Result<Findings, ProjectError> {
-    judge_calls(&mut linted, settings);
+    let mut earlier: Vec<Procedure> = Vec::new();
+    for lint in &mut linted {
+        judge_calls(lint, &earlier, settings);
+        if lint.source.phase == Phase::Ddl {
+            earlier.extend(lint.procedures.iter().cloned());
+        }
+    }
     let known = |id: &str| known_rule(settings, id);
     for lint in linted.iter_mut().filter(|l| !l.allows_applied) {
         lint.apply_allows(settings, &known);
@@ -255,34 +252,35 @@ fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// `dml-in-do-block` for `CALL`s: a call is a finding when a procedure of that name, created
-/// in any linted DDL file, writes data.
-fn judge_calls(linted: &mut [FileLint], settings: &LintSettings) {
-    let procedures: Vec<dml_in_do_block::Procedure> = linted
-        .iter()
-        .filter(|l| l.source.phase == Phase::Ddl)
-        .flat_map(|l| l.procedures.iter().cloned())
-        .collect();
-    for lint in linted.iter_mut() {
-        let calls = std::mem::take(&mut lint.calls);
-        for call in calls {
-            let writes = procedures
-                .iter()
-                .rev()
-                .find(|p| dml_in_do_block::names_match(&call.procedure, &p.name))
-                .and_then(|p| p.writes.clone());
-            if let Some(table) = writes {
-                let what = format!("`CALL {}`", call.procedure);
-                let report = dml_in_do_block::report(
-                    &lint.text,
-                    call.span,
-                    call.statement,
-                    settings,
-                    &what,
-                    &table,
-                );
-                lint.push(settings, &rules::DML_IN_DO_BLOCK, report);
-            }
+/// `dml-in-do-block` for the `CALL`s of `lint`: a call is a finding when the procedure it
+/// names was created before it in migration order, by a DDL file earlier in path order
+/// (`earlier`) or earlier in the same file, and writes data. The latest definition wins,
+/// as `CREATE OR REPLACE` does at deploy time. A procedure created only later cannot be
+/// what the call runs, so it is not consulted; this is also what lets `run` finish each
+/// file as soon as the files before it are done.
+fn judge_calls(lint: &mut FileLint, earlier: &[Procedure], settings: &LintSettings) {
+    for call in std::mem::take(&mut lint.calls) {
+        let own = lint
+            .procedures
+            .iter()
+            .filter(|p| p.statement < call.statement);
+        let writes = earlier
+            .iter()
+            .chain(own)
+            .rev()
+            .find(|p| dml_in_do_block::names_match(&call.procedure, &p.name))
+            .and_then(|p| p.writes.clone());
+        if let Some(table) = writes {
+            let what = format!("`CALL {}`", call.procedure);
+            let report = dml_in_do_block::report(
+                &lint.text,
+                call.span,
+                call.statement,
+                settings,
+                &what,
+                &table,
+            );
+            lint.push(settings, &rules::DML_IN_DO_BLOCK, report);
         }
     }
 }
@@ -381,22 +379,23 @@ fn project_findings(
 mod tests {
     use super::*;
 
-    /// Loose files (no project): one with a `CALL` of a procedure another file defines
-    /// (first in output order, but finished only after every file), one with allow
-    /// comments, one defining the procedure.
+    /// Loose files (no project), in path order: a `CALL` of a procedure not created yet,
+    /// the procedure (it writes), a file calling it (finished only once the files before
+    /// it are done, though later files are linted alongside), one with allow comments.
     fn loose_files() -> (tempfile::TempDir, Vec<Source>) {
         let dir = tempfile::tempdir().unwrap();
         let files = [
             (
-                "a.sql",
+                "V3__allows.sql",
                 "-- sqlrail:allow drop reason=\"gone\"\nDROP TABLE old;\nUPDATE t SET a = 1;\n",
             ),
+            ("V0__early_call.sql", "CALL p();\n"),
             (
-                "b.sql",
+                "V1__procedure.sql",
                 "CREATE PROCEDURE p() LANGUAGE sql AS $$ DELETE FROM t $$;\n",
             ),
             (
-                "0_call.sql",
+                "V2__call.sql",
                 "CALL p();\n-- sqlrail:allow rename\nSELECT 1;\n",
             ),
         ];
@@ -448,7 +447,7 @@ mod tests {
         );
         assert_eq!(shown(&kept), shown(&freed));
         assert!(kept.findings.iter().all(|f| f.source.is_some()));
-        // Only the file with a CALL, finished after all files, still holds its text.
+        // Only files with a CALL, finished outside the workers, still hold their text.
         let held: Vec<&str> = freed
             .findings
             .iter()
@@ -456,7 +455,7 @@ mod tests {
             .map(|f| f.path.as_ref())
             .collect();
         assert!(
-            !held.is_empty() && held.iter().all(|p| *p == "0_call.sql"),
+            !held.is_empty() && held.iter().all(|p| p.contains("call")),
             "{held:?}"
         );
     }

@@ -1,6 +1,7 @@
 //! `dml-in-do-block`: procedural code in a schema migration that writes data, a backfill
 //! in disguise. `DO` bodies are checked here; a `CALL` is checked against the bodies of
-//! the procedures the linted files create (the engine joins the two across files).
+//! the procedures created before it in migration order, by earlier DDL files or earlier
+//! in its own file (the engine joins the two across files).
 
 use crate::config::{Phase, Severity};
 use crate::lint::body::{DYNAMIC, first_write};
@@ -19,7 +20,10 @@ pub const RULE: Rule = Rule {
 wrapped in procedural code: it runs inside the schema migration's transaction, holds its
 locks for as long as the loop takes, and cannot be resumed. It is `dml-in-ddl` that a
 statement-level check cannot see, so sqlrail reads the body (including `EXECUTE '…'`
-strings). Severity is HIGH when the body writes a hot table.
+strings). Severity is HIGH when the body writes a hot table. A `CALL` is judged by the
+procedure it runs at deploy time: the latest `CREATE PROCEDURE` of that name before it,
+in an earlier DDL file (in path order, which for `V{n}__` names is version order) or
+earlier in the same file.
 
 **Safe alternative.** Write the change as a batched backfill in `sql/backfills/`: one DML
 statement over a `:lo`/`:hi` key range, run in small transactions and resumed where it
@@ -95,6 +99,8 @@ pub fn report(
 /// A procedure created in a DDL file, and the first table its body writes.
 #[derive(Debug, Clone)]
 pub struct Procedure {
+    /// The `CREATE PROCEDURE` statement's index in its file.
+    pub statement: usize,
     pub name: String,
     pub writes: Option<String>,
 }
@@ -125,7 +131,11 @@ pub fn procedures(file: &FileContext<'_>) -> Vec<Procedure> {
                 let from = code.token(atomic)?.start;
                 first_write(&file.src[from..statement.end])
             });
-        found.push(Procedure { name, writes });
+        found.push(Procedure {
+            statement: i,
+            name,
+            writes,
+        });
     }
     found
 }
