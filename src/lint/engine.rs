@@ -5,17 +5,18 @@
 use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::config::{Phase, Severity};
-use crate::sql::{LexError, LineIndex, SqlFile};
+use crate::sql::lines::LineCounter;
+use crate::sql::{LexError, LineIndex, SqlFile, Statement};
 
 use super::allow::{self, Allow};
 use super::context::FileContext;
 use super::finding::Finding;
 use super::rule::{Check, Report, Rule};
 use super::rules::{self, dml_in_do_block};
-use super::settings::LintSettings;
+use super::settings::{CompiledCustomRule, LintSettings};
 
 /// One file to lint.
 #[derive(Debug, Clone)]
@@ -39,7 +40,9 @@ pub struct FileLint {
     pub allows_applied: bool,
     pub procedures: Vec<dml_in_do_block::Procedure>,
     pub calls: Vec<Call>,
-    lines: LineIndex,
+    /// Built on first use: findings made while linting get their positions in one walk
+    /// over the text (`report_positions`); only later ones (allows, calls) need the index.
+    lines: OnceLock<LineIndex>,
     /// Each statement's bytes.
     spans: Vec<Range<usize>>,
 }
@@ -49,7 +52,6 @@ struct Place<'a> {
     path: &'a Arc<str>,
     file: &'a Arc<Path>,
     text: &'a Arc<String>,
-    lines: &'a LineIndex,
     spans: &'a [Range<usize>],
 }
 
@@ -80,19 +82,21 @@ pub fn lint_text(
             );
         }
     }
-    for custom in settings.custom_for(source.phase) {
-        for (i, statement) in file.statements() {
-            let masked = masked_text(&text, &sql, statement.start, statement.end);
-            if let Some(hit) = custom.pattern.find(&masked) {
-                let span = statement.start + hit.start()..statement.start + hit.end();
-                let mut report = Report::statement(i, span, custom.rule.message.clone());
-                report.help = custom.rule.help.clone().map(Cow::Owned);
-                let id = Cow::Owned(custom.rule.id.clone());
-                reports.push((id, custom.rule.severity, report));
-            }
+    let customs: Vec<_> = settings.custom_for(source.phase).collect();
+    // Masked once for every custom rule; each matches statement by statement.
+    let masked = if customs.is_empty() {
+        String::new()
+    } else {
+        masked_text(&text, &sql, 0, text.len())
+    };
+    for custom in customs {
+        for (i, hit) in custom_matches(custom, &masked, &sql.statements) {
+            let mut report = Report::statement(i, hit, custom.rule.message.clone());
+            report.help = custom.rule.help.clone().map(Cow::Owned);
+            let id = Cow::Owned(custom.rule.id.clone());
+            reports.push((id, custom.rule.severity, report));
         }
     }
-    let lines = LineIndex::new(&text);
     let path: Arc<str> = Arc::from(source.display.as_str());
     let file_path: Arc<Path> = Arc::from(source.path.as_path());
     let spans: Vec<Range<usize>> = sql.statements.iter().map(|s| s.start..s.end).collect();
@@ -100,12 +104,15 @@ pub fn lint_text(
         path: &path,
         file: &file_path,
         text: &text,
-        lines: &lines,
         spans: &spans,
     };
+    let positions = report_positions(&text, reports.iter().map(|(_, _, r)| &r.span));
     let findings = reports
         .into_iter()
-        .filter_map(|(id, default, report)| finding(&place, settings, id, default, report))
+        .zip(positions)
+        .filter_map(|((id, default, report), at)| {
+            finding(&place, settings, id, default, report, at)
+        })
         .collect();
     let allows = allow::collect(&file);
     let procedures = dml_in_do_block::procedures(&file);
@@ -127,7 +134,7 @@ pub fn lint_text(
         allows_applied: false,
         procedures,
         calls,
-        lines,
+        lines: OnceLock::new(),
         spans,
     })
 }
@@ -143,7 +150,7 @@ impl FileLint {
             finding.source = None;
         }
         self.text = Arc::default();
-        self.lines = LineIndex::new("");
+        self.lines = OnceLock::new();
         self.spans = Vec::new();
     }
 
@@ -154,16 +161,21 @@ impl FileLint {
 
     /// Line and column of a byte offset of this file.
     pub fn position(&self, offset: usize) -> (u32, u32) {
-        self.lines.position(&self.text, offset)
+        self.lines
+            .get_or_init(|| LineIndex::new(&self.text))
+            .position(&self.text, offset)
     }
 
     /// Adds a finding of `rule` from a report (no-op when the rule is off).
     pub fn push(&mut self, settings: &LintSettings, rule: &Rule, report: Report) {
+        let at = [
+            self.position(report.span.start),
+            self.position(report.span.end),
+        ];
         let place = Place {
             path: &self.path,
             file: &self.file,
             text: &self.text,
-            lines: &self.lines,
             spans: &self.spans,
         };
         if let Some(f) = finding(
@@ -172,6 +184,7 @@ impl FileLint {
             Cow::Borrowed(rule.id),
             rule.severity,
             report,
+            at,
         ) {
             self.findings.push(f);
         }
@@ -241,10 +254,9 @@ fn finding(
     rule: Cow<'static, str>,
     default: Severity,
     report: Report,
+    [(line, column), (end_line, end_column)]: [(u32, u32); 2],
 ) -> Option<Finding> {
     let severity = settings.severity(&rule, report.severity.unwrap_or(default))?;
-    let (line, column) = place.lines.position(place.text, report.span.start);
-    let (end_line, end_column) = place.lines.position(place.text, report.span.end);
     Some(Finding {
         rule,
         severity,
@@ -261,6 +273,63 @@ fn finding(
         statement_span: report.statement.map(|i| place.spans[i].clone()),
         source: Some(place.text.clone()),
     })
+}
+
+/// The statements a custom rule matches, with the bytes of the first match in each.
+/// Each statement is matched on its own (a match must not run into the next statement),
+/// but calling the regex once per statement costs more in setup than in searching. So
+/// an unanchored pattern searches the whole masked file first: any match in a statement
+/// is also a match in the file (statements start and end next to non-word bytes, so
+/// word boundaries agree), so no statement that ends before the file's first match ends
+/// can match, and only the statement where that match ends is searched on its own.
+fn custom_matches(
+    custom: &CompiledCustomRule,
+    masked: &str,
+    statements: &[Statement],
+) -> Vec<(usize, Range<usize>)> {
+    let in_statement = |i: usize| {
+        let s = &statements[i];
+        let hit = custom.pattern.find(&masked[s.start..s.end])?;
+        Some((i, s.start + hit.start()..s.start + hit.end()))
+    };
+    if !custom.unanchored {
+        return (0..statements.len()).filter_map(in_statement).collect();
+    }
+    let mut hits = Vec::new();
+    let (mut from, mut next) = (0, 0);
+    // The earliest end of any match after `from`: a statement ending before it holds no
+    // match. (Where a match ends, not `find`'s leftmost match: a greedy `[\s\S]*` would
+    // scan to the end of the file for every candidate.)
+    while let Some(end) = custom.pattern.shortest_match_at(masked, from) {
+        next += statements[next..].partition_point(|s| s.end < end);
+        let Some(statement) = statements.get(next) else {
+            break;
+        };
+        hits.extend(in_statement(next));
+        from = statement.end;
+        next += 1;
+    }
+    hits
+}
+
+/// The line and column of each span's start and end, in one forward walk over `text`
+/// (offsets visited in order): cheaper than an index of every line of the file, and most
+/// files' findings are few and near each other.
+fn report_positions<'a>(
+    text: &str,
+    spans: impl Iterator<Item = &'a Range<usize>>,
+) -> Vec<[(u32, u32); 2]> {
+    let mut offsets: Vec<(usize, usize)> = spans
+        .enumerate()
+        .flat_map(|(k, span)| [(span.start, 2 * k), (span.end, 2 * k + 1)])
+        .collect();
+    let mut positions = vec![[(0, 0); 2]; offsets.len() / 2];
+    offsets.sort_unstable();
+    let mut lines = LineCounter::new(text.as_bytes());
+    for (offset, slot) in offsets {
+        positions[slot / 2][slot % 2] = lines.position(offset);
+    }
+    positions
 }
 
 /// The statement's text with comments and literals blanked (same byte offsets), for
@@ -283,6 +352,106 @@ fn masked_text(text: &str, sql: &SqlFile, start: usize, end: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines (and rules) of custom-rule findings when `sql` is linted as DDL.
+    fn custom_hits(pattern: &str, sql: &str) -> Vec<(u32, String)> {
+        let text = format!(
+            "custom:\n  - id: mine\n    message: m\n    pattern: '{pattern}'\n    directories: [ddl]\n"
+        );
+        let path = Path::new("lint-rules.yaml");
+        let rules = crate::config::LintRules::parse(path, &text).unwrap();
+        let settings = LintSettings::new(rules, Some((path, &text))).unwrap();
+        let source = Source {
+            path: PathBuf::from("V1__x.sql"),
+            display: "V1__x.sql".into(),
+            phase: Phase::Ddl,
+        };
+        let lint = lint_text(source, Arc::new(sql.to_owned()), &settings).unwrap();
+        lint.findings
+            .iter()
+            .filter(|f| f.rule == "mine")
+            .map(|f| (f.line, f.message.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn custom_patterns_match_within_one_statement() {
+        let pattern = r"(?i)\bTRUNCATE\b[\s\S]*\bCASCADE\b";
+        // The whole file matches across two statements; no statement does.
+        assert!(custom_hits(pattern, "TRUNCATE a;\nALTER TABLE b DROP c CASCADE;\n").is_empty());
+        // Leftmost file matches that no statement holds, then one that does.
+        let sql = "SELECT 1;\nTRUNCATE a;\nDROP b CASCADE;\nTRUNCATE c;\nTRUNCATE d CASCADE;\nTRUNCATE e;\n";
+        assert_eq!(custom_hits(pattern, sql), [(5, "m".to_owned())]);
+        let twice = "TRUNCATE a CASCADE; TRUNCATE b CASCADE;\nTRUNCATE c CASCADE\n";
+        assert_eq!(custom_hits(pattern, twice).len(), 3);
+        assert!(custom_hits(pattern, "SELECT 'truncate x cascade';\n").is_empty());
+        assert_eq!(
+            custom_hits(pattern, "SELECT 1;\ntruncate t cascade;\n"),
+            [(2, "m".to_owned())]
+        );
+        // Anchors mean the statement's ends, which the whole file does not share.
+        assert_eq!(
+            custom_hits("^DROP", "SELECT 1;\nDROP TABLE x;\n"),
+            [(2, "m".to_owned())]
+        );
+        assert_eq!(
+            custom_hits("x;?$", "SELECT x;\nSELECT y;\n"),
+            [(1, "m".to_owned())]
+        );
+    }
+
+    proptest::proptest! {
+        /// The whole-file search finds exactly what matching each statement would.
+        #[test]
+        fn custom_matches_agree_with_matching_each_statement(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "TRUNCATE", "cascade", "Cascade", "x", ";", " ", "\n", "'TRUNCATE'",
+                "-- CASCADE\n", "$$;CASCADE$$", "(", ")", "truncatex",
+            ]), 0..40),
+            pattern in proptest::sample::select(vec![
+                r"(?i)\bTRUNCATE\b[\s\S]*\bCASCADE\b", r"(?i)cascade", r"\bx\b", r"x\s*\(",
+            ]),
+        ) {
+            let text = words.concat();
+            let Ok(sql) = crate::sql::split(&text) else { return Ok(()) };
+            let masked = masked_text(&text, &sql, 0, text.len());
+            let custom = CompiledCustomRule {
+                rule: crate::config::CustomRule {
+                    id: "mine".into(),
+                    message: "m".into(),
+                    help: None,
+                    pattern: pattern.into(),
+                    directories: vec![Phase::Ddl],
+                    severity: Severity::High,
+                },
+                pattern: regex::Regex::new(pattern).unwrap(),
+                unanchored: true,
+            };
+            let each: Vec<(usize, Range<usize>)> = sql
+                .statements
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let hit = custom.pattern.find(&masked[s.start..s.end])?;
+                    Some((i, s.start + hit.start()..s.start + hit.end()))
+                })
+                .collect();
+            proptest::prop_assert_eq!(custom_matches(&custom, &masked, &sql.statements), each);
+        }
+    }
+
+    #[test]
+    fn positions_in_one_walk_match_the_line_index() {
+        let text = "SELECT 1;\nUPDATE t\n  SET é = 2;\n\nDROP TABLE x;";
+        let spans = [30..42, 10..27, 0..8, 21..30, 42..42];
+        let index = LineIndex::new(text);
+        let expected: Vec<[(u32, u32); 2]> = spans
+            .iter()
+            .map(|s| [index.position(text, s.start), index.position(text, s.end)])
+            .collect();
+        assert_eq!(report_positions(text, spans.iter()), expected);
+        assert_eq!(expected[1], [(2, 1), (3, 8)]);
+    }
 
     #[test]
     fn masking_blanks_literals_and_comments_only() {

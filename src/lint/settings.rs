@@ -26,6 +26,12 @@ pub struct LintSettings {
 pub struct CompiledCustomRule {
     pub rule: CustomRule,
     pub pattern: Regex,
+    /// The pattern has no `^`, `$`, `\A` or `\z` (judged on its text, so a `[^…]` class
+    /// counts as an anchor too: that only costs speed). Then any match in a statement is
+    /// also a match in the whole masked file, and one search of the file can rule the
+    /// file out: a statement starts and ends next to a non-word byte (`;`, a space, a
+    /// blanked comment), so word boundaries hold in both.
+    pub unanchored: bool,
 }
 
 impl LintSettings {
@@ -79,6 +85,9 @@ impl LintSettings {
                 .into_iter()
                 .map(|rule| CompiledCustomRule {
                     pattern: compile(&rule.pattern),
+                    unanchored: !rule.pattern.contains(['^', '$'])
+                        && !rule.pattern.contains("\\A")
+                        && !rule.pattern.contains("\\z"),
                     rule,
                 })
                 .collect(),
