@@ -108,7 +108,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
         new.into_iter().for_each(|n| keep[n] = true);
         findings.retain_flagged(&keep);
         stale = unmatched;
-        tally = Tally::of_all(&findings);
+        tally = Tally::of(findings.iter());
     }
 
     let mut summary = Summary::new(tally, outcome.files, fail_on);

@@ -1,6 +1,6 @@
 //! Lints one file: split it, run every file rule and custom rule on it, and turn reports
-//! into findings with positions and baseline keys. Allow comments are applied later, once
-//! findings that need every file (a `CALL` of a procedure defined elsewhere) are in.
+//! into findings with positions and baseline keys. Allow comments are applied after, once
+//! the findings that need earlier files (a `CALL` of a procedure defined in one) are in.
 
 use std::borrow::Cow;
 use std::ops::Range;

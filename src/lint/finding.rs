@@ -36,11 +36,6 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Whether this finding fails a run whose fail level is `fail_on`.
-    pub fn fails(&self, fail_on: Severity) -> bool {
-        self.severity >= fail_on
-    }
-
     /// Hash of the normalised statement (0 for whole-file findings): the baseline key, so
     /// that moving a statement to another line keeps its baseline entry. Computed only
     /// when a baseline is used, by runs that keep sources.
@@ -71,15 +66,9 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn of(findings: &[Finding]) -> Self {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
         let mut tally = Tally::default();
-        findings.iter().for_each(|f| tally.count(f.severity));
-        tally
-    }
-
-    pub fn of_all(findings: &Findings) -> Self {
-        let mut tally = Tally::default();
-        findings.iter().for_each(|f| tally.count(f.severity));
+        findings.into_iter().for_each(|f| tally.count(f.severity));
         tally
     }
 

@@ -1,9 +1,11 @@
 //! `sqlrail lint`: static checks of migration files, the manifest and the lint rules.
 //! Rules run per statement on the lexed stream, never on raw text (`design.md` §4).
 //!
-//! Flow: every file is linted in parallel (`engine`), then the checks that need all files
-//! run (a `CALL` of a procedure defined in another file, the project's consistency rules),
-//! allow comments are applied, and the caller applies the baseline.
+//! Flow: files are linted in parallel (`engine`), in path order, a batch at a time. A file
+//! is finished (allow comments applied, findings sorted, and rendered when streaming) in
+//! its worker, or, when it has `CALL`s of procedures that earlier files may define, once
+//! the files before it are done. The project's consistency rules need every file, so a
+//! project run collects the findings; the caller applies the baseline.
 
 pub mod allow;
 pub mod baseline;
@@ -136,15 +138,7 @@ pub fn run(
                     continue;
                 }
             };
-            // Files with CALLs are finished here, once every file before them is done.
-            if !lint.allows_applied {
-                judge_calls(&mut lint, &procedures, settings);
-                lint.apply_allows(settings, &known);
-                lint.sort_findings();
-            }
-            if lint.source.phase == Phase::Ddl {
-                procedures.extend(lint.procedures.iter().cloned());
-            }
+            finish_in_order(&mut lint, &mut procedures, settings);
             match (&mut stream, rendered) {
                 (Some((_, emit)), Some((bytes, counts))) => {
                     tally.add(counts);
@@ -168,7 +162,7 @@ pub fn run(
     }
     let findings = conclude(linted, project, settings)?;
     Ok(Outcome {
-        tally: Tally::of_all(&findings),
+        tally: Tally::of(findings.iter()),
         findings,
         problems,
         files,
@@ -180,25 +174,31 @@ fn known_rule(settings: &LintSettings, id: &str) -> bool {
     rules::find(id).is_some() || settings.custom.iter().any(|c| c.rule.id == id)
 }
 
-/// What needs every file: `CALL`s judged against all procedures, allow comments applied
-/// (where `run` has not applied them already), the project's consistency rules; sorted by
-/// file, line, column and rule.
+/// Finishes `lint` once every file before it is: a file with `CALL`s (which `run`'s
+/// workers leave unfinished) has them judged against `procedures`, its allows applied and
+/// its findings sorted. Then its own procedures join `procedures` for the files after it.
+pub fn finish_in_order(
+    lint: &mut FileLint,
+    procedures: &mut Vec<Procedure>,
+    settings: &LintSettings,
+) {
+    if !lint.allows_applied {
+        judge_calls(lint, procedures, settings);
+        lint.apply_allows(settings, &|id| known_rule(settings, id));
+        lint.sort_findings();
+    }
+    if lint.source.phase == Phase::Ddl {
+        procedures.extend(lint.procedures.iter().cloned());
+    }
+}
+
+/// What needs every file, once each is finished (`finish_in_order`): the project's
+/// consistency rules, and the findings grouped and sorted by file, line, column and rule.
 pub fn conclude(
     mut linted: Vec<FileLint>,
     project: Option<&ProjectInput>,
     settings: &LintSettings,
 ) -> Result<Findings, ProjectError> {
-    let mut earlier: Vec<Procedure> = Vec::new();
-    for lint in &mut linted {
-        judge_calls(lint, &earlier, settings);
-        if lint.source.phase == Phase::Ddl {
-            earlier.extend(lint.procedures.iter().cloned());
-        }
-    }
-    let known = |id: &str| known_rule(settings, id);
-    for lint in linted.iter_mut().filter(|l| !l.allows_applied) {
-        lint.apply_allows(settings, &known);
-    }
     // Findings are grouped by file and sorted twice, files by path and each file's by
     // position: sorting one list of every finding by path would compare paths a million
     // times on a big tree.

@@ -9,7 +9,7 @@ use crate::config::{LintRules, Phase};
 use super::engine::{Source, lint_text};
 use super::settings::LintSettings;
 use super::target::resolve;
-use super::{Finding, conclude};
+use super::{Finding, conclude, finish_in_order};
 
 /// The settings rule tests run with: `leads`, `call_log` and `messages` are hot, and the
 /// example project's custom rule exists.
@@ -37,7 +37,9 @@ pub fn lint(phase: Phase, sql: &str) -> Vec<Finding> {
         path,
         phase,
     };
-    let linted = lint_text(source, Arc::new(sql.to_owned()), &settings).expect("test SQL lexes");
+    let mut linted =
+        lint_text(source, Arc::new(sql.to_owned()), &settings).expect("test SQL lexes");
+    finish_in_order(&mut linted, &mut Vec::new(), &settings);
     let findings = conclude(vec![linted], None, &settings).unwrap();
     findings.iter().cloned().collect()
 }

@@ -227,7 +227,7 @@ pub(crate) mod tests {
     #[test]
     fn machine_formats_render() {
         let findings: Findings = sample().into();
-        let summary = Summary::new(Tally::of_all(&findings), 41, Severity::Low);
+        let summary = Summary::new(Tally::of(findings.iter()), 41, Severity::Low);
         for format in [
             LintFormat::Json,
             LintFormat::Github,
