@@ -145,15 +145,3 @@ impl Findings {
         self.groups.retain(|g| !g.is_empty());
     }
 }
-
-impl From<Vec<Finding>> for Findings {
-    /// One file's findings, already in order.
-    fn from(findings: Vec<Finding>) -> Self {
-        let groups = if findings.is_empty() {
-            Vec::new()
-        } else {
-            vec![findings]
-        };
-        Findings { groups }
-    }
-}

@@ -37,10 +37,7 @@ pub enum LintFormat {
 pub struct Summary {
     pub files: usize,
     /// Findings reported (not covered by the baseline), by severity.
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub warning: usize,
+    pub findings: Tally,
     /// Findings covered by the baseline (not reported).
     pub baselined: usize,
     /// Baseline entries that matched no finding.
@@ -54,28 +51,21 @@ impl Summary {
     pub fn new(tally: Tally, files: usize, fail_on: Severity) -> Self {
         Summary {
             files,
-            high: tally.high,
-            medium: tally.medium,
-            low: tally.low,
-            warning: tally.warning,
+            findings: tally,
             fail_on: Some(fail_on),
             ..Summary::default()
         }
     }
 
-    pub fn total(&self) -> usize {
-        self.high + self.medium + self.low + self.warning
-    }
-
     /// `3 findings (1 high, 2 medium) in 41 files`.
     pub fn line(&self) -> String {
-        let total = self.total();
+        let total = self.findings.total();
         let mut parts = Vec::new();
         for (n, name) in [
-            (self.high, "high"),
-            (self.medium, "medium"),
-            (self.low, "low"),
-            (self.warning, "warning"),
+            (self.findings.high, "high"),
+            (self.findings.medium, "medium"),
+            (self.findings.low, "low"),
+            (self.findings.warning, "warning"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {name}"));
@@ -226,7 +216,7 @@ pub(crate) mod tests {
 
     #[test]
     fn machine_formats_render() {
-        let findings: Findings = sample().into();
+        let findings = Findings::from_groups(vec![sample()]);
         let summary = Summary::new(Tally::of(findings.iter()), 41, Severity::Low);
         for format in [
             LintFormat::Json,
