@@ -72,6 +72,14 @@ impl<'a> FileContext<'a> {
         Code::lex(self.src, self.span_of(i), limit)
     }
 
+    /// Whether statement `i`'s bytes contain `word` (ASCII letters, at least four) in any
+    /// case: a cheap filter before lexing the statement for a keyword a rule needs. It
+    /// also matches inside literals, comments and longer words, so a hit proves nothing.
+    pub fn may_contain(&self, i: usize, word: &[u8]) -> bool {
+        let span = self.span_of(i);
+        crate::sql::find::contains_ignoring_ascii_case(&self.src.as_bytes()[span], word)
+    }
+
     /// Every comment of the file (none from `COPY … FROM stdin` data), in order.
     pub fn comments(&self) -> impl Iterator<Item = &'a Token> + use<'a> {
         self.file.comments.iter()

@@ -7,8 +7,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::config::{Phase, Severity};
-use crate::sql::lines::LineCounter;
+use crate::config::{Phase, RuleLevel, Severity};
+use crate::sql::lines::{LineCounter, position_from};
 use crate::sql::{LexError, LineIndex, SqlFile, Statement};
 
 use super::allow::{self, Allow};
@@ -16,7 +16,7 @@ use super::context::FileContext;
 use super::finding::Finding;
 use super::rule::{Check, Report, Rule};
 use super::rules::{self, dml_in_do_block};
-use super::settings::{CompiledCustomRule, LintSettings};
+use super::settings::{CompiledCustomRule, LintSettings, leveled};
 
 /// One file to lint.
 #[derive(Debug, Clone)]
@@ -70,17 +70,23 @@ pub fn lint_text(
 ) -> Result<FileLint, LexError> {
     let sql = crate::sql::split(&text)?;
     let file = FileContext::new(&source.path, source.phase, &text, &sql, settings);
-    let mut reports: Vec<(Cow<'static, str>, Severity, Report)> = Vec::new();
+    // (rule, severity, report): the severity is final, reports of rules that are off
+    // are never made.
+    let mut reports: Vec<(Cow<'static, str>, Severity, Report)> =
+        Vec::with_capacity(sql.statements.len() / 4 + 4);
     let mut buffer = Vec::new();
-    for rule in rules::ALL {
-        if let Check::File(check) = rule.check {
-            check(&file, &mut buffer);
-            reports.extend(
-                buffer
-                    .drain(..)
-                    .map(|r| (Cow::Borrowed(rule.id), rule.severity, r)),
-            );
+    for (rule, level) in settings.builtin_rules() {
+        let Check::File(check) = rule.check else {
+            continue;
+        };
+        if level == Some(RuleLevel::Off) {
+            continue;
         }
+        check(&file, &mut buffer);
+        reports.extend(buffer.drain(..).filter_map(|r| {
+            let severity = leveled(level, r.severity.unwrap_or(rule.severity))?;
+            Some((Cow::Borrowed(rule.id), severity, r))
+        }));
     }
     let customs: Vec<_> = settings.custom_for(source.phase).collect();
     // Masked once for every custom rule; each matches statement by statement.
@@ -90,11 +96,14 @@ pub fn lint_text(
         masked_text(&text, &sql, 0, text.len())
     };
     for custom in customs {
+        let Some(severity) = settings.severity(&custom.rule.id, custom.rule.severity) else {
+            continue;
+        };
         for (i, hit) in custom_matches(custom, &masked, &sql.statements) {
             let mut report = Report::statement(i, hit, custom.rule.message.clone());
             report.help = custom.rule.help.clone().map(Cow::Owned);
             let id = Cow::Owned(custom.rule.id.clone());
-            reports.push((id, custom.rule.severity, report));
+            reports.push((id, severity, report));
         }
     }
     let path: Arc<str> = Arc::from(source.display.as_str());
@@ -106,13 +115,11 @@ pub fn lint_text(
         text: &text,
         spans: &spans,
     };
-    let positions = report_positions(&text, reports.iter().map(|(_, _, r)| &r.span));
+    let positions = report_positions(&text, &sql.statements, reports.iter().map(|(_, _, r)| r));
     let findings = reports
         .into_iter()
         .zip(positions)
-        .filter_map(|((id, default, report), at)| {
-            finding(&place, settings, id, default, report, at)
-        })
+        .map(|((id, severity, report), at)| finding(&place, id, severity, report, at))
         .collect();
     let allows = allow::collect(&file);
     let procedures = dml_in_do_block::procedures(&file);
@@ -178,16 +185,12 @@ impl FileLint {
             text: &self.text,
             spans: &self.spans,
         };
-        if let Some(f) = finding(
-            &place,
-            settings,
-            Cow::Borrowed(rule.id),
-            rule.severity,
-            report,
-            at,
-        ) {
-            self.findings.push(f);
-        }
+        let Some(severity) = settings.severity(rule.id, report.severity.unwrap_or(rule.severity))
+        else {
+            return;
+        };
+        let finding = finding(&place, Cow::Borrowed(rule.id), severity, report, at);
+        self.findings.push(finding);
     }
 
     /// Applies the allow comments: drops the findings they cover and adds findings for
@@ -250,14 +253,12 @@ impl FileLint {
 
 fn finding(
     place: &Place<'_>,
-    settings: &LintSettings,
     rule: Cow<'static, str>,
-    default: Severity,
+    severity: Severity,
     report: Report,
     [(line, column), (end_line, end_column)]: [(u32, u32); 2],
-) -> Option<Finding> {
-    let severity = settings.severity(&rule, report.severity.unwrap_or(default))?;
-    Some(Finding {
+) -> Finding {
+    Finding {
         rule,
         severity,
         path: place.path.clone(),
@@ -272,7 +273,7 @@ fn finding(
         statement: report.statement,
         statement_span: report.statement.map(|i| place.spans[i].clone()),
         source: Some(place.text.clone()),
-    })
+    }
 }
 
 /// The statements a custom rule matches, with the bytes of the first match in each.
@@ -312,20 +313,33 @@ fn custom_matches(
     hits
 }
 
-/// The line and column of each span's start and end, in one forward walk over `text`
-/// (offsets visited in order): cheaper than an index of every line of the file, and most
-/// files' findings are few and near each other.
+/// The line and column of each report's start and end. A report that starts where its
+/// statement starts (most do) takes the statement's position from the splitter and walks
+/// only its own bytes; the others are placed in one forward walk over `text` (offsets
+/// visited in order), cheaper than an index of every line of the file.
 fn report_positions<'a>(
     text: &str,
-    spans: impl Iterator<Item = &'a Range<usize>>,
+    statements: &[Statement],
+    reports: impl Iterator<Item = &'a Report>,
 ) -> Vec<[(u32, u32); 2]> {
-    let mut offsets: Vec<(usize, usize)> = spans
-        .enumerate()
-        .flat_map(|(k, span)| [(span.start, 2 * k), (span.end, 2 * k + 1)])
-        .collect();
-    let mut positions = vec![[(0, 0); 2]; offsets.len() / 2];
+    let bytes = text.as_bytes();
+    let mut positions = Vec::with_capacity(reports.size_hint().0);
+    let mut offsets: Vec<(usize, usize)> = Vec::new();
+    for (k, report) in reports.enumerate() {
+        let span = &report.span;
+        match report.statement.map(|i| &statements[i]) {
+            Some(s) if s.start == span.start && span.end >= span.start => {
+                let start = (s.line, s.column);
+                positions.push([start, position_from(bytes, s.start, start, span.end)]);
+            }
+            _ => {
+                positions.push([(0, 0); 2]);
+                offsets.extend([(span.start, 2 * k), (span.end, 2 * k + 1)]);
+            }
+        }
+    }
     offsets.sort_unstable();
-    let mut lines = LineCounter::new(text.as_bytes());
+    let mut lines = LineCounter::new(bytes);
     for (offset, slot) in offsets {
         positions[slot / 2][slot % 2] = lines.position(offset);
     }
@@ -441,16 +455,35 @@ mod tests {
     }
 
     #[test]
-    fn positions_in_one_walk_match_the_line_index() {
+    fn report_positions_match_the_line_index() {
         let text = "SELECT 1;\nUPDATE t\n  SET é = 2;\n\nDROP TABLE x;";
-        let spans = [30..42, 10..27, 0..8, 21..30, 42..42];
+        let statements = crate::sql::split(text).unwrap().statements;
+        // Whole statements (placed from their statement), parts of statements and spans
+        // of no statement (placed by the walk), in no particular order.
+        let whole = |i: usize| Report::statement(i, statements[i].start..statements[i].end, "");
+        let reports = [
+            whole(2),
+            whole(1),
+            Report::statement(1, 21..27, ""),
+            whole(0),
+            Report::file(21..30, ""),
+            Report::file(42..42, ""),
+        ];
         let index = LineIndex::new(text);
-        let expected: Vec<[(u32, u32); 2]> = spans
+        let expected: Vec<[(u32, u32); 2]> = reports
             .iter()
-            .map(|s| [index.position(text, s.start), index.position(text, s.end)])
+            .map(|r| {
+                [
+                    index.position(text, r.span.start),
+                    index.position(text, r.span.end),
+                ]
+            })
             .collect();
-        assert_eq!(report_positions(text, spans.iter()), expected);
-        assert_eq!(expected[1], [(2, 1), (3, 8)]);
+        assert_eq!(
+            report_positions(text, &statements, reports.iter()),
+            expected
+        );
+        assert_eq!(expected[1], [(2, 1), (3, 12)]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use regex::Regex;
 use crate::config::{ConfigError, CustomRule, LintRules, Phase, RuleLevel, Severity};
 use crate::sql::names::{fold_qualified, same_relation};
 
+use super::rule::Rule;
 use super::rules;
 
 pub struct LintSettings {
@@ -18,6 +19,9 @@ pub struct LintSettings {
     pub seed_rows_max: u32,
     pub backfill_comment: Regex,
     levels: HashMap<String, RuleLevel>,
+    /// `levels` of each built-in rule, in `rules::ALL` order: looked up once per run, not
+    /// once per finding.
+    builtin_levels: Vec<Option<RuleLevel>>,
     pub custom: Vec<CompiledCustomRule>,
     /// Where the baseline lives (`None` when linting without a `lint-rules.yaml`).
     pub baseline: Option<PathBuf>,
@@ -79,6 +83,10 @@ impl LintSettings {
             hot_tables: rules.hot_tables.iter().map(|t| fold_qualified(t)).collect(),
             seed_rows_max: rules.seed_rows_max,
             backfill_comment: compile(&rules.backfill_comment_pattern),
+            builtin_levels: rules::ALL
+                .iter()
+                .map(|rule| rules.rules.get(rule.id).copied())
+                .collect(),
             levels: rules.rules.into_iter().collect(),
             custom: rules
                 .custom
@@ -107,14 +115,15 @@ impl LintSettings {
     /// The severity findings of rule `id` get: the configured level, else `default`.
     /// `None`: the rule is off.
     pub fn severity(&self, id: &str, default: Severity) -> Option<Severity> {
-        match self.levels.get(id) {
-            None => Some(default),
-            Some(RuleLevel::Off) => None,
-            Some(RuleLevel::Warning) => Some(Severity::Warning),
-            Some(RuleLevel::Low) => Some(Severity::Low),
-            Some(RuleLevel::Medium) => Some(Severity::Medium),
-            Some(RuleLevel::High) => Some(Severity::High),
-        }
+        leveled(self.levels.get(id).copied(), default)
+    }
+
+    /// The built-in rules with their configured levels (`None`: not configured).
+    pub fn builtin_rules(&self) -> impl Iterator<Item = (&'static Rule, Option<RuleLevel>)> + '_ {
+        rules::ALL
+            .iter()
+            .copied()
+            .zip(self.builtin_levels.iter().copied())
     }
 
     /// Whether a level was configured for `id` (it then replaces graded severities too).
@@ -126,5 +135,18 @@ impl LintSettings {
         self.custom
             .iter()
             .filter(move |c| c.rule.directories.contains(&phase))
+    }
+}
+
+/// The severity a finding gets from its rule's configured `level` (`None`: not configured,
+/// so `default`, the rule's or the one it graded). `None`: the rule is off.
+pub fn leveled(level: Option<RuleLevel>, default: Severity) -> Option<Severity> {
+    match level {
+        None => Some(default),
+        Some(RuleLevel::Off) => None,
+        Some(RuleLevel::Warning) => Some(Severity::Warning),
+        Some(RuleLevel::Low) => Some(Severity::Low),
+        Some(RuleLevel::Medium) => Some(Severity::Medium),
+        Some(RuleLevel::High) => Some(Severity::High),
     }
 }

@@ -135,6 +135,17 @@ fn newlines_bytes(src: &[u8], from: usize, to: usize) -> (u32, Option<usize>) {
     (count, last)
 }
 
+/// The position of `to` in `src`, given the position `at` of an earlier offset `from`:
+/// costs the bytes between, so a span inside a statement whose position the splitter gave
+/// needs no walk from the start of the file.
+pub(crate) fn position_from(src: &[u8], from: usize, at: (u32, u32), to: usize) -> (u32, u32) {
+    let to = to.min(src.len()).max(from);
+    match newlines(src, from, to) {
+        (_, None) => (at.0, at.1 + char_count(&src[from..to]) as u32),
+        (count, Some(last)) => (at.0 + count, char_count(&src[last + 1..to]) as u32 + 1),
+    }
+}
+
 /// Counts lines incrementally while a caller walks forward through a text, so that
 /// positions cost time proportional to the distance walked, not to the text.
 pub(crate) struct LineCounter<'a> {
@@ -188,6 +199,19 @@ mod tests {
         let mut counter = LineCounter::new(src.as_bytes());
         for offset in [0, 3, src.find('x').unwrap(), src.len()] {
             assert_eq!(counter.position(offset), index.position(src, offset));
+        }
+        // From any earlier position to any later one.
+        for from in 0..=src.len() {
+            for to in from..=src.len() {
+                if src.is_char_boundary(from) && src.is_char_boundary(to) {
+                    let at = index.position(src, from);
+                    assert_eq!(
+                        position_from(src.as_bytes(), from, at, to),
+                        index.position(src, to),
+                        "{from}..{to}"
+                    );
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 mod classify;
 pub mod code;
-mod find;
+pub(crate) mod find;
 mod keywords;
 pub mod lexer;
 pub mod lines;

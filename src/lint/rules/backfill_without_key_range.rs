@@ -36,22 +36,29 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             continue;
         }
         let uses = |name: &str| statement.params.iter().any(|p| p.name == name);
-        let missing: Vec<&str> = ["lo", "hi"].into_iter().filter(|p| !uses(p)).collect();
-        if !missing.is_empty() {
-            let missing = missing
-                .iter()
-                .map(|p| format!("`:{p}`"))
-                .collect::<Vec<_>>()
-                .join(" and ");
-            out.push(
-                Report::statement(
-                    i,
-                    file.span_of(i),
-                    format!("backfill `{}` does not use {missing}: every batch rescans the table", statement.tag),
-                )
-                .help("restrict it to `<key> BETWEEN :lo AND :hi` (the runner binds each batch's range)"),
-            );
-        }
+        let missing = match (uses("lo"), uses("hi")) {
+            (true, true) => continue,
+            (false, false) => "`:lo` and `:hi`",
+            (false, true) => "`:lo`",
+            (true, false) => "`:hi`",
+        };
+        out.push(
+            Report::statement(
+                i,
+                file.span_of(i),
+                [
+                    "backfill `",
+                    &statement.tag,
+                    "` does not use ",
+                    missing,
+                    ": every batch rescans the table",
+                ]
+                .concat(),
+            )
+            .help(
+                "restrict it to `<key> BETWEEN :lo AND :hi` (the runner binds each batch's range)",
+            ),
+        );
     }
 }
 

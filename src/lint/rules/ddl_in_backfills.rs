@@ -36,7 +36,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 Report::statement(
                     i,
                     file.span_of(i),
-                    format!("`{}` in a backfill runs with every batch", statement.tag),
+                    ["`", &statement.tag, "` in a backfill runs with every batch"].concat(),
                 )
                 .help("move schema changes to sql/ddl/ (or the index to sql/indexes/)"),
             );

@@ -44,15 +44,11 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         if statement.kind != StatementKind::Dml {
             continue;
         }
-        let hot: Vec<&str> = statement
-            .writes
-            .iter()
-            .filter(|t| file.settings.is_hot(t))
-            .map(String::as_str)
-            .collect();
-        let severity = if !hot.is_empty() {
+        let hot = statement.writes.iter().find(|t| file.settings.is_hot(t));
+        let severity = if hot.is_some() {
             Severity::High
         } else if statement.tag == "INSERT"
+            && file.may_contain(i, b"values")
             && literal_rows(&file.code(i)).is_some_and(|n| n <= file.settings.seed_rows_max)
         {
             Severity::Low
@@ -64,7 +60,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         } else {
             ""
         };
-        let message = match (hot.first(), statement.writes.first()) {
+        let message = match (hot, statement.writes.first()) {
             (Some(table), _) => format!(
                 "`{}` writes hot table `{table}`{via} in a schema migration",
                 statement.tag

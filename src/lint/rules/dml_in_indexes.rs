@@ -35,7 +35,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 Report::statement(
                     i,
                     file.span_of(i),
-                    format!("`{}` changes data in an index file", statement.tag),
+                    ["`", &statement.tag, "` changes data in an index file"].concat(),
                 )
                 .help("move the data change to sql/backfills/"),
             );

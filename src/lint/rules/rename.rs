@@ -31,6 +31,9 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             "ALTER MATERIALIZED VIEW" => "materialized view",
             _ => continue,
         };
+        if !file.may_contain(i, b"rename") {
+            continue;
+        }
         let code = file.code(i);
         let Some(at) = code.find_at_depth(0..code.len(), 0, &["rename"]) else {
             continue;

@@ -33,10 +33,12 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 Report::statement(
                     i,
                     file.span_of(i),
-                    format!(
-                        "`{}` in a migration file: sqlrail owns the transactions",
-                        statement.tag
-                    ),
+                    [
+                        "`",
+                        &statement.tag,
+                        "` in a migration file: sqlrail owns the transactions",
+                    ]
+                    .concat(),
                 )
                 .help("remove it; split work that must commit separately into separate files"),
             );
