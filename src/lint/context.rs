@@ -63,13 +63,14 @@ impl<'a> FileContext<'a> {
 
     /// Statement `i`'s significant tokens.
     pub fn code(&self, i: usize) -> Code<'a> {
-        Code::lex(self.src, self.span_of(i), usize::MAX)
+        Code::lex(self.src, self.span_of(i))
     }
 
-    /// The first `limit` significant tokens of statement `i`: enough for rules that read
-    /// only its head (`CREATE TABLE name`), without lexing a long body.
+    /// Statement `i`'s leading significant tokens up to its first `(`, at most `limit`:
+    /// enough for rules that read only its head (`CREATE TABLE name`), without lexing a
+    /// column list or a long body.
     pub fn code_head(&self, i: usize, limit: usize) -> Code<'a> {
-        Code::lex(self.src, self.span_of(i), limit)
+        Code::lex_head(self.src, self.span_of(i), limit)
     }
 
     /// Whether statement `i`'s bytes contain `word` (ASCII letters, at least four) in any
@@ -91,7 +92,8 @@ impl<'a> FileContext<'a> {
         let created = self.created.get_or_init(|| {
             let mut created = CreatedTables::new();
             for (n, _) in self.statements().filter(|(_, s)| s.tag == "CREATE TABLE") {
-                // `CREATE GLOBAL TEMPORARY TABLE IF NOT EXISTS "s"."t"`: 10 tokens.
+                // `CREATE GLOBAL TEMPORARY TABLE IF NOT EXISTS "s"."t"`: 10 tokens, and the
+                // column list after them is not needed.
                 let Some(name) = created_table(&self.code_head(n, 16)) else {
                     continue;
                 };

@@ -28,21 +28,40 @@ impl<'a> Code<'a> {
 
     /// The significant tokens of `text`, as far as it lexes without error.
     pub fn of(text: &'a str) -> Self {
-        Code::lex(text, 0..text.len(), usize::MAX)
+        Code::lex(text, 0..text.len())
     }
 
-    /// The first `limit` significant tokens of `src[span]`, lexed directly (no token list
-    /// of the whole file is needed), as far as the span lexes without error (a statement's
-    /// span always does).
-    pub fn lex(src: &'a str, span: Range<usize>, limit: usize) -> Self {
+    /// The significant tokens of `src[span]`, lexed directly (no token list of the whole
+    /// file is needed), as far as the span lexes without error (a statement's span always
+    /// does).
+    pub fn lex(src: &'a str, span: Range<usize>) -> Self {
         // About one significant token per five bytes of SQL.
-        let capacity = ((span.end - span.start) / 5 + 1).min(limit);
+        let capacity = (span.end - span.start) / 5 + 1;
         let mut code = Code {
             src,
             tokens: Vec::with_capacity(capacity),
             depth: Vec::with_capacity(capacity),
         };
         let tokens = Lexer::at(&src.as_bytes()[..span.end], span.start).map_while(Result::ok);
+        code.extend(tokens, usize::MAX);
+        code
+    }
+
+    /// The leading significant tokens of `src[span]` up to its first `(` (included), at
+    /// most `limit`: the head of `CREATE TABLE name (…)` without its column list.
+    pub fn lex_head(src: &'a str, span: Range<usize>, limit: usize) -> Self {
+        let mut code = Code {
+            src,
+            tokens: Vec::with_capacity(limit),
+            depth: Vec::with_capacity(limit),
+        };
+        let tokens = Lexer::at(&src.as_bytes()[..span.end], span.start).map_while(Result::ok);
+        let mut open = false;
+        let tokens = tokens.take_while(|t| {
+            let more = !open;
+            open |= t.kind == TokenKind::OpenParen;
+            more
+        });
         code.extend(tokens, limit);
         code
     }
@@ -121,7 +140,11 @@ impl<'a> Code<'a> {
         loop {
             let token = self.token(i)?;
             match token.kind {
-                TokenKind::Word => name.push_str(&token.text(self.src).to_ascii_lowercase()),
+                TokenKind::Word => {
+                    let at = name.len();
+                    name.push_str(token.text(self.src));
+                    name[at..].make_ascii_lowercase();
+                }
                 TokenKind::QuotedIdent => name.push_str(&unquote(token.text(self.src))),
                 _ if name.is_empty() => return None,
                 _ => break,
@@ -311,5 +334,10 @@ mod tests {
             Some(("t".into(), false))
         );
         assert_eq!(created_index(&code("create table t (a int)")), None);
+        // The head stops at the column list.
+        let sql = "CREATE TEMP TABLE s.t (a int, b int)";
+        let head = Code::lex_head(sql, 0..sql.len(), 16);
+        assert_eq!(head.len(), 7);
+        assert_eq!(created_table(&head), Some("s.t".into()));
     }
 }

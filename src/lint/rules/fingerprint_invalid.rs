@@ -101,7 +101,7 @@ fn sql_problems(fingerprint: &Fingerprint, problems: &mut Vec<String>) {
 pub fn index_name(sql: &str) -> Option<String> {
     let file = crate::sql::split(sql).ok()?;
     let statement = file.statements.first()?;
-    let code = Code::lex(sql, statement.start..statement.end, usize::MAX);
+    let code = Code::lex(sql, statement.start..statement.end);
     let mut i = 1 + usize::from(code.is(1, "unique"));
     if !code.is(i, "index") {
         return None;
