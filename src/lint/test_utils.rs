@@ -19,7 +19,7 @@ hot_tables: [leads, call_log, messages]
 custom:
   - id: no-truncate-cascade
     message: TRUNCATE ... CASCADE empties every referencing table too
-    pattern: '(?i)\bTRUNCATE\b[\s\S]*\bCASCADE\b'
+    pattern: '(?is)\bTRUNCATE\b.*\bCASCADE\b'
     directories: [ddl, backfills]
     severity: high
 "#;
