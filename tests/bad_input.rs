@@ -172,8 +172,8 @@ fn cases() -> Vec<Case> {
             breaks: |d| {
                 edit(
                     &d.join("lint-rules.yaml"),
-                    r"pattern: '(?i)\bTRUNCATE",
-                    r"pattern: '(?i)\bTRUNCATE((",
+                    r"pattern: '(?is)\bTRUNCATE",
+                    r"pattern: '(?is)\bTRUNCATE((",
                 )
             },
             args: &["lint"],
