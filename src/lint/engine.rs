@@ -73,7 +73,7 @@ pub fn lint_text(
     // (rule, severity, report): the severity is final, reports of rules that are off
     // are never made.
     let mut reports: Vec<(Cow<'static, str>, Severity, Report)> =
-        Vec::with_capacity(sql.statements.len() / 4 + 4);
+        Vec::with_capacity(sql.statements.len() / 2 + 4);
     let mut buffer = Vec::new();
     for (rule, level) in settings.builtin_rules() {
         let Check::File(check) = rule.check else {
