@@ -281,6 +281,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn read_sql_names_the_first_bad_byte_and_refuses_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("V1__x.sql");
+        // Valid for 40 bytes (past one 32-byte block of the validator), then a lone 0xff.
+        let mut bytes = b"SELECT 'caf\xc3\xa9';".to_vec();
+        bytes.resize(40, b' ');
+        bytes.extend_from_slice(b"\xff;\n");
+        std::fs::write(&path, &bytes).unwrap();
+        match read_sql(&path) {
+            Err(ProjectError::NotUtf8 { offset, .. }) => assert_eq!(offset, 40),
+            other => panic!("expected NotUtf8, got {other:?}"),
+        }
+        std::fs::write(&path, "SELECT 1;\n").unwrap();
+        assert_eq!(read_sql(&path).unwrap(), "SELECT 1;\n");
+        assert!(matches!(
+            read_sql(dir.path()),
+            Err(ProjectError::Read { .. })
+        ));
+    }
+
+    #[test]
     fn file_names_follow_refinery() {
         assert_eq!(
             parse_file_name("V12__add_leads.sql"),
