@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use crate::sql::names::unquote;
 use crate::sql::lexer::simple_token;
+use crate::sql::names::unquote;
 use crate::sql::{Lexer, Token, TokenKind};
 
 pub struct Code<'a> {
