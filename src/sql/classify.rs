@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::keywords::{Key, NONE, key_at, kw, object_tag, takes_second_word};
-use super::lexer::{Lexer, Token, TokenKind, simple_token};
+use super::lexer::{Lexer, Token, TokenKind};
 use super::statement::StatementKind;
 
 pub(crate) struct Classification {
@@ -69,11 +69,8 @@ impl<'a> Cursor<'a, '_> {
     /// Lexes the next significant token and appends it to `tokens`.
     #[inline(never)]
     fn fetch(&mut self) -> Option<Token> {
-        let token = match simple_token(&self.src.as_bytes()[..self.end], self.lexer.position()) {
-            Some(token) => {
-                self.lexer.skip_to(token.end);
-                token
-            }
+        let token = match self.lexer.next_simple() {
+            Some(token) => token,
             None => self.fetch_lexed()?,
         };
         self.tokens.push(token);

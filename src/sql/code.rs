@@ -5,7 +5,6 @@
 
 use std::ops::Range;
 
-use crate::sql::lexer::simple_token;
 use crate::sql::names::unquote;
 use crate::sql::{Lexer, Token, TokenKind};
 
@@ -56,17 +55,8 @@ impl<'a> Code<'a> {
             tokens: Vec::with_capacity(limit),
             depth: Vec::with_capacity(limit),
         };
-        let bytes = &src.as_bytes()[..span.end];
-        let mut lexer = Lexer::at(bytes, span.start);
-        // Heads are mostly plain words: `simple_token` reads those without the lexer's
-        // general dispatch (the lexer agrees with it, which its tests check).
-        let tokens = std::iter::from_fn(|| match simple_token(bytes, lexer.position()) {
-            Some(token) => {
-                lexer.skip_to(token.end);
-                Some(token)
-            }
-            None => lexer.next()?.ok(),
-        });
+        let mut lexer = Lexer::at(&src.as_bytes()[..span.end], span.start);
+        let tokens = std::iter::from_fn(|| lexer.next_simple_first()?.ok());
         let mut open = false;
         let tokens = tokens.take_while(|t| {
             let more = !open;

@@ -190,6 +190,25 @@ impl<'a> Lexer<'a> {
         self.pos = self.pos.max(pos.min(self.src.len()));
     }
 
+    /// The next token if `simple_token` decides it (then the lexer moves past it), else
+    /// `None` and the lexer stays: statement heads are mostly such tokens, and they skip
+    /// the general dispatch.
+    #[inline]
+    pub(crate) fn next_simple(&mut self) -> Option<Token> {
+        let token = simple_token(self.src, self.pos)?;
+        self.pos = token.end;
+        Some(token)
+    }
+
+    /// The next token, as `next` gives it, through `next_simple` where that decides it.
+    #[inline]
+    pub(crate) fn next_simple_first(&mut self) -> Option<Result<Token, LexError>> {
+        match self.next_simple() {
+            Some(token) => Some(Ok(token)),
+            None => self.next(),
+        }
+    }
+
     #[inline]
     fn peek(&self, at: usize) -> u8 {
         self.src.get(at).copied().unwrap_or(0)
