@@ -129,8 +129,9 @@ pub fn read_sql(path: &Path) -> Result<String, ProjectError> {
     // One byte more than the size, so that reading to the end needs no second buffer.
     let mut bytes = Vec::with_capacity(len as usize + 1);
     file.read_to_end(&mut bytes).map_err(read_error)?;
-    // simdutf8 validates 32 bytes a step where the standard library takes 8 (lint reads
-    // 390 MB on the bench tree); the standard library finds where invalid text goes wrong.
+    // simdutf8 validates with AVX2 or SSE4.2 where the CPU has them: 0.14 instructions a
+    // byte on the lint bench tree (390 MB), the standard library 0.74. The standard
+    // library then finds where invalid text goes wrong.
     if simdutf8::basic::from_utf8(&bytes).is_err() {
         let offset = std::str::from_utf8(&bytes)
             .err()
