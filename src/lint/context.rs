@@ -197,6 +197,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn created_before_matches_name_schema_and_order() {
+        let sql = "CREATE TABLE b (x int);\nALTER TABLE a ADD y int;\nCREATE TABLE s.a (x int);\n\
+                   CREATE TEMP TABLE IF NOT EXISTS \"Q\".\"C\" (x int);\nCREATE TABLE aa (x int);\nSELECT 1;\n";
+        let file = crate::sql::split(sql).unwrap();
+        let settings = crate::lint::test_utils::settings();
+        let context = FileContext::new(Path::new("f.sql"), Phase::Ddl, sql, &file, &settings);
+        let last = file.statements.len() - 1;
+        // Only statements before `i` count: `a` is created by statement 2.
+        assert!(!context.created_before(1, "a"));
+        assert!(!context.created_before(2, "a"));
+        assert!(context.created_before(3, "a"));
+        // Schemas must agree when both sides name one; unqualified matches either.
+        assert!(context.created_before(last, "s.a"));
+        assert!(!context.created_before(last, "t.a"));
+        assert!(context.created_before(last, "b"));
+        assert!(context.created_before(last, "public.b"));
+        // Quoted names keep their case; a name that is only a prefix of another is not it.
+        assert!(context.created_before(last, "Q.C"));
+        assert!(!context.created_before(last, "c"));
+        assert!(context.created_before(last, "aa"));
+        assert!(!context.created_before(last, "z"));
+    }
+
+    #[test]
     fn literal_bodies_lose_their_quotes() {
         assert_eq!(
             literal_text("$f$ body $f$", TokenKind::DollarString),
