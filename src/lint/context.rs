@@ -6,17 +6,31 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::config::Phase;
+use crate::sql::names::{folded_at, split_schema};
 use crate::sql::{Lexer, SqlFile, Statement, Token, TokenKind};
 
-use super::code::{Code, alter_table, created_table};
+use super::code::{Code, alter_table};
 use super::settings::LintSettings;
 
 /// A table created by a `CREATE TABLE` of the file.
 struct CreatedTable {
-    /// Unqualified, folded.
-    name: String,
+    /// Folded, as written: `t` or `s.t`.
+    qualified: String,
+    /// Where the unqualified name starts in `qualified`.
+    name_at: usize,
     statement: usize,
-    schema: Option<String>,
+}
+
+impl CreatedTable {
+    fn name(&self) -> &str {
+        &self.qualified[self.name_at..]
+    }
+
+    fn schema(&self) -> Option<&str> {
+        self.name_at
+            .checked_sub(1)
+            .map(|dot| &self.qualified[..dot])
+    }
 }
 
 pub struct FileContext<'a> {
@@ -96,36 +110,30 @@ impl<'a> FileContext<'a> {
     pub fn created_before(&self, i: usize, table: &str) -> bool {
         let created = self.created.get_or_init(|| {
             let mut created = Vec::new();
-            for (n, _) in self.statements().filter(|(_, s)| s.tag == "CREATE TABLE") {
-                // `CREATE GLOBAL TEMPORARY TABLE IF NOT EXISTS "s"."t"`: 10 tokens, and the
-                // column list after them is not needed.
-                let Some(name) = created_table(&self.code_head(n, 16)) else {
+            for (n, s) in self.statements() {
+                // The splitter found the name: nothing is lexed again.
+                let Some(span) = s.table.clone().filter(|_| s.tag == "CREATE TABLE") else {
                     continue;
                 };
-                let (schema, name) = match name.rsplit_once('.') {
-                    Some((schema, name)) => (Some(schema.to_owned()), name.to_owned()),
-                    None => (None, name),
-                };
+                let qualified = folded_at(self.src, span);
+                let name_at = split_schema(&qualified).0.map_or(0, |schema| schema.len() + 1);
                 created.push(CreatedTable {
-                    name,
+                    qualified,
+                    name_at,
                     statement: n,
-                    schema,
                 });
             }
-            // Stable: entries of one name stay in statement order.
-            created.sort_by(|a, b| a.name.cmp(&b.name));
+            // Entries of one name in statement order, which the lookup relies on.
+            created.sort_unstable_by(|a, b| (a.name(), a.statement).cmp(&(b.name(), b.statement)));
             created
         });
-        let (schema, name) = match table.rsplit_once('.') {
-            Some((schema, name)) => (Some(schema), name),
-            None => (None, table),
-        };
-        let first = created.partition_point(|c| c.name.as_str() < name);
+        let (schema, name) = split_schema(table);
+        let first = created.partition_point(|c| c.name() < name);
         // Unqualified on either side: the search path may resolve it to the same table.
         created[first..]
             .iter()
-            .take_while(|c| c.name == name && c.statement < i)
-            .any(|c| c.schema.is_none() || schema.is_none() || c.schema.as_deref() == schema)
+            .take_while(|c| c.name() == name && c.statement < i)
+            .any(|c| c.schema().is_none() || schema.is_none() || c.schema() == schema)
     }
 
     /// Every `ALTER TABLE` of a table this file did not create, with its statement and its
@@ -134,10 +142,16 @@ impl<'a> FileContext<'a> {
         self.alters.get_or_init(|| {
             self.statements()
                 .filter(|(_, s)| s.tag == "ALTER TABLE")
-                .filter_map(|(i, _)| {
+                .filter_map(|(i, s)| {
+                    // Tables this file created are skipped before their statements are
+                    // lexed again (in PostgreSQL's regression SQL, most are).
+                    let table = folded_at(self.src, s.table.clone()?);
+                    if self.created_before(i, &table) {
+                        return None;
+                    }
                     let code = self.code(i);
-                    let (table, actions) = alter_table(&code)?;
-                    (!self.created_before(i, &table)).then_some((
+                    let (_, actions) = alter_table(&code)?;
+                    Some((
                         i,
                         AlterTable {
                             table,

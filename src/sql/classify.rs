@@ -4,6 +4,7 @@
 //! comments, so `ON DELETE CASCADE` or an `INSERT` in a function body is not DML.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use super::keywords::{Key, NONE, key_at, kw, object_tag, takes_second_word};
 use super::lexer::{Lexer, Token, TokenKind};
@@ -15,6 +16,7 @@ pub(crate) struct Classification {
     pub writes: Vec<String>,
     pub dml_in_cte: bool,
     pub in_transaction: bool,
+    pub table: Option<Range<usize>>,
 }
 
 /// Classifies one statement. `tokens` holds its leading significant tokens, collected by
@@ -135,6 +137,17 @@ impl<'a> Cursor<'a, '_> {
         hit
     }
 
+    /// Consumes the keywords `keys` in order if they all come next, else nothing.
+    fn eat_seq(&mut self, keys: &[Key]) -> bool {
+        let at = self.at;
+        // Words only: going back never crosses a parenthesis, so the depth stays right.
+        let all = keys.iter().all(|&key| self.eat(key));
+        if !all {
+            self.at = at;
+        }
+        all
+    }
+
     /// Consumes words while they are in `keys`.
     fn eat_any(&mut self, keys: &[Key]) {
         while keys.contains(&self.peek_key()) {
@@ -187,6 +200,25 @@ impl<'a> Cursor<'a, '_> {
         (!name.is_empty()).then_some(name)
     }
 
+    /// The bytes of a possibly qualified name, as `name` reads it, unfolded.
+    fn name_span(&mut self) -> Option<Range<usize>> {
+        let start = self.peek()?.start;
+        let mut end = None;
+        while let Some(token) = self.peek() {
+            if !matches!(token.kind, TokenKind::Word | TokenKind::QuotedIdent) {
+                break;
+            }
+            end = Some(token.end);
+            self.next();
+            if self.peek().is_some_and(|t| t.kind == TokenKind::Dot) {
+                self.next();
+            } else {
+                break;
+            }
+        }
+        Some(start..end?)
+    }
+
     /// Whether the statement's bytes contain `word` in any case: a cheap filter (it also
     /// matches inside literals and longer words) before a token scan.
     fn may_contain(&self, word: &[u8]) -> bool {
@@ -227,6 +259,7 @@ fn class(kind: StatementKind, tag: impl Into<Cow<'static, str>>) -> Classificati
         writes: Vec::new(),
         dml_in_cte: false,
         in_transaction: kind != StatementKind::TransactionControl,
+        table: None,
     }
 }
 
@@ -405,6 +438,18 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
     };
     // Decided on keys, not on the tag's text.
     let single = second == 0;
+    let table = match (verb, object) {
+        // `CREATE … TABLE [IF NOT EXISTS] name`, `ALTER TABLE [IF EXISTS] [ONLY] name`.
+        (CREATE | ALTER, TABLE) => {
+            // `if` alone is a name: `CREATE TABLE if (…)`.
+            if !c.eat_seq(&[kw("IF"), kw("NOT"), kw("EXISTS")]) {
+                c.eat_seq(&[kw("IF"), kw("EXISTS")]);
+            }
+            c.eat(kw("ONLY"));
+            c.name_span()
+        }
+        _ => None,
+    };
     let kind = match (verb, object) {
         (CREATE, INDEX) if single => StatementKind::Index,
         (ALTER, SYSTEM) => StatementKind::Utility,
@@ -418,7 +463,8 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
         (ALTER, TABLE) => c.may_contain(b"concurrently") && c.any_word_at_depth(CONCURRENTLY),
         _ => false,
     };
-    let class = class(kind, tag);
+    let mut class = class(kind, tag);
+    class.table = table;
     if outside_transaction {
         non_transactional(class)
     } else {

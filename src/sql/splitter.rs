@@ -313,6 +313,7 @@ impl Pending {
             dml_in_cte: class.dml_in_cte,
             in_transaction: class.in_transaction,
             params: pending.params,
+            table: class.table,
         });
     }
 }

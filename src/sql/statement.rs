@@ -1,6 +1,7 @@
 //! What the splitter produces: statements with their spans and what they do.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use serde::Serialize;
 
@@ -71,6 +72,11 @@ pub struct Statement {
     /// DATABASE, ALTER SYSTEM, … and for transaction control itself).
     pub in_transaction: bool,
     pub params: Vec<Param>,
+    /// For `CREATE TABLE` and `ALTER TABLE`: the bytes of the table's name as written
+    /// (qualified or quoted), so that the linter knows which table without lexing the
+    /// statement again.
+    #[serde(skip)]
+    pub table: Option<Range<usize>>,
 }
 
 impl Statement {
