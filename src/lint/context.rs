@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::config::Phase;
-use crate::sql::names::{folded_at, split_schema};
+use crate::sql::names::{split_schema, table_after};
 use crate::sql::{Lexer, SqlFile, Statement, Token, TokenKind};
 
 use super::code::{Code, alter_table};
@@ -111,11 +111,11 @@ impl<'a> FileContext<'a> {
         let created = self.created.get_or_init(|| {
             let mut created = Vec::new();
             for (n, s) in self.statements() {
-                // The splitter found the name: nothing is lexed again.
-                let Some(span) = s.table.clone().filter(|_| s.tag == "CREATE TABLE") else {
+                // Read from where the splitter's classifier stopped, not lexed again from
+                // the statement's start.
+                let Some(qualified) = self.table_of(s, "CREATE TABLE") else {
                     continue;
                 };
-                let qualified = folded_at(self.src, span);
                 let name_at = split_schema(&qualified).0.map_or(0, |schema| schema.len() + 1);
                 created.push(CreatedTable {
                     qualified,
@@ -145,7 +145,7 @@ impl<'a> FileContext<'a> {
                 .filter_map(|(i, s)| {
                     // Tables this file created are skipped before their statements are
                     // lexed again (in PostgreSQL's regression SQL, most are).
-                    let table = folded_at(self.src, s.table.clone()?);
+                    let table = self.table_of(s, "ALTER TABLE")?;
                     if self.created_before(i, &table) {
                         return None;
                     }
@@ -162,6 +162,14 @@ impl<'a> FileContext<'a> {
                 })
                 .collect()
         })
+    }
+
+    /// For a statement tagged `tag` (`CREATE TABLE`, `ALTER TABLE`), the table it names.
+    fn table_of(&self, s: &Statement, tag: &str) -> Option<String> {
+        if s.tag != tag {
+            return None;
+        }
+        table_after(self.src, s.head_end()?, s.end)
     }
 
     /// The statement's span, for findings about the whole statement.

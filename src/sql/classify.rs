@@ -4,7 +4,6 @@
 //! comments, so `ON DELETE CASCADE` or an `INSERT` in a function body is not DML.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
 use super::keywords::{Key, NONE, key_at, kw, object_tag, takes_second_word};
 use super::lexer::{Lexer, Token, TokenKind};
@@ -16,7 +15,7 @@ pub(crate) struct Classification {
     pub writes: Vec<String>,
     pub dml_in_cte: bool,
     pub in_transaction: bool,
-    pub table: Option<Range<usize>>,
+    pub head_end: Option<usize>,
 }
 
 /// Classifies one statement. `tokens` holds its leading significant tokens, collected by
@@ -137,17 +136,6 @@ impl<'a> Cursor<'a, '_> {
         hit
     }
 
-    /// Consumes the keywords `keys` in order if they all come next, else nothing.
-    fn eat_seq(&mut self, keys: &[Key]) -> bool {
-        let at = self.at;
-        // Words only: going back never crosses a parenthesis, so the depth stays right.
-        let all = keys.iter().all(|&key| self.eat(key));
-        if !all {
-            self.at = at;
-        }
-        all
-    }
-
     /// Consumes words while they are in `keys`.
     fn eat_any(&mut self, keys: &[Key]) {
         while keys.contains(&self.peek_key()) {
@@ -200,25 +188,6 @@ impl<'a> Cursor<'a, '_> {
         (!name.is_empty()).then_some(name)
     }
 
-    /// The bytes of a possibly qualified name, as `name` reads it, unfolded.
-    fn name_span(&mut self) -> Option<Range<usize>> {
-        let start = self.peek()?.start;
-        let mut end = None;
-        while let Some(token) = self.peek() {
-            if !matches!(token.kind, TokenKind::Word | TokenKind::QuotedIdent) {
-                break;
-            }
-            end = Some(token.end);
-            self.next();
-            if self.peek().is_some_and(|t| t.kind == TokenKind::Dot) {
-                self.next();
-            } else {
-                break;
-            }
-        }
-        Some(start..end?)
-    }
-
     /// Whether the statement's bytes contain `word` in any case: a cheap filter (it also
     /// matches inside literals and longer words) before a token scan.
     fn may_contain(&self, word: &[u8]) -> bool {
@@ -259,7 +228,7 @@ fn class(kind: StatementKind, tag: impl Into<Cow<'static, str>>) -> Classificati
         writes: Vec::new(),
         dml_in_cte: false,
         in_transaction: kind != StatementKind::TransactionControl,
-        table: None,
+        head_end: None,
     }
 }
 
@@ -424,10 +393,11 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
     let object_token = c.peek();
     let object = c.peek_key();
     c.next();
+    let mut head_end = object_token.map(|t| t.end);
     let mut second = 0;
     if takes_second_word(object) && c.peek_key() != NONE {
         second = c.peek_key();
-        c.next();
+        head_end = c.next().map(|t| t.end);
     }
     let tag: Cow<'static, str> = match object_tag(verb, object, second) {
         Some(tag) => Cow::Borrowed(tag),
@@ -438,18 +408,6 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
     };
     // Decided on keys, not on the tag's text.
     let single = second == 0;
-    let table = match (verb, object) {
-        // `CREATE … TABLE [IF NOT EXISTS] name`, `ALTER TABLE [IF EXISTS] [ONLY] name`.
-        (CREATE | ALTER, TABLE) => {
-            // `if` alone is a name: `CREATE TABLE if (…)`.
-            if !c.eat_seq(&[kw("IF"), kw("NOT"), kw("EXISTS")]) {
-                c.eat_seq(&[kw("IF"), kw("EXISTS")]);
-            }
-            c.eat(kw("ONLY"));
-            c.name_span()
-        }
-        _ => None,
-    };
     let kind = match (verb, object) {
         (CREATE, INDEX) if single => StatementKind::Index,
         (ALTER, SYSTEM) => StatementKind::Utility,
@@ -464,7 +422,7 @@ fn object_command(c: &mut Cursor<'_, '_>, verb: Key) -> Classification {
         _ => false,
     };
     let mut class = class(kind, tag);
-    class.table = table;
+    class.head_end = head_end;
     if outside_transaction {
         non_transactional(class)
     } else {
@@ -639,6 +597,29 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn object_commands_mark_where_their_head_ends() {
+        let sql = "CREATE UNLOGGED TABLE IF NOT EXISTS s.t (a int);\n\
+                   ALTER /* c */ TABLE ONLY t ADD c int;\n\
+                   CREATE MATERIALIZED VIEW mv AS SELECT 1;\n\
+                   SELECT 1;";
+        let heads: Vec<Option<&str>> = split(sql)
+            .unwrap()
+            .statements
+            .iter()
+            .map(|s| s.head_end().map(|end| &sql[s.start..end]))
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                Some("CREATE UNLOGGED TABLE"),
+                Some("ALTER /* c */ TABLE"),
+                Some("CREATE MATERIALIZED VIEW"),
+                None
+            ]
+        );
     }
 
     #[test]

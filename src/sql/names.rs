@@ -1,9 +1,7 @@
 //! Identifiers as PostgreSQL folds them: unquoted names lower-cased (ASCII letters only,
 //! scansup.c), quoted names kept as written with `""` undoubled.
 
-use std::ops::Range;
-
-use super::lexer::{Lexer, TokenKind};
+use super::lexer::{Lexer, Token, TokenKind};
 
 /// `"a""b"` → `a"b`. `U&"x"` keeps its escapes (such names are only compared and shown).
 pub fn unquote(text: &str) -> String {
@@ -26,24 +24,71 @@ pub fn fold_qualified(name: &str) -> String {
     name.split('.').map(fold_part).collect::<Vec<_>>().join(".")
 }
 
-/// The name written at `span` of `src` (`s.t`, `"S" . "T"`), folded: what
-/// [`Statement::table`](super::Statement::table) points at.
-pub fn folded_at(src: &str, span: Range<usize>) -> String {
-    let mut name = String::with_capacity(span.len());
-    for token in Lexer::at(&src.as_bytes()[..span.end], span.start).map_while(Result::ok) {
+/// The table named from byte `from` of `src` (up to `end`) after an optional `IF [NOT]
+/// EXISTS` and `ONLY`, folded: read from [`Statement::head_end`](super::Statement::head_end)
+/// of `CREATE TABLE IF NOT EXISTS S."T" (…)` it gives `s.T`. `None` if no name is there.
+pub fn table_after(src: &str, from: usize, end: usize) -> Option<String> {
+    // `IF NOT EXISTS ONLY a.b.c` is nine tokens; the name ends at the first other one.
+    // Held on the stack: this runs for every CREATE and ALTER TABLE the linter reads.
+    let mut lexer = Lexer::at(&src.as_bytes()[..end], from);
+    let none = Token {
+        kind: TokenKind::Dot,
+        start: 0,
+        end: 0,
+    };
+    let mut tokens = [none; 12];
+    let mut len = 0;
+    while len < tokens.len() {
+        let Some(Ok(token)) = lexer.next_simple_first() else {
+            break;
+        };
         match token.kind {
+            TokenKind::Word | TokenKind::QuotedIdent | TokenKind::Dot => {
+                tokens[len] = token;
+                len += 1;
+            }
+            kind if kind.is_comment() || kind == TokenKind::MetaCommand => {}
+            _ => break,
+        }
+    }
+    let tokens = &tokens[..len];
+    let is = |i: usize, word: &str| {
+        tokens.get(i).is_some_and(|t| {
+            t.kind == TokenKind::Word && t.text(src).eq_ignore_ascii_case(word)
+        })
+    };
+    // `if` alone is a name: `CREATE TABLE if (…)`.
+    let mut i = if is(0, "if") && is(1, "not") && is(2, "exists") {
+        3
+    } else if is(0, "if") && is(1, "exists") {
+        2
+    } else {
+        0
+    };
+    if is(i, "only") {
+        i += 1;
+    }
+    let mut name = String::with_capacity(24);
+    loop {
+        let token = tokens.get(i)?;
+        match token.kind {
+            // PostgreSQL folds only ASCII letters of unquoted names (scansup.c).
             TokenKind::Word => {
                 let at = name.len();
                 name.push_str(token.text(src));
                 name[at..].make_ascii_lowercase();
             }
             TokenKind::QuotedIdent => name.push_str(&unquote(token.text(src))),
-            TokenKind::Dot => name.push('.'),
-            // Comments between the parts.
-            _ => {}
+            _ => return None,
+        }
+        i += 1;
+        if tokens.get(i).is_some_and(|t| t.kind == TokenKind::Dot) {
+            name.push('.');
+            i += 1;
+        } else {
+            return Some(name);
         }
     }
-    name
 }
 
 /// Whether two folded relation names can denote the same relation: equal, or equal in
@@ -86,9 +131,16 @@ mod tests {
     }
 
     #[test]
-    fn names_at_a_span_fold_each_part() {
-        let src = "ALTER TABLE Crm /* x */ . \"Le\"\"ads\" ADD c int";
-        assert_eq!(folded_at(src, 12..35), "crm.Le\"ads");
-        assert_eq!(folded_at(src, 12..15), "crm");
+    fn table_names_after_the_command_words() {
+        let after = |sql: &str| table_after(sql, sql.find("TABLE").unwrap() + 5, sql.len());
+        assert_eq!(
+            after("ALTER TABLE Crm /* x */ . \"Le\"\"ads\" ADD c int").as_deref(),
+            Some("crm.Le\"ads")
+        );
+        assert_eq!(after("ALTER TABLE IF EXISTS ONLY t ADD c int").as_deref(), Some("t"));
+        assert_eq!(after("CREATE TABLE IF NOT EXISTS t (a int)").as_deref(), Some("t"));
+        // `if` alone is the table's name.
+        assert_eq!(after("CREATE TABLE if (a int)").as_deref(), Some("if"));
+        assert_eq!(after("ALTER TABLE (").as_deref(), None);
     }
 }

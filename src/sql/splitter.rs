@@ -313,7 +313,10 @@ impl Pending {
             dml_in_cte: class.dml_in_cte,
             in_transaction: class.in_transaction,
             params: pending.params,
-            table: class.table,
+            head_len: class
+                .head_end
+                .and_then(|end| u32::try_from(end - start).ok())
+                .unwrap_or(0),
         });
     }
 }
