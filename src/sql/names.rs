@@ -28,49 +28,32 @@ pub fn fold_qualified(name: &str) -> String {
 /// EXISTS` and `ONLY`, folded: read from [`Statement::head_end`](super::Statement::head_end)
 /// of `CREATE TABLE IF NOT EXISTS S."T" (…)` it gives `s.T`. `None` if no name is there.
 pub fn table_after(src: &str, from: usize, end: usize) -> Option<String> {
-    // `IF NOT EXISTS ONLY a.b.c` is nine tokens; the name ends at the first other one.
-    // Held on the stack: this runs for every CREATE and ALTER TABLE the linter reads.
+    // Lexed one token at a time, up to the end of the name: `ALTER TABLE t ALTER COLUMN …`
+    // is all words, and the linter asks this of every CREATE and ALTER TABLE.
     let mut lexer = Lexer::at(&src.as_bytes()[..end], from);
-    let none = Token {
-        kind: TokenKind::Dot,
-        start: 0,
-        end: 0,
-    };
-    let mut tokens = [none; 12];
-    let mut len = 0;
-    while len < tokens.len() {
-        let Some(Ok(token)) = lexer.next_simple_first() else {
-            break;
-        };
-        match token.kind {
-            TokenKind::Word | TokenKind::QuotedIdent | TokenKind::Dot => {
-                tokens[len] = token;
-                len += 1;
+    let mut tokens = std::iter::from_fn(|| {
+        loop {
+            let token = lexer.next_simple_first()?.ok()?;
+            if !token.kind.is_comment() && token.kind != TokenKind::MetaCommand {
+                return Some(token);
             }
-            kind if kind.is_comment() || kind == TokenKind::MetaCommand => {}
-            _ => break,
         }
+    })
+    .peekable();
+    let is = |token: &Token, word: &str| {
+        token.kind == TokenKind::Word && token.text(src).eq_ignore_ascii_case(word)
+    };
+    let mut token = tokens.next()?;
+    // `if` followed by anything but `not`/`exists` is the table's name: `CREATE TABLE if (…)`.
+    if is(&token, "if") && tokens.next_if(|t| is(t, "not") || is(t, "exists")).is_some() {
+        tokens.next_if(|t| is(t, "exists"));
+        token = tokens.next()?;
     }
-    let tokens = &tokens[..len];
-    let is = |i: usize, word: &str| {
-        tokens.get(i).is_some_and(|t| {
-            t.kind == TokenKind::Word && t.text(src).eq_ignore_ascii_case(word)
-        })
-    };
-    // `if` alone is a name: `CREATE TABLE if (…)`.
-    let mut i = if is(0, "if") && is(1, "not") && is(2, "exists") {
-        3
-    } else if is(0, "if") && is(1, "exists") {
-        2
-    } else {
-        0
-    };
-    if is(i, "only") {
-        i += 1;
+    if is(&token, "only") {
+        token = tokens.next()?;
     }
     let mut name = String::with_capacity(24);
     loop {
-        let token = tokens.get(i)?;
         match token.kind {
             // PostgreSQL folds only ASCII letters of unquoted names (scansup.c).
             TokenKind::Word => {
@@ -81,13 +64,11 @@ pub fn table_after(src: &str, from: usize, end: usize) -> Option<String> {
             TokenKind::QuotedIdent => name.push_str(&unquote(token.text(src))),
             _ => return None,
         }
-        i += 1;
-        if tokens.get(i).is_some_and(|t| t.kind == TokenKind::Dot) {
-            name.push('.');
-            i += 1;
-        } else {
+        if tokens.next_if(|t| t.kind == TokenKind::Dot).is_none() {
             return Some(name);
         }
+        name.push('.');
+        token = tokens.next()?;
     }
 }
 

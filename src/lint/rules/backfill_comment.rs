@@ -38,10 +38,9 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             continue;
         }
         if let Some(hit) = file.settings.backfill_comment.find(text) {
-            let statement = file
-                .statements()
-                .find(|(_, s)| s.end > comment.start)
-                .map(|(i, _)| i);
+            let statements = &file.file.statements;
+            let statement = Some(statements.partition_point(|s| s.end <= comment.start))
+                .filter(|&i| i < statements.len());
             out.push(Report {
                 statement,
                 ..Report::file(
