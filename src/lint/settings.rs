@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use crate::config::{ConfigError, CustomRule, LintRules, Phase, RuleLevel, Severity};
-use crate::sql::names::{fold_qualified, same_relation};
+use crate::sql::names::{fold_qualified, split_schema};
 
 use super::rule::Rule;
 use super::rules;
 
 pub struct LintSettings {
     pub fail_on: Severity,
-    /// Folded names (`leads`, `crm.leads`).
-    hot_tables: Vec<String>,
+    /// Folded names (`leads`, `crm.leads`), each with whether it names a schema.
+    hot_tables: Vec<(String, bool)>,
     pub seed_rows_max: u32,
     pub backfill_comment: Regex,
     levels: HashMap<String, RuleLevel>,
@@ -80,7 +80,15 @@ impl LintSettings {
         let compile = |p: &str| crate::config::compiled_regex(p).expect("validated at load");
         Ok(LintSettings {
             fail_on: rules.fail_on,
-            hot_tables: rules.hot_tables.iter().map(|t| fold_qualified(t)).collect(),
+            hot_tables: rules
+                .hot_tables
+                .iter()
+                .map(|t| {
+                    let folded = fold_qualified(t);
+                    let qualified = split_schema(&folded).0.is_some();
+                    (folded, qualified)
+                })
+                .collect(),
             seed_rows_max: rules.seed_rows_max,
             backfill_comment: compile(&rules.backfill_comment_pattern),
             builtin_levels: rules::ALL
@@ -109,7 +117,13 @@ impl LintSettings {
     }
 
     pub fn is_hot(&self, table: &str) -> bool {
-        self.hot_tables.iter().any(|hot| same_relation(hot, table))
+        // `same_relation` against each hot table, with `table` split once: every DML
+        // statement of a DDL file asks.
+        let (schema, name) = split_schema(table);
+        self.hot_tables.iter().any(|(hot, qualified)| {
+            hot == table
+                || (*qualified != schema.is_some() && split_schema(hot).1 == name)
+        })
     }
 
     /// The severity findings of rule `id` get: the configured level, else `default`.
@@ -148,5 +162,24 @@ pub fn leveled(level: Option<RuleLevel>, default: Severity) -> Option<Severity> 
         Some(RuleLevel::Low) => Some(Severity::Low),
         Some(RuleLevel::Medium) => Some(Severity::Medium),
         Some(RuleLevel::High) => Some(Severity::High),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hot_tables_match_as_relations() {
+        let text = "hot_tables: [Leads, crm.call_log]\n";
+        let path = Path::new("lint-rules.yaml");
+        let rules = LintRules::parse(path, text).unwrap();
+        let settings = LintSettings::new(rules, Some((path, text))).unwrap();
+        for hot in ["leads", "public.leads", "call_log", "crm.call_log"] {
+            assert!(settings.is_hot(hot), "{hot}");
+        }
+        for cold in ["other.call_log", "Leads", "lead", "crm.leads.x"] {
+            assert!(!settings.is_hot(cold), "{cold}");
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! `dml-in-ddl`: data changes in a schema migration, the failure this project exists for.
 
+use std::ops::Range;
+
 use crate::config::{Phase, Severity};
-use crate::lint::code::Code;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
-use crate::sql::{StatementKind, TokenKind};
+use crate::sql::{Lexer, StatementKind, Token, TokenKind};
 
 pub const RULE: Rule = Rule {
     id: "dml-in-ddl",
@@ -49,7 +50,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             Severity::High
         } else if statement.tag == "INSERT"
             && file.may_contain(i, b"values")
-            && literal_rows(&file.code(i)).is_some_and(|n| n <= file.settings.seed_rows_max)
+            && is_seed(file.src, file.span_of(i), file.settings.seed_rows_max)
         {
             Severity::Low
         } else {
@@ -82,56 +83,97 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
     }
 }
 
-/// For `INSERT INTO t [(cols)] VALUES (…), (…) [ON CONFLICT …] [RETURNING …]` whose rows
-/// hold only constants (literals, NULL, DEFAULT, TRUE/FALSE, casts, signs, ARRAY[…]): the
-/// number of rows. `None` for anything else (a SELECT, a function call, a subquery).
-fn literal_rows(code: &Code<'_>) -> Option<u32> {
-    let values = code.find_at_depth(0..code.len(), 0, &["values"])?;
-    let mut rows = 0;
-    let mut i = values + 1;
-    loop {
-        if code.kind(i) != Some(TokenKind::OpenParen) {
-            return None;
+/// Whether the `INSERT` at `span` is a seed: `INSERT INTO t [(cols)] VALUES (…), (…)
+/// [ON CONFLICT …] [RETURNING …]` of at most `max` rows holding only constants (literals,
+/// NULL, DEFAULT, TRUE/FALSE, casts, signs, ARRAY[…]); not a SELECT, a function call or a
+/// subquery. Lexed lazily and given up at the first row past `max` or the first token that
+/// is no constant: regression-style files insert hundreds of rows at a time.
+fn is_seed(src: &str, span: Range<usize>, max: u32) -> bool {
+    let mut lexer = Lexer::at(&src.as_bytes()[..span.end], span.start);
+    let mut tokens = std::iter::from_fn(|| {
+        loop {
+            let token = lexer.next_simple_first()?.ok()?;
+            if !token.kind.is_comment() && token.kind != TokenKind::MetaCommand {
+                return Some(token);
+            }
         }
-        let end = code.skip_group(i);
-        if !(i + 1..end - 1).all(|j| constant_token(code, j)) {
-            return None;
+    })
+    .peekable();
+    let is = |token: &Token, word: &str| {
+        token.kind == TokenKind::Word && token.text(src).eq_ignore_ascii_case(word)
+    };
+    // `VALUES` at the top level (not in a column list or a CTE).
+    let mut depth = 0u32;
+    loop {
+        let Some(token) = tokens.next() else {
+            return false;
+        };
+        match token.kind {
+            TokenKind::OpenParen => depth += 1,
+            TokenKind::CloseParen => depth = depth.saturating_sub(1),
+            _ if depth == 0 && is(&token, "values") => break,
+            _ => {}
+        }
+    }
+    let mut rows = 0;
+    loop {
+        if tokens.next().map(|t| t.kind) != Some(TokenKind::OpenParen) {
+            return false;
+        }
+        // Every token inside the row's parentheses, nested ones included.
+        let (mut depth, mut previous) = (1u32, TokenKind::OpenParen);
+        loop {
+            let Some(token) = tokens.next() else {
+                return false;
+            };
+            match token.kind {
+                TokenKind::OpenParen => depth += 1,
+                TokenKind::CloseParen => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+            let next = tokens.peek().map(|t| t.kind);
+            if !constant_token(src, token, previous, next) {
+                return false;
+            }
+            previous = token.kind;
         }
         rows += 1;
-        i = end;
-        match code.kind(i) {
-            Some(TokenKind::Comma) => i += 1,
-            None => return Some(rows),
-            _ if code.is(i, "on") || code.is(i, "returning") => return Some(rows),
-            _ => return None,
+        if rows > max {
+            return false;
+        }
+        match tokens.next() {
+            Some(t) if t.kind == TokenKind::Comma => {}
+            None => return true,
+            Some(t) => return is(&t, "on") || is(&t, "returning"),
         }
     }
 }
 
-fn constant_token(code: &Code<'_>, i: usize) -> bool {
-    match code.kind(i) {
-        Some(
-            TokenKind::String
-            | TokenKind::DollarString
-            | TokenKind::Number
-            | TokenKind::Comma
-            | TokenKind::Cast
-            | TokenKind::OpenParen
-            | TokenKind::CloseParen
-            | TokenKind::Dot,
-        ) => true,
-        Some(TokenKind::Operator) => matches!(code.text(i), "-" | "+"),
-        Some(TokenKind::Other) => matches!(code.text(i), "[" | "]"),
-        // A word is a constant keyword or the type name of a cast.
-        Some(TokenKind::Word | TokenKind::QuotedIdent) => {
-            ["null", "default", "true", "false", "array"]
-                .iter()
-                .any(|w| code.is(i, w))
-                || i.checked_sub(1)
-                    .is_some_and(|p| matches!(code.kind(p), Some(TokenKind::Cast | TokenKind::Dot)))
-                || code.kind(i + 1) == Some(TokenKind::Dot)
-                    && i.checked_sub(1)
-                        .is_some_and(|p| code.kind(p) == Some(TokenKind::Cast))
+/// Whether `token` (between `previous` and `next` kinds) is part of a constant.
+fn constant_token(src: &str, token: Token, previous: TokenKind, next: Option<TokenKind>) -> bool {
+    let text = token.text(src);
+    match token.kind {
+        TokenKind::String
+        | TokenKind::DollarString
+        | TokenKind::Number
+        | TokenKind::Comma
+        | TokenKind::Cast
+        | TokenKind::OpenParen
+        | TokenKind::CloseParen
+        | TokenKind::Dot => true,
+        TokenKind::Operator => matches!(text, "-" | "+"),
+        TokenKind::Other => matches!(text, "[" | "]"),
+        // A word is a constant keyword or the type name of a cast (`::public.mood`).
+        TokenKind::Word | TokenKind::QuotedIdent => {
+            (token.kind == TokenKind::Word
+                && ["null", "default", "true", "false", "array"]
+                    .iter()
+                    .any(|w| text.eq_ignore_ascii_case(w)))
+                || matches!(previous, TokenKind::Cast | TokenKind::Dot)
+                || next == Some(TokenKind::Dot) && previous == TokenKind::Cast
         }
         _ => false,
     }
@@ -164,6 +206,23 @@ mod tests {
             Phase::Ddl,
             "INSERT INTO plans (code, price) VALUES ('basic', 0), ('pro', 9.90::numeric);\nINSERT INTO plans (code) SELECT code FROM old_plans;\n"
         ));
+    }
+
+    #[test]
+    fn seeds_are_few_rows_of_constants() {
+        let seed = |sql: &str, max| super::is_seed(sql, 0..sql.len(), max);
+        let two = "INSERT INTO t (a, b) VALUES (1, 'x'), (-2.5, NULL::public.mood)";
+        assert!(seed(two, 2));
+        assert!(!seed(two, 1), "past the maximum");
+        assert!(seed("INSERT INTO t VALUES (ARRAY[1, +2], DEFAULT) ON CONFLICT DO NOTHING", 1));
+        assert!(seed("INSERT INTO t VALUES (true) RETURNING id", 1));
+        assert!(seed("INSERT INTO t VALUES ('a'::text) /* c */, (('b'))", 2));
+        assert!(!seed("INSERT INTO t VALUES (now())", 10), "a function call");
+        assert!(!seed("INSERT INTO t SELECT 1", 10));
+        assert!(!seed("INSERT INTO t VALUES (1), (x)", 10), "a column reference");
+        assert!(!seed("INSERT INTO t VALUES (1) , 2", 10));
+        // `values` inside the column list or a CTE is not the rows.
+        assert!(!seed("WITH v AS (VALUES (1)) INSERT INTO t SELECT * FROM v", 10));
     }
 
     #[test]
