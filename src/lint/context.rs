@@ -116,7 +116,9 @@ impl<'a> FileContext<'a> {
                 let Some(qualified) = self.table_of(s, "CREATE TABLE") else {
                     continue;
                 };
-                let name_at = split_schema(&qualified).0.map_or(0, |schema| schema.len() + 1);
+                let name_at = split_schema(&qualified)
+                    .0
+                    .map_or(0, |schema| schema.len() + 1);
                 created.push(CreatedTable {
                     qualified,
                     name_at,

@@ -121,8 +121,7 @@ impl LintSettings {
         // statement of a DDL file asks.
         let (schema, name) = split_schema(table);
         self.hot_tables.iter().any(|(hot, qualified)| {
-            hot == table
-                || (*qualified != schema.is_some() && split_schema(hot).1 == name)
+            hot == table || (*qualified != schema.is_some() && split_schema(hot).1 == name)
         })
     }
 

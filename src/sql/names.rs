@@ -45,7 +45,11 @@ pub fn table_after(src: &str, from: usize, end: usize) -> Option<String> {
     };
     let mut token = tokens.next()?;
     // `if` followed by anything but `not`/`exists` is the table's name: `CREATE TABLE if (…)`.
-    if is(&token, "if") && tokens.next_if(|t| is(t, "not") || is(t, "exists")).is_some() {
+    if is(&token, "if")
+        && tokens
+            .next_if(|t| is(t, "not") || is(t, "exists"))
+            .is_some()
+    {
         tokens.next_if(|t| is(t, "exists"));
         token = tokens.next()?;
     }
@@ -118,8 +122,14 @@ mod tests {
             after("ALTER TABLE Crm /* x */ . \"Le\"\"ads\" ADD c int").as_deref(),
             Some("crm.Le\"ads")
         );
-        assert_eq!(after("ALTER TABLE IF EXISTS ONLY t ADD c int").as_deref(), Some("t"));
-        assert_eq!(after("CREATE TABLE IF NOT EXISTS t (a int)").as_deref(), Some("t"));
+        assert_eq!(
+            after("ALTER TABLE IF EXISTS ONLY t ADD c int").as_deref(),
+            Some("t")
+        );
+        assert_eq!(
+            after("CREATE TABLE IF NOT EXISTS t (a int)").as_deref(),
+            Some("t")
+        );
         // `if` alone is the table's name.
         assert_eq!(after("CREATE TABLE if (a int)").as_deref(), Some("if"));
         assert_eq!(after("ALTER TABLE (").as_deref(), None);

@@ -65,12 +65,26 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         // Joined, not `format!`ted: one finding per DML statement of every DDL file, and
         // formatting cost several times the copy.
         let message = match (hot, statement.writes.first()) {
-            (Some(table), _) => {
-                ["`", tag, "` writes hot table `", table, "`", via, " in a schema migration"].concat()
-            }
-            (None, Some(table)) => {
-                ["`", tag, "` writes `", table, "`", via, " in a schema migration"].concat()
-            }
+            (Some(table), _) => [
+                "`",
+                tag,
+                "` writes hot table `",
+                table,
+                "`",
+                via,
+                " in a schema migration",
+            ]
+            .concat(),
+            (None, Some(table)) => [
+                "`",
+                tag,
+                "` writes `",
+                table,
+                "`",
+                via,
+                " in a schema migration",
+            ]
+            .concat(),
             (None, None) => ["`", tag, "` changes data in a schema migration"].concat(),
         };
         out.push(
@@ -214,15 +228,24 @@ mod tests {
         let two = "INSERT INTO t (a, b) VALUES (1, 'x'), (-2.5, NULL::public.mood)";
         assert!(seed(two, 2));
         assert!(!seed(two, 1), "past the maximum");
-        assert!(seed("INSERT INTO t VALUES (ARRAY[1, +2], DEFAULT) ON CONFLICT DO NOTHING", 1));
+        assert!(seed(
+            "INSERT INTO t VALUES (ARRAY[1, +2], DEFAULT) ON CONFLICT DO NOTHING",
+            1
+        ));
         assert!(seed("INSERT INTO t VALUES (true) RETURNING id", 1));
         assert!(seed("INSERT INTO t VALUES ('a'::text) /* c */, (('b'))", 2));
         assert!(!seed("INSERT INTO t VALUES (now())", 10), "a function call");
         assert!(!seed("INSERT INTO t SELECT 1", 10));
-        assert!(!seed("INSERT INTO t VALUES (1), (x)", 10), "a column reference");
+        assert!(
+            !seed("INSERT INTO t VALUES (1), (x)", 10),
+            "a column reference"
+        );
         assert!(!seed("INSERT INTO t VALUES (1) , 2", 10));
         // `values` inside the column list or a CTE is not the rows.
-        assert!(!seed("WITH v AS (VALUES (1)) INSERT INTO t SELECT * FROM v", 10));
+        assert!(!seed(
+            "WITH v AS (VALUES (1)) INSERT INTO t SELECT * FROM v",
+            10
+        ));
     }
 
     #[test]
