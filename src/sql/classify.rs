@@ -167,15 +167,8 @@ impl<'a> Cursor<'a, '_> {
         let mut name = String::with_capacity(24);
         loop {
             let token = self.peek()?;
-            match token.kind {
-                // PostgreSQL folds only ASCII letters of unquoted names (scansup.c).
-                TokenKind::Word => {
-                    let at = name.len();
-                    name.push_str(self.text(token));
-                    name[at..].make_ascii_lowercase();
-                }
-                TokenKind::QuotedIdent => name.push_str(&super::names::unquote(self.text(token))),
-                _ => break,
+            if !super::names::push_part(&mut name, token, self.src) {
+                break;
             }
             self.next();
             if self.peek().is_some_and(|t| t.kind == TokenKind::Dot) {

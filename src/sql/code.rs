@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use crate::sql::names::unquote;
+use crate::sql::names::push_part;
 use crate::sql::{Lexer, Token, TokenKind};
 
 pub struct Code<'a> {
@@ -140,15 +140,11 @@ impl<'a> Code<'a> {
         let mut name = String::new();
         loop {
             let token = self.token(i)?;
-            match token.kind {
-                TokenKind::Word => {
-                    let at = name.len();
-                    name.push_str(token.text(self.src));
-                    name[at..].make_ascii_lowercase();
+            if !push_part(&mut name, token, self.src) {
+                if name.is_empty() {
+                    return None;
                 }
-                TokenKind::QuotedIdent => name.push_str(&unquote(token.text(self.src))),
-                _ if name.is_empty() => return None,
-                _ => break,
+                break;
             }
             i += 1;
             if self.kind(i) == Some(TokenKind::Dot) {

@@ -209,6 +209,20 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The significant tokens from here, through `next_simple_first`: no comments, no psql
+    /// meta-commands. Ends at the end or at an error: it is for re-reading spans the
+    /// splitter already lexed without one.
+    pub(crate) fn significant(mut self) -> impl Iterator<Item = Token> + 'a {
+        std::iter::from_fn(move || {
+            loop {
+                let token = self.next_simple_first()?.ok()?;
+                if !token.kind.is_comment() && token.kind != TokenKind::MetaCommand {
+                    return Some(token);
+                }
+            }
+        })
+    }
+
     #[inline]
     fn peek(&self, at: usize) -> u8 {
         self.src.get(at).copied().unwrap_or(0)

@@ -24,22 +24,31 @@ pub fn fold_qualified(name: &str) -> String {
     name.split('.').map(fold_part).collect::<Vec<_>>().join(".")
 }
 
+/// Appends `token` to `name` as one part of a name, folded as PostgreSQL folds it: only
+/// the ASCII letters of an unquoted name are lower-cased (scansup.c); a quoted name is
+/// unquoted. `false`, appending nothing, when the token is no name part.
+pub fn push_part(name: &mut String, token: Token, src: &str) -> bool {
+    match token.kind {
+        TokenKind::Word => {
+            let at = name.len();
+            name.push_str(token.text(src));
+            name[at..].make_ascii_lowercase();
+        }
+        TokenKind::QuotedIdent => name.push_str(&unquote(token.text(src))),
+        _ => return false,
+    }
+    true
+}
+
 /// The table named from byte `from` of `src` (up to `end`) after an optional `IF [NOT]
 /// EXISTS` and `ONLY`, folded: read from [`Statement::head_end`](super::Statement::head_end)
 /// of `CREATE TABLE IF NOT EXISTS S."T" (…)` it gives `s.T`. `None` if no name is there.
 pub fn table_after(src: &str, from: usize, end: usize) -> Option<String> {
     // Lexed one token at a time, up to the end of the name: `ALTER TABLE t ALTER COLUMN …`
     // is all words, and the linter asks this of every CREATE and ALTER TABLE.
-    let mut lexer = Lexer::at(&src.as_bytes()[..end], from);
-    let mut tokens = std::iter::from_fn(|| {
-        loop {
-            let token = lexer.next_simple_first()?.ok()?;
-            if !token.kind.is_comment() && token.kind != TokenKind::MetaCommand {
-                return Some(token);
-            }
-        }
-    })
-    .peekable();
+    let mut tokens = Lexer::at(&src.as_bytes()[..end], from)
+        .significant()
+        .peekable();
     let is = |token: &Token, word: &str| {
         token.kind == TokenKind::Word && token.text(src).eq_ignore_ascii_case(word)
     };
@@ -58,15 +67,8 @@ pub fn table_after(src: &str, from: usize, end: usize) -> Option<String> {
     }
     let mut name = String::with_capacity(24);
     loop {
-        match token.kind {
-            // PostgreSQL folds only ASCII letters of unquoted names (scansup.c).
-            TokenKind::Word => {
-                let at = name.len();
-                name.push_str(token.text(src));
-                name[at..].make_ascii_lowercase();
-            }
-            TokenKind::QuotedIdent => name.push_str(&unquote(token.text(src))),
-            _ => return None,
+        if !push_part(&mut name, token, src) {
+            return None;
         }
         if tokens.next_if(|t| t.kind == TokenKind::Dot).is_none() {
             return Some(name);

@@ -103,16 +103,9 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
 /// subquery. Lexed lazily and given up at the first row past `max` or the first token that
 /// is no constant: regression-style files insert hundreds of rows at a time.
 fn is_seed(src: &str, span: Range<usize>, max: u32) -> bool {
-    let mut lexer = Lexer::at(&src.as_bytes()[..span.end], span.start);
-    let mut tokens = std::iter::from_fn(|| {
-        loop {
-            let token = lexer.next_simple_first()?.ok()?;
-            if !token.kind.is_comment() && token.kind != TokenKind::MetaCommand {
-                return Some(token);
-            }
-        }
-    })
-    .peekable();
+    let mut tokens = Lexer::at(&src.as_bytes()[..span.end], span.start)
+        .significant()
+        .peekable();
     let is = |token: &Token, word: &str| {
         token.kind == TokenKind::Word && token.text(src).eq_ignore_ascii_case(word)
     };
