@@ -58,6 +58,29 @@ fn newlines(src: &[u8], from: usize, to: usize) -> (u32, Option<usize>) {
 mod simd {
     use std::arch::x86_64::*;
 
+    /// `LineCounter::new` compiled for AVX2 and POPCNT.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and POPCNT.
+    #[target_feature(enable = "avx2,popcnt")]
+    pub(super) unsafe fn line_counter_avx2(src: &[u8]) -> super::LineCounter<'_> {
+        super::LineCounter::build::<true>(src)
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn newline_bits_avx2(block: &[u8; super::BLOCK]) -> u64 {
+        let newline = _mm256_set1_epi8(b'\n' as i8);
+        let half = |k: usize| {
+            // SAFETY: `k` is 0 or 32: the unaligned load stays inside the block.
+            let bytes = unsafe { _mm256_loadu_si256(block.as_ptr().add(k).cast()) };
+            u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, newline)) as u32)
+        };
+        half(0) | half(32) << 32
+    }
+
     /// Counts the newlines of `src[from..to]` in blocks of `width` bytes whose newline
     /// bits `block_mask` gives. Blocks may read bytes of `src` outside the range (a short
     /// range is still one block), whose bits are masked off.
@@ -146,42 +169,165 @@ pub(crate) fn position_from(src: &[u8], from: usize, at: (u32, u32), to: usize) 
     }
 }
 
-/// Counts lines incrementally while a caller walks forward through a text, so that
-/// positions cost time proportional to the distance walked, not to the text.
+/// Line and column numbers of offsets of one text, for a caller that mostly walks forward
+/// (the splitter, a file's sorted reports). The text's newlines are found once, 64 bytes
+/// at a time, and kept as one bit mask per 64-byte block with the count of newlines before
+/// the block (12 bytes per 64 of text): a line number is that count plus the bits below
+/// the offset in its block. The last answer is kept, so a walk forward costs the bytes it
+/// crosses and no more, however long the lines (a file of one long line of statements
+/// would otherwise count its columns from the line's start for every statement).
 pub(crate) struct LineCounter<'a> {
     src: &'a [u8],
-    scanned: usize,
+    /// Newline bits of the block at `64 * k` (bit `i` for the byte at `64 * k + i`).
+    newlines: Vec<u64>,
+    /// Newlines before the block at `64 * k`.
+    before: Vec<u32>,
+    last: Answer,
+}
+
+/// A position and what it took to find it.
+#[derive(Clone, Copy)]
+struct Answer {
+    offset: usize,
     line: u32,
     line_start: usize,
+    column: u32,
 }
 
 impl<'a> LineCounter<'a> {
     pub fn new(src: &'a [u8]) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            // SAFETY: the CPU has the features (checked just above).
+            return unsafe { simd::line_counter_avx2(src) };
+        }
+        Self::build::<false>(src)
+    }
+
+    /// Classifies every block of `src`: the last one is short or, when the text fills its
+    /// blocks exactly, empty, so that the end of the text has a block too.
+    #[inline(always)]
+    fn build<const AVX2: bool>(src: &'a [u8]) -> Self {
+        let chunks = src.chunks_exact(BLOCK);
+        let mut last = [0u8; BLOCK];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        // Collected from exact-size iterators: no capacity check per block.
+        let newlines: Vec<u64> = chunks
+            .map(|chunk| newline_bits::<AVX2>(chunk.try_into().expect("64 bytes")))
+            .chain(std::iter::once(newline_bits::<AVX2>(&last)))
+            .collect();
+        let mut count = 0u32;
+        let before = newlines
+            .iter()
+            .map(|bits| {
+                let before = count;
+                count += bits.count_ones();
+                before
+            })
+            .collect();
         LineCounter {
             src,
-            scanned: 0,
-            line: 1,
-            line_start: 0,
+            newlines,
+            before,
+            last: Answer {
+                offset: 0,
+                line: 1,
+                line_start: 0,
+                column: 1,
+            },
         }
     }
 
-    /// The position of `offset`, which must not be before the previous call's.
+    /// The 1-based line and character column of `offset` (offsets past the end map to
+    /// the end). Cheapest when `offset` is at or after the previous call's.
     pub fn position(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.src.len()).max(self.scanned);
-        let (count, last) = newlines(self.src, self.scanned, offset);
-        if let Some(last) = last {
-            self.line += count;
-            self.line_start = last + 1;
-        }
-        self.scanned = offset;
-        // Most statements start a line.
-        let column = if offset == self.line_start {
-            1
+        let offset = offset.min(self.src.len());
+        let block = offset / BLOCK;
+        let below = self.newlines[block] & ((1u64 << (offset % BLOCK)) - 1);
+        let line = self.before[block] + sparse_count_ones(below) + 1;
+        let last = self.last;
+        let (line_start, column) = if line == last.line && offset >= last.offset {
+            // Further along the line of the last answer.
+            let column = last.column + char_count(&self.src[last.offset..offset]) as u32;
+            (last.line_start, column)
         } else {
-            char_count(&self.src[self.line_start..offset]) as u32 + 1
+            let line_start = if below != 0 {
+                block * BLOCK + BLOCK - below.leading_zeros() as usize
+            } else {
+                // The line began in an earlier block: after the last answer's offset
+                // when walking forward, since the line changed since.
+                self.newlines[..block]
+                    .iter()
+                    .rposition(|&bits| bits != 0)
+                    .map_or(0, |k| {
+                        k * BLOCK + BLOCK - self.newlines[k].leading_zeros() as usize
+                    })
+            };
+            // Most statements start a line.
+            let column = if offset == line_start {
+                1
+            } else {
+                char_count(&self.src[line_start..offset]) as u32 + 1
+            };
+            (line_start, column)
         };
-        (self.line, column)
+        self.last = Answer {
+            offset,
+            line,
+            line_start,
+            column,
+        };
+        (line, column)
     }
+}
+
+/// The set bits of `bits`, one loop turn each: newline bits below an offset in its block
+/// are zero or one most of the time, and this code is not compiled for the CPU's bit
+/// count instruction, without which `count_ones` is a dozen instructions.
+#[inline(always)]
+fn sparse_count_ones(mut bits: u64) -> u32 {
+    let mut count = 0;
+    while bits != 0 {
+        bits &= bits - 1;
+        count += 1;
+    }
+    count
+}
+
+/// `LineCounter`'s block size: one bit per byte in a `u64`.
+const BLOCK: usize = 64;
+
+/// The newline bits of 64 bytes: 32 at a time with AVX2 (the caller is compiled for it),
+/// else 16 with SSE2, which every x86-64 CPU has.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn newline_bits<const AVX2: bool>(block: &[u8; BLOCK]) -> u64 {
+    use std::arch::x86_64::*;
+    if AVX2 {
+        // SAFETY: `AVX2` is only set under `simd::line_counter_avx2`, which runs where
+        // the CPU has AVX2.
+        return unsafe { simd::newline_bits_avx2(block) };
+    }
+    let quarter = |k: usize| {
+        // SAFETY: SSE2 is part of x86-64; `k` is at most 48, so the unaligned 16-byte
+        // load stays inside the block.
+        unsafe {
+            let bytes = _mm_loadu_si128(block.as_ptr().add(k).cast());
+            let hits = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8));
+            u64::from(_mm_movemask_epi8(hits) as u16)
+        }
+    };
+    quarter(0) | quarter(16) << 16 | quarter(32) << 32 | quarter(48) << 48
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn newline_bits<const AVX2: bool>(block: &[u8; BLOCK]) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (k, &b)| bits | (u64::from(b == b'\n') << k))
 }
 
 #[cfg(test)]
@@ -216,6 +362,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Texts of several blocks, walked in steps of any size, mostly forward, sometimes
+        /// back (lines that begin blocks before, long lines, the end): the counter agrees
+        /// with the index.
+        #[test]
+        fn line_counter_agrees_with_the_line_index(
+            chars in proptest::collection::vec(proptest::sample::select(vec!['\n', 'a', ' ', 'é', '\r']), 0..400),
+            steps in proptest::collection::vec(-100isize..150, 1..16),
+        ) {
+            let src: String = chars.into_iter().collect();
+            let index = LineIndex::new(&src);
+            let mut counter = LineCounter::new(src.as_bytes());
+            let mut offset = 0usize;
+            for step in steps {
+                offset = offset.saturating_add_signed(step).min(src.len());
+                while !src.is_char_boundary(offset) {
+                    offset += 1;
+                }
+                proptest::prop_assert_eq!(counter.position(offset), index.position(&src, offset), "at {}", offset);
+            }
+        }
+
         #[test]
         fn block_newline_count_matches_a_plain_count(
             bytes in proptest::collection::vec(proptest::sample::select(vec![b'\n', b'a', 0x8a, 0x0b, 0xff, 0]), 0..80),
