@@ -20,10 +20,11 @@ pub(crate) struct Classification {
 
 /// Classifies one statement. `tokens` holds its leading significant tokens, collected by
 /// the splitter; beyond them the statement is lexed lazily from `resume` to `end`, only as
-/// far as the classifier reads.
+/// far as the classifier reads. `verb`: the key of the first token, if the splitter has it.
 pub(crate) fn classify(
     src: &str,
     tokens: &mut Vec<Token>,
+    verb: Option<Key>,
     resume: usize,
     end: usize,
 ) -> Classification {
@@ -33,7 +34,7 @@ pub(crate) fn classify(
         tokens,
         lexer,
         end,
-        peeked_key: None,
+        peeked_key: verb.map(|key| (0, key)),
         at: 0,
         depth: 0,
     };
@@ -171,7 +172,7 @@ impl<'a> Cursor<'a, '_> {
                 break;
             }
             self.next();
-            if self.peek().is_some_and(|t| t.kind == TokenKind::Dot) {
+            if self.dot_next() {
                 self.next();
                 name.push('.');
             } else {
@@ -179,6 +180,18 @@ impl<'a> Cursor<'a, '_> {
             }
         }
         (!name.is_empty()).then_some(name)
+    }
+
+    /// Whether the next token is `.`. Past the tokens read so far, the next byte decides
+    /// without lexing unless it may start a dot, a comment or a meta-command: a name is
+    /// mostly followed by a space and a word or `(`, which nobody reads.
+    fn dot_next(&mut self) -> bool {
+        if self.at >= self.tokens.len()
+            && !matches!(self.lexer.next_byte(), Some(b'.' | b'-' | b'/' | b'\\'))
+        {
+            return false;
+        }
+        self.peek().is_some_and(|t| t.kind == TokenKind::Dot)
     }
 
     /// Whether the statement's bytes contain `word` in any case: a cheap filter (it also

@@ -209,6 +209,15 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The first byte after the spaces here: where the next token starts (`None` at the
+    /// end).
+    pub(crate) fn next_byte(&self) -> Option<u8> {
+        self.src[self.pos..]
+            .iter()
+            .copied()
+            .find(|&b| !is(b, SPACE))
+    }
+
     /// The significant tokens from here, through `next_simple_first`: no comments, no psql
     /// meta-commands. Ends at the end or at an error: it is for re-reading spans the
     /// splitter already lexed without one.

@@ -11,6 +11,7 @@
 use memchr::memchr;
 
 use super::classify::classify;
+use super::keywords::{Key, key_at, kw};
 use super::lexer::{LexError, Lexer, Token, TokenKind};
 use super::lines::LineCounter;
 use super::skim::{Found, Stop, Window, skim};
@@ -180,6 +181,9 @@ fn skip_copy_data(
     lexer.skip_to(end);
 }
 
+const CREATE: Key = kw("CREATE");
+const COPY: Key = kw("COPY");
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Routine {
     /// No word seen yet.
@@ -220,6 +224,8 @@ struct Pending {
     words: u32,
     /// Where skimming took over: tokens after it were not collected.
     skimmed_from: Option<usize>,
+    /// The keyword key of the statement's first token, when that is a word.
+    verb: Option<Key>,
     params: Vec<Param>,
 }
 
@@ -229,7 +235,26 @@ impl Pending {
     }
 
     fn push(&mut self, src: &str, token: Token) {
-        self.start.get_or_insert(token.start);
+        if self.start.is_none() {
+            self.start = Some(token.start);
+            if token.kind == TokenKind::Word {
+                // The verb: its key decides routine and COPY here, and the classifier
+                // reads it again.
+                let key = key_at(src.as_bytes(), token.start, token.end);
+                self.verb = Some(key);
+                self.routine = if key == CREATE {
+                    Routine::Create
+                } else {
+                    Routine::No
+                };
+                if key == COPY {
+                    self.copy = CopyState::Copy;
+                }
+                self.end = token.end;
+                self.words = 1;
+                return;
+            }
+        }
         self.end = token.end;
         let after_begin = std::mem::take(&mut self.after_begin);
         let name_position = std::mem::take(&mut self.name_position);
@@ -298,6 +323,7 @@ impl Pending {
         let class = classify(
             src,
             tokens,
+            pending.verb,
             pending.skimmed_from.unwrap_or(pending.end),
             pending.end,
         );
