@@ -81,12 +81,13 @@ impl Shown {
     fn around(source: &str, span: Range<usize>) -> Self {
         let bytes = source.as_bytes();
         let start = span.start.min(source.len());
-        let back = source.floor_char_boundary(start.saturating_sub(CONTEXT));
+        let back = char_boundary_at_or_before(source, start.saturating_sub(CONTEXT));
         let (line_start, clipped) = match memchr::memrchr(b'\n', &bytes[back..start]) {
             Some(n) => (back + n + 1, false),
             None => (back, back > 0),
         };
-        let ahead = source.ceil_char_boundary(start.saturating_add(CONTEXT).min(source.len()));
+        let ahead =
+            char_boundary_at_or_after(source, start.saturating_add(CONTEXT).min(source.len()));
         let line_end = memchr::memchr(b'\n', &bytes[start..ahead]).map_or(ahead, |n| start + n);
         let line_end = if bytes[..line_end].ends_with(b"\r") {
             line_end - 1
@@ -100,6 +101,22 @@ impl Shown {
             clipped,
         }
     }
+}
+
+/// `str::floor_char_boundary`, which is newer than this crate's minimum Rust.
+fn char_boundary_at_or_before(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// `str::ceil_char_boundary`, likewise (`at` at most the length).
+fn char_boundary_at_or_after(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 #[cfg(test)]
