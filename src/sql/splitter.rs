@@ -238,8 +238,8 @@ impl Pending {
         if self.start.is_none() {
             self.start = Some(token.start);
             if token.kind == TokenKind::Word {
-                // The verb: its key decides routine and COPY here, and the classifier
-                // reads it again.
+                // The verb, keyed once: the key decides routine and COPY here and is
+                // handed to the classifier, which starts from it.
                 let key = key_at(src.as_bytes(), token.start, token.end);
                 self.verb = Some(key);
                 self.routine = if key == CREATE {
