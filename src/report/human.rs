@@ -22,6 +22,11 @@ pub fn render(finding: &Finding, styled: bool) -> String {
         .source
         .as_deref()
         .filter(|_| !(finding.span.is_empty() && finding.statement.is_none()));
+    let place = || {
+        Origin::path(&*finding.path)
+            .line(finding.line as usize)
+            .char_column(finding.column as usize)
+    };
     let mut group: Group<'_> = if let Some(source) = source {
         let shown = Shown::around(source, finding.span.clone());
         let snippet = Snippet::source(&source[shown.text.clone()])
@@ -30,23 +35,13 @@ pub fn render(finding: &Finding, styled: bool) -> String {
         if shown.clipped {
             // The snippet starts mid-line, where the renderer would count columns from:
             // the place is given on its own.
-            title
-                .element(
-                    Origin::path(&*finding.path)
-                        .line(finding.line as usize)
-                        .char_column(finding.column as usize),
-                )
-                .element(snippet)
+            title.element(place()).element(snippet)
         } else {
             title.element(snippet.path(&*finding.path))
         }
     } else {
         // A finding about the whole file (or a run that kept no sources): its place only.
-        title.element(
-            Origin::path(&*finding.path)
-                .line(finding.line as usize)
-                .char_column(finding.column as usize),
-        )
+        title.element(place())
     };
     if let Some(help) = &finding.help {
         group = group.element(Level::HELP.message(help.as_ref()));
