@@ -35,11 +35,12 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     // Findings of the line formats are rendered file by file and written while linting
     // goes on; baseline keys need every finding with its statement's text first.
     let baselined = args.write_baseline || !baseline.findings.is_empty();
-    let mut out: Box<dyn Write> = if args.format == LintFormat::Text {
-        // Buffered: a big tree has a million findings, one write each would dominate.
-        Box::new(std::io::BufWriter::new(anstream::stderr().lock()))
+    // Buffered: a big tree has a million findings, one write each would dominate. Not
+    // locked: whichever lint worker finishes the next file in order writes it.
+    let mut out: Box<dyn Write + Send> = if args.format == LintFormat::Text {
+        Box::new(std::io::BufWriter::new(anstream::stderr()))
     } else {
-        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+        Box::new(std::io::BufWriter::new(std::io::stdout()))
     };
     let mut write_error = None;
     let render = |findings: &[crate::lint::Finding]| report::render_file(args.format, findings);

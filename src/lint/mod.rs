@@ -1,8 +1,8 @@
 //! `sqlrail lint`: static checks of migration files, the manifest and the lint rules.
 //! Rules run per statement on the lexed stream, never on raw text (`design.md` §4).
 //!
-//! Flow: files are linted in parallel (`engine`), in path order, a batch at a time. A file
-//! is finished (allow comments applied, findings sorted, and rendered when streaming) in
+//! Flow: files are linted in parallel (`engine`), taken in path order and handed over in
+//! that order as each is done (`in_order`). A file is finished (allow comments applied, findings sorted, and rendered when streaming) in
 //! its worker, or, when it has `CALL`s of procedures that earlier files may define, once
 //! the files before it are done. The project's consistency rules need every file, so a
 //! project run collects the findings; the caller applies the baseline.
@@ -14,6 +14,7 @@ pub(crate) use crate::sql::code;
 mod context;
 pub mod engine;
 mod finding;
+mod in_order;
 pub mod project;
 mod rule;
 pub mod rules;
@@ -71,14 +72,9 @@ pub enum Delivery<'a> {
     /// every file first), and the caller renders `Outcome::findings`.
     Stream {
         render: &'a (dyn Fn(&[Finding]) -> Vec<u8> + Sync),
-        emit: &'a mut dyn FnMut(Vec<u8>),
+        emit: &'a mut (dyn FnMut(Vec<u8>) + Send),
     },
 }
-
-/// Files linted in parallel between two in-order hand-overs. Measured on the 20,184-file
-/// bench tree: a worker pool handing each file's result to this thread through a channel
-/// was 13% slower (a wake-up per file on two cores), and batches of 256 balance well.
-const FILES_PER_BATCH: usize = 256;
 
 /// One linted file and, when it was finished and rendered in its worker, its output.
 struct Linted {
@@ -128,30 +124,27 @@ pub fn run(
     let mut tally = Tally::default();
     // Procedures created by the DDL files linted so far, in path order.
     let mut procedures: Vec<Procedure> = Vec::new();
-    for batch in sources.chunks(FILES_PER_BATCH) {
-        let results: Vec<_> = batch.par_iter().map(lint_one).collect();
-        for result in results {
-            let Linted { mut lint, rendered } = match result {
-                Ok(linted) => linted,
-                Err(problem) => {
-                    problems.push(problem);
-                    continue;
-                }
-            };
-            finish_in_order(&mut lint, &mut procedures, settings);
-            match (&mut stream, rendered) {
-                (Some((_, emit)), Some((bytes, counts))) => {
-                    tally.add(counts);
-                    emit(bytes);
-                }
-                (Some((render, emit)), None) => {
-                    tally.add(Tally::of(&lint.findings));
-                    emit(render(&lint.findings));
-                }
-                (None, _) => linted.push(lint),
+    in_order::for_each_in_order(&sources, lint_one, |result| {
+        let Linted { mut lint, rendered } = match result {
+            Ok(linted) => linted,
+            Err(problem) => {
+                problems.push(problem);
+                return;
             }
+        };
+        finish_in_order(&mut lint, &mut procedures, settings);
+        match (&mut stream, rendered) {
+            (Some((_, emit)), Some((bytes, counts))) => {
+                tally.add(counts);
+                emit(bytes);
+            }
+            (Some((render, emit)), None) => {
+                tally.add(Tally::of(&lint.findings));
+                emit(render(&lint.findings));
+            }
+            (None, _) => linted.push(lint),
         }
-    }
+    });
     if stream.is_some() {
         return Ok(Outcome {
             findings: Findings::default(),
