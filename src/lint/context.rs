@@ -1,6 +1,7 @@
 //! One SQL file as the rules see it: its statements, every token (comments included), its
 //! phase and the settings, with the few derived facts several rules share.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -13,15 +14,15 @@ use super::code::{Code, alter_table};
 use super::settings::LintSettings;
 
 /// A table created by a `CREATE TABLE` of the file.
-struct CreatedTable {
-    /// Folded, as written: `t` or `s.t`.
-    qualified: String,
+struct CreatedTable<'a> {
+    /// Folded, as written: `t` or `s.t` (mostly the file's own bytes).
+    qualified: Cow<'a, str>,
     /// Where the unqualified name starts in `qualified`.
     name_at: usize,
     statement: usize,
 }
 
-impl CreatedTable {
+impl CreatedTable<'_> {
     fn name(&self) -> &str {
         &self.qualified[self.name_at..]
     }
@@ -42,7 +43,7 @@ pub struct FileContext<'a> {
     /// Tables created by `CREATE TABLE`, sorted by name, then statement: every `ALTER
     /// TABLE`, `DROP TABLE` and `CREATE INDEX` asks, and a binary search over a list built
     /// once costs less than hashing every name into a map.
-    created: OnceLock<Vec<CreatedTable>>,
+    created: OnceLock<Vec<CreatedTable<'a>>>,
     alters: OnceLock<Vec<(usize, AlterTable<'a>)>>,
 }
 
@@ -167,7 +168,7 @@ impl<'a> FileContext<'a> {
     }
 
     /// For a statement tagged `tag` (`CREATE TABLE`, `ALTER TABLE`), the table it names.
-    fn table_of(&self, s: &Statement, tag: &str) -> Option<String> {
+    fn table_of(&self, s: &Statement, tag: &str) -> Option<Cow<'a, str>> {
         if s.tag != tag {
             return None;
         }
@@ -188,7 +189,7 @@ impl<'a> FileContext<'a> {
 
 /// `ALTER TABLE` of an existing table, split into its actions.
 pub struct AlterTable<'a> {
-    pub table: String,
+    pub table: Cow<'a, str>,
     pub code: Code<'a>,
     /// Token ranges in `code`, one per comma-separated action.
     pub actions: Vec<Range<usize>>,

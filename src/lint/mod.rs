@@ -15,6 +15,7 @@ mod context;
 pub mod engine;
 mod finding;
 mod in_order;
+mod pattern;
 pub mod project;
 mod rule;
 pub mod rules;

@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
-
 use crate::config::{ConfigError, CustomRule, LintRules, Phase, RuleLevel, Severity};
 use crate::sql::names::{fold_qualified, split_schema};
 
+use super::pattern::SpanPattern;
 use super::rule::Rule;
 use super::rules;
 
@@ -17,7 +16,7 @@ pub struct LintSettings {
     /// Folded names (`leads`, `crm.leads`), each with whether it names a schema.
     hot_tables: Vec<(String, bool)>,
     pub seed_rows_max: u32,
-    pub backfill_comment: Regex,
+    pub backfill_comment: regex::Regex,
     levels: HashMap<String, RuleLevel>,
     /// `levels` of each built-in rule, in `rules::ALL` order: looked up once per run, not
     /// once per finding.
@@ -29,13 +28,7 @@ pub struct LintSettings {
 
 pub struct CompiledCustomRule {
     pub rule: CustomRule,
-    pub pattern: Regex,
-    /// The pattern has no `^`, `$`, `\A` or `\z` (judged on its text, so a `[^…]` class
-    /// counts as an anchor too: that only costs speed). Then any match in a statement is
-    /// also a match in the whole masked file, and one search of the file can rule the
-    /// file out: a statement starts and ends next to a non-word byte (`;`, a space, a
-    /// blanked comment), so word boundaries hold in both.
-    pub unanchored: bool,
+    pub pattern: SpanPattern,
 }
 
 impl LintSettings {
@@ -100,10 +93,7 @@ impl LintSettings {
                 .custom
                 .into_iter()
                 .map(|rule| CompiledCustomRule {
-                    pattern: compile(&rule.pattern),
-                    unanchored: !rule.pattern.contains(['^', '$'])
-                        && !rule.pattern.contains("\\A")
-                        && !rule.pattern.contains("\\z"),
+                    pattern: SpanPattern::new(compile(&rule.pattern)),
                     rule,
                 })
                 .collect(),

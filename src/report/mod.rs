@@ -121,7 +121,20 @@ impl LintFormat {
 /// One file's findings in a format that `renders_by_file`.
 pub fn render_file(format: LintFormat, findings: &[Finding]) -> Vec<u8> {
     debug_assert!(format.renders_by_file());
-    let mut out = Vec::with_capacity(findings.len() * 128);
+    // Sized from the findings (a line of gcc output is its path, rule and message and at
+    // most 40 bytes more; github's adds the help and about 60), so that the output is
+    // seldom copied to grow.
+    let size = findings
+        .iter()
+        .map(|f| {
+            let line = f.path.len() + f.rule.len() + f.message.len() + 40;
+            match format {
+                LintFormat::Github => line + 60 + f.help.as_ref().map_or(0, |h| h.len()),
+                _ => line,
+            }
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size);
     for finding in findings {
         match format {
             LintFormat::Text => {

@@ -102,7 +102,7 @@ pub struct LexError {
 pub(crate) const IDENT_START: u8 = 1;
 pub(crate) const IDENT_CONT: u8 = 2;
 const OP_CHAR: u8 = 4;
-const SPACE: u8 = 8;
+pub(crate) const SPACE: u8 = 8;
 pub(crate) const DIGIT: u8 = 16;
 
 const fn byte_classes() -> [u8; 256] {
