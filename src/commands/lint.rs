@@ -53,6 +53,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
         Delivery::Stream {
             render: &render,
             emit: &mut emit,
+            render_reads_text: args.format == LintFormat::Text,
         }
     } else {
         Delivery::Collect {

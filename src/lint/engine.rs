@@ -34,6 +34,8 @@ pub struct FileLint {
     pub path: Arc<str>,
     pub file: Arc<Path>,
     pub text: Arc<String>,
+    /// Whether findings hold `text` (snippets and baseline keys read it); see `lint_text`.
+    keep_text: bool,
     pub findings: Vec<Finding>,
     pub allows: Vec<Allow>,
     /// Whether `apply_allows` has run.
@@ -51,7 +53,8 @@ pub struct FileLint {
 struct Place<'a> {
     path: &'a Arc<str>,
     file: &'a Arc<Path>,
-    text: &'a Arc<String>,
+    /// `None`: findings do not hold the file's text.
+    text: Option<&'a Arc<String>>,
     spans: &'a [Range<usize>],
 }
 
@@ -62,11 +65,14 @@ pub struct Call {
     pub procedure: String,
 }
 
-/// Lints `text`, the contents of `source`. Fails only when the text does not lex.
+/// Lints `text`, the contents of `source`. Fails only when the text does not lex. With
+/// `keep_text` every finding holds the text (for snippets and baseline keys); without, none
+/// does, and no finding costs a count on it.
 pub fn lint_text(
     source: Source,
     text: Arc<String>,
     settings: &LintSettings,
+    keep_text: bool,
 ) -> Result<FileLint, LexError> {
     let sql = crate::sql::split(&text)?;
     let file = FileContext::new(&source.path, source.phase, &text, &sql, settings);
@@ -116,7 +122,7 @@ pub fn lint_text(
     let place = Place {
         path: &path,
         file: &file_path,
-        text: &text,
+        text: keep_text.then_some(&text),
         spans: &spans,
     };
     let positions = report_positions(&text, &sql.statements, reports.iter().map(|(_, _, r)| r));
@@ -140,6 +146,7 @@ pub fn lint_text(
         path,
         file: file_path,
         text: text.clone(),
+        keep_text,
         findings,
         allows,
         allows_applied: false,
@@ -151,15 +158,15 @@ pub fn lint_text(
 }
 
 impl FileLint {
-    /// Frees the file's text, line index and statement spans, and the findings' hold on the
-    /// text, once nothing will need them: on a big tree this keeps memory proportional to
-    /// the findings, and lets the allocator reuse one file's pages for the next file.
-    /// Afterwards nothing may be pushed: call this after `apply_allows`.
+    /// Frees the file's text, line index and statement spans once nothing will need them
+    /// (the findings of a file linted without `keep_text` do not hold the text): on a big
+    /// tree this keeps memory proportional to the findings, and lets the allocator reuse
+    /// one file's pages for the next file. Afterwards nothing may be pushed: call this
+    /// after `apply_allows`.
     pub fn release_text(&mut self) {
         debug_assert!(self.calls.is_empty(), "calls still need the text");
-        for finding in &mut self.findings {
-            finding.source = None;
-        }
+        debug_assert!(self.findings.iter().all(|f| f.source.is_none()));
+        self.keep_text = false;
         self.text = Arc::default();
         self.lines = OnceLock::new();
         self.spans = Vec::new();
@@ -186,7 +193,7 @@ impl FileLint {
         let place = Place {
             path: &self.path,
             file: &self.file,
-            text: &self.text,
+            text: self.keep_text.then_some(&self.text),
             spans: &self.spans,
         };
         let Some(severity) = settings.severity(rule.id, report.severity.unwrap_or(rule.severity))
@@ -276,7 +283,7 @@ fn finding(
         help: report.help,
         statement: report.statement,
         statement_span: report.statement.map(|i| place.spans[i].clone()),
-        source: Some(place.text.clone()),
+        source: place.text.cloned(),
     }
 }
 
@@ -348,7 +355,7 @@ mod tests {
             display: "V1__x.sql".into(),
             phase: Phase::Ddl,
         };
-        let lint = lint_text(source, Arc::new(sql.to_owned()), &settings).unwrap();
+        let lint = lint_text(source, Arc::new(sql.to_owned()), &settings, true).unwrap();
         lint.findings
             .iter()
             .filter(|f| f.rule == "mine")

@@ -68,12 +68,14 @@ pub enum Delivery<'a> {
     Collect { keep_sources: bool },
     /// Nothing is collected: each file's findings (sorted) are rendered by `render` in the
     /// worker that linted the file, and the bytes handed to `emit` in output order as soon
-    /// as every file before it is done. Memory holds a batch of files, not the tree and
-    /// its million findings. A project run collects instead (its consistency rules need
+    /// as every file before it is done. Memory holds the few files finished ahead of an
+    /// earlier one, not the tree and its million findings. A project run collects instead (its consistency rules need
     /// every file first), and the caller renders `Outcome::findings`.
     Stream {
         render: &'a (dyn Fn(&[Finding]) -> Vec<u8> + Sync),
         emit: &'a mut (dyn FnMut(Vec<u8>) + Send),
+        /// `render` reads the findings' text (snippets).
+        render_reads_text: bool,
     },
 }
 
@@ -93,16 +95,21 @@ pub fn run(
 ) -> Result<Outcome, ProjectError> {
     let files = sources.len();
     let (mut stream, keep_sources) = match delivery {
-        Delivery::Stream { render, emit } if project.is_none() => (Some((render, emit)), false),
+        Delivery::Stream {
+            render,
+            emit,
+            render_reads_text,
+        } if project.is_none() => (Some((render, emit)), render_reads_text),
         Delivery::Stream { .. } => (None, true),
         Delivery::Collect { keep_sources } => (None, keep_sources || project.is_some()),
     };
     let render = stream.as_ref().map(|(render, _)| *render);
+    let streaming = stream.is_some();
     sources.sort_by(|a, b| natural_order(&a.display, &b.display));
     let known = |id: &str| known_rule(settings, id);
     let lint_one = |source: &Source| -> Result<Linted, ProjectError> {
         let text = Arc::new(read_sql(&source.path)?);
-        let mut lint = engine::lint_text(source.clone(), text.clone(), settings)
+        let mut lint = engine::lint_text(source.clone(), text.clone(), settings, keep_sources)
             .map_err(|e| unterminated(&source.path, &text, e))?;
         // A file without CALLs needs no other file: finish it here, in parallel.
         let mut rendered = None;
@@ -113,7 +120,7 @@ pub fn run(
                 let findings = std::mem::take(&mut lint.findings);
                 rendered = Some((render(&findings), Tally::of(&findings)));
             }
-            if !keep_sources {
+            if !keep_sources || streaming {
                 lint.release_text();
             }
         }
@@ -441,17 +448,10 @@ mod tests {
         );
         assert_eq!(shown(&kept), shown(&freed));
         assert!(kept.findings.iter().all(|f| f.source.is_some()));
-        // Only files with a CALL, finished outside the workers, still hold their text.
-        let held: Vec<&str> = freed
-            .findings
-            .iter()
-            .filter(|f| f.source.is_some())
-            .map(|f| f.path.as_ref())
-            .collect();
-        assert!(
-            !held.is_empty() && held.iter().all(|p| p.contains("call")),
-            "{held:?}"
-        );
+        // Without `keep_sources` no finding holds its file's text, not even those of files
+        // with a CALL, which are finished outside the workers.
+        assert!(freed.findings.iter().any(|f| f.path.contains("call")));
+        assert!(freed.findings.iter().all(|f| f.source.is_none()));
     }
 
     #[test]
