@@ -406,20 +406,11 @@ mod tests {
             let text = words.concat();
             let Ok(sql) = crate::sql::split(&text) else { return Ok(()) };
             let pattern = SpanPattern::new(regex::Regex::new(pattern).unwrap());
-            let each = |text: &str, spans: Vec<Range<usize>>| -> Vec<(usize, Range<usize>)> {
-                spans
-                    .into_iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| {
-                        let hit = pattern.regex.find(&text[s.clone()])?;
-                        Some((i, s.start + hit.start()..s.start + hit.end()))
-                    })
-                    .collect()
-            };
             let masked = masked_text(&text, &sql);
+            let spans: Vec<Range<usize>> = sql.statements.iter().map(|s| s.start..s.end).collect();
             proptest::prop_assert_eq!(
                 pattern.first_in_each(&masked, &sql.statements, |s| s.start..s.end),
-                each(&masked, sql.statements.iter().map(|s| s.start..s.end).collect())
+                crate::lint::pattern::tests::each(&pattern, &masked, &spans)
             );
         }
     }

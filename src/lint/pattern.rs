@@ -71,11 +71,11 @@ impl SpanPattern {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Every span searched on its own: what `first_in_each` must agree with.
-    fn each(
+    pub(crate) fn each(
         pattern: &SpanPattern,
         text: &str,
         spans: &[Range<usize>],
