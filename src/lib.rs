@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod exec;
+pub(crate) mod in_order;
 pub mod ledger;
 pub mod lint;
 pub mod project;

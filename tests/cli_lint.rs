@@ -131,6 +131,20 @@ fn loose_files_take_their_phase_from_the_directory_or_from_as() {
 }
 
 #[test]
+fn streamed_text_output_shows_the_statement() {
+    // Loose files are linted as a stream, and the text format's snippets need the file's
+    // text, which findings of other streamed formats no longer hold.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "db/ddl/fix.sql", "SELECT 1;
+UPDATE leads SET a = 1;
+");
+    let (code, _, stderr) = sqlrail(&["lint", "db"], dir.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("db/ddl/fix.sql:2:1"), "{stderr}");
+    assert!(stderr.contains("2 | UPDATE leads SET a = 1"), "{stderr}");
+}
+
+#[test]
 fn unreadable_files_are_reported_and_the_others_still_linted() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ddl/V1__a.sql", "UPDATE t SET a = 1;\n");

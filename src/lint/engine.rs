@@ -108,7 +108,9 @@ pub fn lint_text(
             continue;
         };
         // Each statement is matched on its own: a match must not run into the next one.
-        let hits = (custom.pattern).first_in_each(&masked, &sql.statements, |s| s.start..s.end);
+        let hits = custom
+            .pattern
+            .first_in_each(&masked, &sql.statements, |s| s.start..s.end);
         for (i, hit) in hits {
             let mut report = Report::statement(i, hit, custom.rule.message.clone());
             report.help = custom.rule.help.clone().map(Cow::Owned);

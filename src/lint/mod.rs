@@ -2,7 +2,7 @@
 //! Rules run per statement on the lexed stream, never on raw text (`design.md` §4).
 //!
 //! Flow: files are linted in parallel (`engine`), taken in path order and handed over in
-//! that order as each is done (`in_order`). A file is finished (allow comments applied, findings sorted, and rendered when streaming) in
+//! that order as each is done (`crate::in_order`). A file is finished (allow comments applied, findings sorted, and rendered when streaming) in
 //! its worker, or, when it has `CALL`s of procedures that earlier files may define, once
 //! the files before it are done. The project's consistency rules need every file, so a
 //! project run collects the findings; the caller applies the baseline.
@@ -14,7 +14,6 @@ pub(crate) use crate::sql::code;
 mod context;
 pub mod engine;
 mod finding;
-mod in_order;
 mod pattern;
 pub mod project;
 mod rule;
@@ -132,7 +131,7 @@ pub fn run(
     let mut tally = Tally::default();
     // Procedures created by the DDL files linted so far, in path order.
     let mut procedures: Vec<Procedure> = Vec::new();
-    in_order::for_each_in_order(&sources, lint_one, |result| {
+    crate::in_order::for_each_in_order(&sources, lint_one, |result| {
         let Linted { mut lint, rendered } = match result {
             Ok(linted) => linted,
             Err(problem) => {

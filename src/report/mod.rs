@@ -12,7 +12,6 @@ use std::io::Write;
 use clap::ValueEnum;
 
 use crate::config::Severity;
-use rayon::prelude::*;
 
 use crate::lint::{Finding, Findings, Tally};
 
@@ -96,7 +95,7 @@ pub fn render(
     format: LintFormat,
     findings: &Findings,
     summary: &Summary,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> std::io::Result<()> {
     match format {
         LintFormat::Json => json::render(findings, summary, out),
@@ -148,24 +147,21 @@ pub fn render_file(format: LintFormat, findings: &[Finding]) -> Vec<u8> {
     out
 }
 
-/// Writes every file's findings, rendered in parallel a batch of files at a time, so that
-/// memory holds one batch of output rather than all of it.
+/// Writes every file's findings, rendered in parallel and written in order as each file
+/// is rendered, so that memory holds the few files rendered ahead, not all the output.
 fn write_each_file(
     format: LintFormat,
     findings: &Findings,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> std::io::Result<()> {
-    const FILES_PER_BATCH: usize = 256;
-    for batch in findings.groups().chunks(FILES_PER_BATCH) {
-        let rendered: Vec<Vec<u8>> = batch
-            .par_iter()
-            .map(|group| render_file(format, group))
-            .collect();
-        for bytes in rendered {
-            out.write_all(&bytes)?;
+    let mut result = Ok(());
+    let render = |group: &Vec<Finding>| render_file(format, group);
+    crate::in_order::for_each_in_order(findings.groups(), render, |bytes| {
+        if result.is_ok() {
+            result = out.write_all(&bytes);
         }
-    }
-    Ok(())
+    });
+    result
 }
 
 #[cfg(test)]

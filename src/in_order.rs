@@ -5,7 +5,8 @@
 //! few results wait for an earlier one. Whichever worker finishes the item the consumer
 //! needs next runs the consumer (under a lock) for it and for the parked results after it.
 //! There is no barrier: with batches handed over by a waiting thread, a worker sat idle at
-//! the end of every batch until the other finished its last (largest) file.
+//! the end of every batch until the other finished its last (largest) file. Linting uses
+//! it file by file, and so does writing collected findings.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
