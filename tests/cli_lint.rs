@@ -135,7 +135,11 @@ fn streamed_text_output_shows_the_statement() {
     // Loose files are linted as a stream, and the text format's snippets need the file's
     // text, which findings of other streamed formats no longer hold.
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "db/ddl/fix.sql", "SELECT 1;\nUPDATE leads SET a = 1;\n");
+    write(
+        dir.path(),
+        "db/ddl/fix.sql",
+        "SELECT 1;\nUPDATE leads SET a = 1;\n",
+    );
     let (code, _, stderr) = sqlrail(&["lint", "db"], dir.path());
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("db/ddl/fix.sql:2:1"), "{stderr}");
