@@ -317,20 +317,25 @@ impl Pending {
         lines: &mut LineCounter,
         out: &mut SqlFile,
     ) {
-        let pending = std::mem::take(self);
-        let Some(start) = pending.start else { return };
-        let (line, column) = lines.position(start);
-        let class = classify(
-            src,
-            tokens,
-            pending.verb,
-            pending.skimmed_from.unwrap_or(pending.end),
-            pending.end,
-        );
+        // Fields are read one by one and the rest reset in place, and the statement is
+        // written straight into the list's spare slot: copying the whole `Pending` out
+        // (`mem::take`) and pushing a statement built on the stack both reloaded, 16 bytes
+        // at a time, memory just stored in narrower pieces, and the failed store-to-load
+        // forwarding stalled every statement (−3% of the split's cycles, `perf stat`).
+        let Some(start) = self.start else { return };
+        let end = self.end;
+        let verb = self.verb;
+        let resume = self.skimmed_from.unwrap_or(end);
+        let params = std::mem::take(&mut self.params);
+        *self = Pending::default();
+        let class = classify(src, tokens, verb, resume, end);
         tokens.clear();
-        out.statements.push(Statement {
+        let (line, column) = lines.position(start);
+        let statements = &mut out.statements;
+        statements.reserve(1);
+        statements.spare_capacity_mut()[0].write(Statement {
             start,
-            end: pending.end,
+            end,
             line,
             column,
             kind: class.kind,
@@ -338,12 +343,14 @@ impl Pending {
             writes: class.writes,
             dml_in_cte: class.dml_in_cte,
             in_transaction: class.in_transaction,
-            params: pending.params,
+            params,
             head_len: class
                 .head_end
                 .and_then(|end| u32::try_from(end - start).ok())
                 .unwrap_or(0),
         });
+        // SAFETY: the slot just past the length was initialised above.
+        unsafe { statements.set_len(statements.len() + 1) };
     }
 }
 
