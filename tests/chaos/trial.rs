@@ -388,13 +388,22 @@ fn terminate_sqlrail_backends(server: &Server, db: &str, runner: &mut Child) -> 
     false
 }
 
-/// From `at`, holds `ACCESS EXCLUSIVE` on `chaos_items` for `hold`, in a thread.
+/// From `at`, holds `ACCESS EXCLUSIVE` on `chaos_items` for `hold`, in a thread; `false`
+/// if the lock was never held.
 fn hold_table_lock(mut admin: postgres::Client, at: Instant, hold: Duration) -> JoinHandle<bool> {
     std::thread::spawn(move || {
         std::thread::sleep(at.saturating_duration_since(Instant::now()));
-        admin
-            .batch_execute("BEGIN; LOCK TABLE chaos_items IN ACCESS EXCLUSIVE MODE")
-            .unwrap();
+        match admin.batch_execute("BEGIN; LOCK TABLE chaos_items IN ACCESS EXCLUSIVE MODE") {
+            Ok(()) => {}
+            // While it waits, this transaction can close a cycle with a `CREATE INDEX
+            // CONCURRENTLY` on the table, which waits for every older transaction to end;
+            // PostgreSQL then cancels one of the two. When it cancels this one, no lock
+            // was held (the index build, cancelled instead, is the runner's to handle).
+            Err(e) if e.code() == Some(&postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => {
+                return false;
+            }
+            Err(e) => panic!("LOCK TABLE chaos_items: {e}"),
+        }
         std::thread::sleep(hold);
         admin.batch_execute("COMMIT").unwrap();
         true
