@@ -321,7 +321,7 @@ impl Pending {
         // written straight into the list's spare slot: copying the whole `Pending` out
         // (`mem::take`) and pushing a statement built on the stack both reloaded, 16 bytes
         // at a time, memory just stored in narrower pieces, and the failed store-to-load
-        // forwarding stalled every statement (−3% of the split's cycles, `perf stat`).
+        // forwarding stalled every statement (−2.7% of the split's cycles, `perf stat`).
         let Some(start) = self.start else { return };
         let end = self.end;
         let verb = self.verb;
