@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sqlrail::config::Phase;
-use sqlrail::lint::{LintSettings, Source, engine::lint_text};
+use sqlrail::lint::{Keep, LintSettings, Source, engine::lint_text};
 
 /// The allocator the `sqlrail` binary uses, so the figures are the binary's.
 #[global_allocator]
@@ -51,7 +51,16 @@ fn bench(c: &mut Criterion) {
                             phase,
                         };
                         // As a gcc or github stream lints: findings do not hold the text.
-                        lint_text(source, text.clone(), &settings, false).ok()
+                        lint_text(
+                            source,
+                            text.clone(),
+                            &settings,
+                            Keep {
+                                text: false,
+                                ends: false,
+                            },
+                        )
+                        .ok()
                     })
                     .map(|l| l.findings.len())
                     .sum::<usize>()

@@ -63,6 +63,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
             render: &render,
             emit: &mut emit,
             render_reads_text: args.format == LintFormat::Text,
+            render_reads_ends: args.format == LintFormat::Github,
         }
     } else {
         Delivery::Collect {

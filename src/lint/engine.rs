@@ -27,6 +27,24 @@ pub struct Source {
     pub phase: Phase,
 }
 
+/// What a file's findings carry beyond their rule, message and start.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    /// The file's text, which snippets and baseline keys read. Without it no finding holds
+    /// the text, and none costs a count on it.
+    pub text: bool,
+    /// Where each finding ends (json, sarif and github print it). Placing an end walks the
+    /// finding's bytes, a whole statement for most: 3% of a gcc lint of the bench tree.
+    pub ends: bool,
+}
+
+impl Keep {
+    pub const ALL: Keep = Keep {
+        text: true,
+        ends: true,
+    };
+}
+
 /// What linting one file produced.
 pub struct FileLint {
     pub source: Source,
@@ -34,8 +52,8 @@ pub struct FileLint {
     pub path: Arc<str>,
     pub file: Arc<Path>,
     pub text: Arc<String>,
-    /// Whether findings hold `text` (snippets and baseline keys read it); see `lint_text`.
-    keep_text: bool,
+    /// What findings carry; see `lint_text`.
+    keep: Keep,
     pub findings: Vec<Finding>,
     pub allows: Vec<Allow>,
     /// Whether `apply_allows` has run.
@@ -65,14 +83,13 @@ pub struct Call {
     pub procedure: String,
 }
 
-/// Lints `text`, the contents of `source`. Fails only when the text does not lex. With
-/// `keep_text` every finding holds the text (for snippets and baseline keys); without, none
-/// does, and no finding costs a count on it.
+/// Lints `text`, the contents of `source`. Fails only when the text does not lex. Findings
+/// hold the text and their ends as `keep` says.
 pub fn lint_text(
     source: Source,
     text: Arc<String>,
     settings: &LintSettings,
-    keep_text: bool,
+    keep: Keep,
 ) -> Result<FileLint, LexError> {
     let sql = crate::sql::split(&text)?;
     let file = FileContext::new(&source.path, source.phase, &text, &sql, settings);
@@ -96,21 +113,18 @@ pub fn lint_text(
             Some((Cow::Borrowed(rule.id), severity, r))
         }));
     }
-    let customs: Vec<_> = settings.custom_for(source.phase).collect();
-    // Masked once for every custom rule; each matches statement by statement.
-    let masked = if customs.is_empty() {
-        String::new()
-    } else {
-        masked_text(&text, &sql)
-    };
-    for custom in customs {
+    // Masked once for every custom rule, and only when one needs it (see `first_in_each`);
+    // each matches statement by statement.
+    let masked = OnceLock::new();
+    let masked = || masked.get_or_init(|| masked_text(&text, &sql)).as_str();
+    for custom in settings.custom_for(source.phase) {
         let Some(severity) = settings.severity(&custom.rule.id, custom.rule.severity) else {
             continue;
         };
         // Each statement is matched on its own: a match must not run into the next one.
         let hits = custom
             .pattern
-            .first_in_each(&masked, &sql.statements, |s| s.start..s.end);
+            .first_in_each(&text, masked, &sql.statements, |s| s.start..s.end);
         for (i, hit) in hits {
             let mut report = Report::statement(i, hit, custom.rule.message.clone());
             report.help = custom.rule.help.clone().map(Cow::Owned);
@@ -124,10 +138,15 @@ pub fn lint_text(
     let place = Place {
         path: &path,
         file: &file_path,
-        text: keep_text.then_some(&text),
+        text: keep.text.then_some(&text),
         spans: &spans,
     };
-    let positions = report_positions(&text, &sql.statements, reports.iter().map(|(_, _, r)| r));
+    let positions = report_positions(
+        &text,
+        &sql.statements,
+        reports.iter().map(|(_, _, r)| r),
+        keep.ends,
+    );
     let findings = reports
         .into_iter()
         .zip(positions)
@@ -148,7 +167,7 @@ pub fn lint_text(
         path,
         file: file_path,
         text: text.clone(),
-        keep_text,
+        keep,
         findings,
         allows,
         allows_applied: false,
@@ -161,14 +180,14 @@ pub fn lint_text(
 
 impl FileLint {
     /// Frees the file's text, line index and statement spans once nothing will need them
-    /// (the findings of a file linted without `keep_text` do not hold the text): on a big
+    /// (the findings of a file linted without `Keep::text` do not hold the text): on a big
     /// tree this keeps memory proportional to the findings, and lets the allocator reuse
     /// one file's pages for the next file. Afterwards nothing may be pushed: call this
     /// after `apply_allows`.
     pub fn release_text(&mut self) {
         debug_assert!(self.calls.is_empty(), "calls still need the text");
         debug_assert!(self.findings.iter().all(|f| f.source.is_none()));
-        self.keep_text = false;
+        self.keep.text = false;
         self.text = Arc::default();
         self.lines = OnceLock::new();
         self.spans = Vec::new();
@@ -188,14 +207,14 @@ impl FileLint {
 
     /// Adds a finding of `rule` from a report (no-op when the rule is off).
     pub fn push(&mut self, settings: &LintSettings, rule: &Rule, report: Report) {
-        let at = [
+        let at = (
             self.position(report.span.start),
-            self.position(report.span.end),
-        ];
+            self.keep.ends.then(|| self.position(report.span.end)),
+        );
         let place = Place {
             path: &self.path,
             file: &self.file,
-            text: self.keep_text.then_some(&self.text),
+            text: self.keep.text.then_some(&self.text),
             spans: &self.spans,
         };
         let Some(severity) = settings.severity(rule.id, report.severity.unwrap_or(rule.severity))
@@ -269,7 +288,7 @@ fn finding(
     rule: Cow<'static, str>,
     severity: Severity,
     report: Report,
-    [(line, column), (end_line, end_column)]: [(u32, u32); 2],
+    ((line, column), end): Position,
 ) -> Finding {
     Finding {
         rule,
@@ -278,8 +297,7 @@ fn finding(
         file: place.file.clone(),
         line,
         column,
-        end_line,
-        end_column,
+        end,
         span: report.span,
         message: report.message,
         help: report.help,
@@ -289,35 +307,52 @@ fn finding(
     }
 }
 
-/// The line and column of each report's start and end. A report that starts where its
-/// statement starts (most do) takes the statement's position from the splitter and walks
-/// only its own bytes; the others are placed in one forward walk over `text` (offsets
-/// visited in order), cheaper than an index of every line of the file.
+/// A finding's start and, when placed, its end: (line, column) each.
+type Position = ((u32, u32), Option<(u32, u32)>);
+
+/// The line and column of each report's start and, with `ends`, its end. A report that
+/// starts where its statement starts (most do) takes the statement's position from the
+/// splitter and walks only its own bytes for its end; the others are placed in one forward
+/// walk over `text` (offsets visited in order), cheaper than an index of every line of the
+/// file.
 fn report_positions<'a>(
     text: &str,
     statements: &[Statement],
     reports: impl Iterator<Item = &'a Report>,
-) -> Vec<[(u32, u32); 2]> {
+    ends: bool,
+) -> Vec<Position> {
     let bytes = text.as_bytes();
-    let mut positions = Vec::with_capacity(reports.size_hint().0);
+    let mut positions: Vec<Position> = Vec::with_capacity(reports.size_hint().0);
+    // (offset, k): the start (k even) or end (k odd) of report k / 2.
     let mut offsets: Vec<(usize, usize)> = Vec::new();
     for (k, report) in reports.enumerate() {
         let span = &report.span;
         match report.statement.map(|i| &statements[i]) {
             Some(s) if s.start == span.start && span.end >= span.start => {
                 let start = (s.line, s.column);
-                positions.push([start, position_from(bytes, s.start, start, span.end)]);
+                let end = ends.then(|| position_from(bytes, s.start, start, span.end));
+                positions.push((start, end));
             }
             _ => {
-                positions.push([(0, 0); 2]);
-                offsets.extend([(span.start, 2 * k), (span.end, 2 * k + 1)]);
+                positions.push(((0, 0), ends.then_some((0, 0))));
+                offsets.push((span.start, 2 * k));
+                if ends {
+                    offsets.push((span.end, 2 * k + 1));
+                }
             }
         }
+    }
+    if offsets.is_empty() {
+        return positions;
     }
     offsets.sort_unstable();
     let mut lines = LineCounter::new(bytes);
     for (offset, slot) in offsets {
-        positions[slot / 2][slot % 2] = lines.position(offset);
+        let at = lines.position(offset);
+        match &mut positions[slot / 2] {
+            (start, _) if slot % 2 == 0 => *start = at,
+            (_, end) => *end = Some(at),
+        }
     }
     positions
 }
@@ -357,7 +392,7 @@ mod tests {
             display: "V1__x.sql".into(),
             phase: Phase::Ddl,
         };
-        let lint = lint_text(source, Arc::new(sql.to_owned()), &settings, true).unwrap();
+        let lint = lint_text(source, Arc::new(sql.to_owned()), &settings, Keep::ALL).unwrap();
         lint.findings
             .iter()
             .filter(|f| f.rule == "mine")
@@ -389,6 +424,12 @@ mod tests {
             custom_hits("x;?$", "SELECT x;\nSELECT y;\n"),
             [(1, "m".to_owned())]
         );
+        // Blanks where a literal was are matched as the spaces they became, although the
+        // raw text does not hold the pattern's prefix literal.
+        assert_eq!(
+            custom_hits("a {3}y", "SELECT 1;\nSELECT a'' y;\n"),
+            [(2, "m".to_owned())]
+        );
     }
 
     proptest::proptest! {
@@ -398,11 +439,11 @@ mod tests {
         fn file_searches_agree_with_matching_each_statement(
             words in proptest::collection::vec(proptest::sample::select(vec![
                 "TRUNCATE", "cascade", "Cascade", "x", ";", " ", "\n", "'TRUNCATE'",
-                "-- CASCADE\n", "$$;CASCADE$$", "(", ")", "truncatex", "x--y\n", "/*x*/x",
+                "-- CASCADE\n", "$$;CASCADE$$", "(", ")", "truncatex", "x--y\n", "/*x*/x", "''",
             ]), 0..40),
             pattern in proptest::sample::select(vec![
                 r"(?i)\bTRUNCATE\b[\s\S]*\bCASCADE\b", r"(?i)cascade", r"\bx\b", r"x\s*\(",
-                r"x\b", r"\by",
+                r"x\b", r"\by", r"(?i)[a-z]*cascade", r"x {3}\(",
             ]),
         ) {
             let text = words.concat();
@@ -411,7 +452,7 @@ mod tests {
             let masked = masked_text(&text, &sql);
             let spans: Vec<Range<usize>> = sql.statements.iter().map(|s| s.start..s.end).collect();
             proptest::prop_assert_eq!(
-                pattern.first_in_each(&masked, &sql.statements, |s| s.start..s.end),
+                pattern.first_in_each(&text, || &masked, &sql.statements, |s| s.start..s.end),
                 crate::lint::pattern::tests::each(&pattern, &masked, &spans)
             );
         }
@@ -433,20 +474,26 @@ mod tests {
             Report::file(42..42, ""),
         ];
         let index = LineIndex::new(text);
-        let expected: Vec<[(u32, u32); 2]> = reports
+        let expected: Vec<Position> = reports
             .iter()
             .map(|r| {
-                [
+                (
                     index.position(text, r.span.start),
-                    index.position(text, r.span.end),
-                ]
+                    Some(index.position(text, r.span.end)),
+                )
             })
             .collect();
         assert_eq!(
-            report_positions(text, &statements, reports.iter()),
+            report_positions(text, &statements, reports.iter(), true),
             expected
         );
-        assert_eq!(expected[1], [(2, 1), (3, 12)]);
+        assert_eq!(expected[1], ((2, 1), Some((3, 12))));
+        // Without ends, the same starts.
+        let starts: Vec<Position> = expected.iter().map(|&(start, _)| (start, None)).collect();
+        assert_eq!(
+            report_positions(text, &statements, reports.iter(), false),
+            starts
+        );
     }
 
     #[test]

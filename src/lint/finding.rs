@@ -17,11 +17,12 @@ pub struct Finding {
     pub path: Arc<str>,
     /// The file where it is (for baseline keys).
     pub file: Arc<Path>,
-    /// 1-based line and character column of `span.start`, and of `span.end`.
+    /// 1-based line and character column of `span.start`.
     pub line: u32,
     pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
+    /// Line and column of `span.end`: `None` when the run was told not to place ends (see
+    /// `lint::engine::Keep`), for output that does not print them.
+    pub end: Option<(u32, u32)>,
     /// Bytes of `source` the finding points at.
     pub span: Range<usize>,
     pub message: Cow<'static, str>,
@@ -36,6 +37,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Line and column of `span.end`, for the formats that print them (json, sarif,
+    /// github), whose runs place every end.
+    pub fn end(&self) -> (u32, u32) {
+        self.end
+            .expect("a format that prints ends was given findings linted without them")
+    }
+
     /// Hash of the normalised statement (0 for whole-file findings): the baseline key, so
     /// that moving a statement to another line keeps its baseline entry. Computed only
     /// when a baseline is used, by runs that keep sources.

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use crate::config::{Manifest, Phase};
 use crate::project::{ProjectError, read_sql, unterminated};
 
-pub use engine::{FileLint, Source};
+pub use engine::{FileLint, Keep, Source};
 pub use finding::{Finding, Findings, Tally};
 pub use rule::{Check, Place, Report, Rule};
 pub use settings::LintSettings;
@@ -64,6 +64,7 @@ pub enum Delivery<'a> {
     /// Collected into `Outcome::findings`. With `keep_sources` findings keep their file's
     /// text, which snippets and baseline keys read; without it each file's text is freed
     /// as soon as the file is done.
+    /// Every finding's end is placed.
     Collect { keep_sources: bool },
     /// Nothing is collected: each file's findings (sorted) are rendered by `render` in the
     /// worker that linted the file, and the bytes handed to `emit` in output order as soon
@@ -75,6 +76,8 @@ pub enum Delivery<'a> {
         emit: &'a mut (dyn FnMut(Vec<u8>) + Send),
         /// `render` reads the findings' text (snippets).
         render_reads_text: bool,
+        /// `render` reads where findings end (`Finding::end`).
+        render_reads_ends: bool,
     },
 }
 
@@ -93,14 +96,27 @@ pub fn run(
     delivery: Delivery<'_>,
 ) -> Result<Outcome, ProjectError> {
     let files = sources.len();
-    let (mut stream, keep_sources) = match delivery {
+    let (mut stream, keep) = match delivery {
         Delivery::Stream {
             render,
             emit,
             render_reads_text,
-        } if project.is_none() => (Some((render, emit)), render_reads_text),
-        Delivery::Stream { .. } => (None, true),
-        Delivery::Collect { keep_sources } => (None, keep_sources || project.is_some()),
+            render_reads_ends,
+        } if project.is_none() => (
+            Some((render, emit)),
+            Keep {
+                text: render_reads_text,
+                ends: render_reads_ends,
+            },
+        ),
+        Delivery::Stream { .. } => (None, Keep::ALL),
+        Delivery::Collect { keep_sources } => (
+            None,
+            Keep {
+                text: keep_sources || project.is_some(),
+                ends: true,
+            },
+        ),
     };
     let render = stream.as_ref().map(|(render, _)| *render);
     let streaming = stream.is_some();
@@ -108,7 +124,7 @@ pub fn run(
     let known = |id: &str| known_rule(settings, id);
     let lint_one = |source: &Source| -> Result<Linted, ProjectError> {
         let text = Arc::new(read_sql(&source.path)?);
-        let mut lint = engine::lint_text(source.clone(), text.clone(), settings, keep_sources)
+        let mut lint = engine::lint_text(source.clone(), text.clone(), settings, keep)
             .map_err(|e| unterminated(&source.path, &text, e))?;
         // A file without CALLs needs no other file: finish it here, in parallel.
         let mut rendered = None;
@@ -119,7 +135,7 @@ pub fn run(
                 let findings = std::mem::take(&mut lint.findings);
                 rendered = Some((render(&findings), Tally::of(&findings)));
             }
-            if !keep_sources || streaming {
+            if !keep.text || streaming {
                 lint.release_text();
             }
         }
@@ -352,7 +368,7 @@ fn project_findings(
                 Some(n) => linted[n].position(offset),
             };
             let (line, column) = position(span.start);
-            let (end_line, end_column) = position(span.end);
+            let end = Some(position(span.end));
             let finding = Finding {
                 rule: Cow::Borrowed(rule.id),
                 severity,
@@ -360,8 +376,7 @@ fn project_findings(
                 file,
                 line,
                 column,
-                end_line,
-                end_column,
+                end,
                 span,
                 message: report.report.message,
                 help: report.report.help,

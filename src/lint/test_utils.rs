@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::{LintRules, Phase};
 
-use super::engine::{Source, lint_text};
+use super::engine::{Keep, Source, lint_text};
 use super::settings::LintSettings;
 use super::target::resolve;
 use super::{Finding, conclude, finish_in_order};
@@ -38,7 +38,7 @@ pub fn lint(phase: Phase, sql: &str) -> Vec<Finding> {
         phase,
     };
     let mut linted =
-        lint_text(source, Arc::new(sql.to_owned()), &settings, true).expect("test SQL lexes");
+        lint_text(source, Arc::new(sql.to_owned()), &settings, Keep::ALL).expect("test SQL lexes");
     finish_in_order(&mut linted, &mut Vec::new(), &settings);
     let findings = conclude(vec![linted], None, &settings).unwrap();
     findings.iter().cloned().collect()

@@ -25,7 +25,7 @@ pub fn render(f: &Finding, out: &mut Vec<u8>) {
         property(&f.path),
         f.line,
         f.column,
-        f.end_line,
+        f.end().0,
         property(&format!("{} [{}]", f.severity.as_str(), f.rule)),
         data(&message)
     );

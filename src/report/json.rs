@@ -51,8 +51,8 @@ pub fn render(findings: &Findings, summary: &Summary, out: &mut dyn Write) -> st
                 path: &f.path,
                 line: f.line,
                 column: f.column,
-                end_line: f.end_line,
-                end_column: f.end_column,
+                end_line: f.end().0,
+                end_column: f.end().1,
                 message: &f.message,
                 help: f.help.as_deref(),
             })

@@ -47,8 +47,8 @@ pub fn render(findings: &Findings, out: &mut dyn Write) -> std::io::Result<()> {
                         "region": {
                             "startLine": f.line,
                             "startColumn": f.column,
-                            "endLine": f.end_line,
-                            "endColumn": f.end_column,
+                            "endLine": f.end().0,
+                            "endColumn": f.end().1,
                         }
                     }
                 }],
