@@ -7,10 +7,9 @@ use sqlrail::cli::Cli;
 use sqlrail::commands;
 use sqlrail::error::{Error, Exit};
 
-/// mimalloc instead of the system allocator: `lint` makes millions of small allocations
-/// from two threads (findings, names), where glibc's malloc spends a sixth of the run.
+/// mimalloc (see `sqlrail::alloc`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: sqlrail::alloc::MiMalloc = sqlrail::alloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
