@@ -59,9 +59,33 @@ impl Finding {
     }
 }
 
-/// Sorts one file's findings by line, column and rule: the output order.
-pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+/// Sorts one file's findings by line, column and rule, and keeps the order they came in
+/// where those agree: the output order.
+///
+/// Rules report one after another, so a file's findings come as one sorted run per rule.
+/// Sorting them in place moved each finding (about 190 bytes) twice per merge of runs:
+/// 11 million instructions of a 384-million lint of three copies of the corpus. Sorting
+/// keys and then moving each finding once takes 5.8 million.
+pub fn sort(findings: &mut Vec<Finding>) {
+    let in_order = |a: &Finding, b: &Finding| {
+        (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule))
+    };
+    if findings.is_sorted_by(|a, b| in_order(a, b).is_le()) {
+        return;
+    }
+    let mut order: Vec<(u32, u32, &str, usize)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.line, f.column, &*f.rule, i))
+        .collect();
+    // Stable, as it finds and merges the runs.
+    order.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let order: Vec<usize> = order.into_iter().map(|(_, _, _, i)| i).collect();
+    let mut unsorted: Vec<Option<Finding>> = std::mem::take(findings).into_iter().map(Some).collect();
+    *findings = order
+        .iter()
+        .map(|&i| unsorted[i].take().expect("each index is in `order` once"))
+        .collect();
 }
 
 /// Findings counted by severity.
