@@ -15,4 +15,5 @@ pub mod ledger;
 pub mod lint;
 pub mod project;
 pub mod report;
+pub(crate) mod scratch;
 pub mod sql;

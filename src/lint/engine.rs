@@ -3,11 +3,13 @@
 //! the findings that need earlier files (a `CALL` of a procedure defined in one) are in.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::config::{Phase, RuleLevel, Severity};
+use crate::scratch::{reserve_empty, worth_keeping};
 use crate::sql::lines::{LineCounter, position_from};
 use crate::sql::{LexError, LineIndex, SqlFile, Statement};
 
@@ -83,6 +85,15 @@ pub struct Call {
     pub procedure: String,
 }
 
+/// A rule's report with the rule's id and the report's final severity.
+type Leveled = (Cow<'static, str>, Severity, Report);
+
+thread_local! {
+    /// The report lists of the last file linted on this thread, emptied, for the next
+    /// (see `crate::scratch`).
+    static SPARE_REPORTS: Cell<(Vec<Leveled>, Vec<Report>)> = Cell::default();
+}
+
 /// Lints `text`, the contents of `source`. Fails only when the text does not lex. Findings
 /// hold the text and their ends as `keep` says.
 pub fn lint_text(
@@ -93,13 +104,12 @@ pub fn lint_text(
 ) -> Result<FileLint, LexError> {
     let sql = crate::sql::split(&text)?;
     let file = FileContext::new(&source.path, source.phase, &text, &sql, settings);
-    // (rule, severity, report): the severity is final, reports of rules that are off
-    // are never made.
+    // Reports of rules that are off are never made.
     // Sized for a finding per statement (in PostgreSQL's regression SQL, every DDL
     // statement of a backfill file is one), so that neither list grows by copying.
-    let mut reports: Vec<(Cow<'static, str>, Severity, Report)> =
-        Vec::with_capacity(sql.statements.len() + 8);
-    let mut buffer = Vec::with_capacity(sql.statements.len() + 8);
+    let (mut reports, mut buffer) = SPARE_REPORTS.with(Cell::take);
+    reserve_empty(&mut reports, sql.statements.len() + 8);
+    reserve_empty(&mut buffer, sql.statements.len() + 8);
     for (rule, level) in settings.builtin_rules() {
         let Check::File(check) = rule.check else {
             continue;
@@ -148,10 +158,13 @@ pub fn lint_text(
         keep.ends,
     );
     let findings = reports
-        .into_iter()
+        .drain(..)
         .zip(positions)
         .map(|((id, severity, report), at)| finding(&place, id, severity, report, at))
         .collect();
+    if worth_keeping(&reports) && worth_keeping(&buffer) {
+        SPARE_REPORTS.with(|spare| spare.set((reports, buffer)));
+    }
     let allows = allow::collect(&file);
     let procedures = dml_in_do_block::procedures(&file);
     let calls = dml_in_do_block::calls(&file)
@@ -162,6 +175,9 @@ pub fn lint_text(
             procedure,
         })
         .collect();
+    // The next file linted on this thread fills the same lists.
+    drop(file);
+    crate::sql::recycle(sql);
     Ok(FileLint {
         source,
         path,

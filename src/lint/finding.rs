@@ -67,9 +67,8 @@ impl Finding {
 /// 11 million instructions of a 384-million lint of three copies of the corpus. Sorting
 /// keys and then moving each finding once takes 5.8 million.
 pub fn sort(findings: &mut Vec<Finding>) {
-    let in_order = |a: &Finding, b: &Finding| {
-        (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule))
-    };
+    let in_order =
+        |a: &Finding, b: &Finding| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule));
     if findings.is_sorted_by(|a, b| in_order(a, b).is_le()) {
         return;
     }
@@ -81,7 +80,8 @@ pub fn sort(findings: &mut Vec<Finding>) {
     // Stable, as it finds and merges the runs.
     order.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
     let order: Vec<usize> = order.into_iter().map(|(_, _, _, i)| i).collect();
-    let mut unsorted: Vec<Option<Finding>> = std::mem::take(findings).into_iter().map(Some).collect();
+    let mut unsorted: Vec<Option<Finding>> =
+        std::mem::take(findings).into_iter().map(Some).collect();
     *findings = order
         .iter()
         .map(|&i| unsorted[i].take().expect("each index is in `order` once"))

@@ -17,5 +17,5 @@ mod statement;
 pub use lexer::{LexError, Lexer, Token, TokenKind, Unclosed};
 pub use lines::LineIndex;
 pub use normalize::normalized_hash;
-pub use splitter::{SqlFile, split, split_by_tokens};
+pub use splitter::{SqlFile, recycle, split, split_by_tokens};
 pub use statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement, StatementKind};

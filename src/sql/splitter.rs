@@ -8,7 +8,11 @@
 //! when `atomic` follows it, and `end`/`case` after `.` or `AS` are names, which is how the
 //! grammar reads them.
 
+use std::cell::Cell;
+
 use memchr::memchr;
+
+use crate::scratch::{reserve_empty, worth_keeping};
 
 use super::classify::classify;
 use super::keywords::{Key, key_at, kw};
@@ -37,6 +41,28 @@ pub fn split(src: &str) -> Result<SqlFile, LexError> {
     split_with(src, true)
 }
 
+thread_local! {
+    /// The lists of a split handed back by `recycle`, empty, for the next split on this
+    /// thread to fill, and the classifier's token buffer (see `crate::scratch`).
+    static SPARE: Cell<(SqlFile, Vec<Token>)> = Cell::default();
+}
+
+/// Hands `file`'s lists back, emptied, for the next split on this thread to fill instead of
+/// allocating its own (see `crate::scratch`).
+pub fn recycle(mut file: SqlFile) {
+    if !worth_keeping(&file.statements) {
+        return;
+    }
+    file.statements.clear();
+    file.psql.clear();
+    file.comments.clear();
+    file.literals.clear();
+    SPARE.with(|spare| {
+        let (_, tokens) = spare.take();
+        spare.set((file, tokens));
+    });
+}
+
 /// The same split taking the token path everywhere (no skimming): the reference the fast
 /// path is tested against.
 #[doc(hidden)]
@@ -46,21 +72,23 @@ pub fn split_by_tokens(src: &str) -> Result<SqlFile, LexError> {
 
 fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
     let bytes = src.as_bytes();
-    let mut out = SqlFile::default();
+    // The lists of an earlier split, when one was recycled (empty).
+    let (mut out, mut tokens) = SPARE.with(Cell::take);
+    debug_assert!(out == SqlFile::default() && tokens.is_empty());
     let mut lines = LineCounter::new(bytes);
     let mut lexer = Lexer::new(bytes);
     let mut current = Pending::default();
     // The current statement's significant tokens, for the classifier; reused.
-    let mut tokens = Vec::with_capacity(256);
+    tokens.reserve(256);
     let mut window = Window::new();
     // Sized for the densest files of PostgreSQL's own regression SQL (a statement every
     // 35 bytes; on average one every 90, a literal every 130, a comment every 230), so that
     // the lists are seldom grown by copying. Capacity never used costs address space only:
     // pages are touched as the lists fill. (With transparent huge pages, whole 2 MiB pages
     // were zeroed up front, and this measured no faster than regrowing.)
-    out.statements.reserve(src.len() / 32 + 1);
-    out.literals.reserve(src.len() / 48 + 1);
-    out.comments.reserve(src.len() / 96 + 1);
+    reserve_empty(&mut out.statements, src.len() / 32 + 1);
+    reserve_empty(&mut out.literals, src.len() / 48 + 1);
+    reserve_empty(&mut out.comments, src.len() / 96 + 1);
     while let Some(token) = lexer.next() {
         let token = token?;
         match token.kind {
@@ -132,6 +160,11 @@ fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
         }
     }
     current.finish(src, &mut tokens, &mut lines, &mut out);
+    tokens.clear();
+    SPARE.with(|spare| {
+        let (file, _) = spare.take();
+        spare.set((file, tokens));
+    });
     Ok(out)
 }
 
