@@ -232,7 +232,7 @@ pub fn conclude(
     groups.extend(linted.into_iter().map(|l| l.findings));
     groups.retain(|g| !g.is_empty());
     groups.sort_by(|a, b| natural_order(&a[0].path, &b[0].path));
-    groups.par_iter_mut().for_each(|group| finding::sort(group));
+    groups.par_iter_mut().for_each(finding::sort);
     Ok(Findings::from_groups(groups))
 }
 
