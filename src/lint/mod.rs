@@ -14,6 +14,7 @@ pub(crate) use crate::sql::code;
 mod context;
 pub mod engine;
 mod finding;
+mod message;
 mod pattern;
 pub mod project;
 mod rule;
@@ -247,12 +248,12 @@ fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
             (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
                 let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
                 let (na, nb) = (digits(a), digits(b));
-                let trim = |s: &[u8]| {
+                fn trim(s: &[u8]) -> &[u8] {
                     let zeros = s.iter().take_while(|&&c| c == b'0').count();
-                    s[zeros..].to_vec()
-                };
+                    &s[zeros..]
+                }
                 let (da, db) = (trim(&a[..na]), trim(&b[..nb]));
-                let order = da.len().cmp(&db.len()).then(da.cmp(&db));
+                let order = da.len().cmp(&db.len()).then(da.cmp(db));
                 if order.is_ne() {
                     return order;
                 }

@@ -2,6 +2,7 @@
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
+use crate::lint::message;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -46,14 +47,16 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             Report::statement(
                 i,
                 file.span_of(i),
-                [
-                    "backfill `",
+                message::with_tag(
                     &statement.tag,
-                    "` does not use ",
-                    missing,
-                    ": every batch rescans the table",
-                ]
-                .concat(),
+                    &[
+                        "backfill `",
+                        &statement.tag,
+                        "` does not use ",
+                        missing,
+                        ": every batch rescans the table",
+                    ],
+                ),
             )
             .help(
                 "restrict it to `<key> BETWEEN :lo AND :hi` (the runner binds each batch's range)",

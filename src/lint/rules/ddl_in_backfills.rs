@@ -2,6 +2,7 @@
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
+use crate::lint::message;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -36,7 +37,10 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 Report::statement(
                     i,
                     file.span_of(i),
-                    ["`", &statement.tag, "` in a backfill runs with every batch"].concat(),
+                    message::with_tag(
+                        &statement.tag,
+                        &["`", &statement.tag, "` in a backfill runs with every batch"],
+                    ),
                 )
                 .help("move schema changes to sql/ddl/ (or the index to sql/indexes/)"),
             );

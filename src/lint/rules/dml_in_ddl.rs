@@ -1,9 +1,11 @@
 //! `dml-in-ddl`: data changes in a schema migration, the failure this project exists for.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
+use crate::lint::message;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::{Lexer, StatementKind, Token, TokenKind};
 
@@ -64,7 +66,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         let tag = &*statement.tag;
         // Joined, not `format!`ted: one finding per DML statement of every DDL file, and
         // formatting cost several times the copy.
-        let message = match (hot, statement.writes.first()) {
+        let message: Cow<'static, str> = match (hot, statement.writes.first()) {
             (Some(table), _) => [
                 "`",
                 tag,
@@ -74,7 +76,8 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 via,
                 " in a schema migration",
             ]
-            .concat(),
+            .concat()
+            .into(),
             (None, Some(table)) => [
                 "`",
                 tag,
@@ -84,8 +87,12 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 via,
                 " in a schema migration",
             ]
-            .concat(),
-            (None, None) => ["`", tag, "` changes data in a schema migration"].concat(),
+            .concat()
+            .into(),
+            (None, None) => message::with_tag(
+                &statement.tag,
+                &["`", tag, "` changes data in a schema migration"],
+            ),
         };
         out.push(
             Report::statement(i, file.span_of(i), message)

@@ -2,6 +2,7 @@
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
+use crate::lint::message;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -35,7 +36,10 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 Report::statement(
                     i,
                     file.span_of(i),
-                    ["`", &statement.tag, "` changes data in an index file"].concat(),
+                    message::with_tag(
+                        &statement.tag,
+                        &["`", &statement.tag, "` changes data in an index file"],
+                    ),
                 )
                 .help("move the data change to sql/backfills/"),
             );

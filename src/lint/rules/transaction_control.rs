@@ -2,6 +2,7 @@
 
 use crate::config::Severity;
 use crate::lint::context::FileContext;
+use crate::lint::message;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -33,12 +34,14 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 Report::statement(
                     i,
                     file.span_of(i),
-                    [
-                        "`",
+                    message::with_tag(
                         &statement.tag,
-                        "` in a migration file: sqlrail owns the transactions",
-                    ]
-                    .concat(),
+                        &[
+                            "`",
+                            &statement.tag,
+                            "` in a migration file: sqlrail owns the transactions",
+                        ],
+                    ),
                 )
                 .help("remove it; split work that must commit separately into separate files"),
             );
