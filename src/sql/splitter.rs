@@ -425,6 +425,18 @@ mod tests {
     }
 
     #[test]
+    fn a_split_into_recycled_lists_is_a_fresh_split() {
+        let big = "-- c\nINSERT INTO t VALUES ('a'); /* d */ UPDATE u SET x = $$y$$;\n\\set x 1\n"
+            .repeat(50);
+        let small = "SELECT 1; -- only\nDELETE FROM v;";
+        for (first, second) in [(&big[..], small), (small, &big[..]), (&big[..], &big[..])] {
+            recycle(split(first).unwrap());
+            // Nothing of the first file is left in the lists the second one fills.
+            assert_eq!(split(second).unwrap(), split_by_tokens(second).unwrap());
+        }
+    }
+
+    #[test]
     fn begin_atomic_bodies_hold_their_semicolons() {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN t.end THEN 1 END AS end FROM t; END; SELECT 3;";
         assert_eq!(texts(sql).len(), 2);
