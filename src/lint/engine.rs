@@ -36,7 +36,8 @@ pub struct Keep {
     /// the text, and none costs a count on it.
     pub text: bool,
     /// Where each finding ends (json, sarif and github print it). Placing an end walks the
-    /// finding's bytes, a whole statement for most: 3% of a gcc lint of the bench tree.
+    /// finding's bytes, a whole statement for most: 22 million of the 423 million
+    /// instructions of a gcc lint of three copies of the corpus.
     pub ends: bool,
 }
 
