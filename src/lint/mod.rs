@@ -237,9 +237,41 @@ pub fn conclude(
     Ok(Findings::from_groups(groups))
 }
 
-/// Compares paths with digit runs as numbers, so `V2__b` sorts before `V10__a`.
+/// Compares paths with digit runs as numbers, so `V2__b` sorts before `V10__a`; paths
+/// equal so (`V01__a`, `V1__a`) in byte order, so that the order is total and does not
+/// depend on the order files were found in.
 fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Up to the first difference the paths are equal either way; it is the start of the
+    // digit run holding it, if any, that decides. Paths of one tree share most of their
+    // bytes, and the walk no longer sorts directories, so this is most of the comparing.
+    let mut from = common_prefix(a, b);
+    while from > 0 && a[from - 1].is_ascii_digit() {
+        from -= 1;
+    }
+    numbers_as_numbers(&a[from..], &b[from..]).then_with(|| a.cmp(b))
+}
+
+/// The length of the longest common prefix of `a` and `b`, eight bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= len {
+        let word = |s: &[u8]| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        let differ = word(a) ^ word(b);
+        if differ != 0 {
+            return i + differ.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    i + a[i..len]
+        .iter()
+        .zip(&b[i..len])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+fn numbers_as_numbers(mut a: &[u8], mut b: &[u8]) -> std::cmp::Ordering {
     loop {
         match (a.first(), b.first()) {
             (None, None) => return std::cmp::Ordering::Equal,
@@ -487,5 +519,41 @@ mod tests {
                 "sql/ddl/V10__a.sql"
             ]
         );
+    }
+
+    /// The shortcut past the common prefix gives the comparison from the first byte, and
+    /// paths equal as numbers fall back to their bytes.
+    #[test]
+    fn natural_order_is_total_and_skips_common_prefixes_exactly() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let cases = [
+            ("copy10/a.sql", "copy9/a.sql", Greater),
+            ("a/copy19/x", "a/copy110/x", Less),
+            ("dir/V100__b.sql", "dir/V100__a.sql", Greater),
+            ("longer-common-prefix/V2", "longer-common-prefix/V10", Less),
+            ("V01__a.sql", "V1__a.sql", Less),
+            ("V1__a.sql", "V01__a.sql", Greater),
+            ("V007", "V7", Less),
+            ("same/path.sql", "same/path.sql", Equal),
+            ("abc", "abcd", Less),
+            ("x12345678/9", "x12345678/10", Less),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(natural_order(a, b), expected, "{a} vs {b}");
+            assert_eq!(natural_order(b, a), expected.reverse(), "{b} vs {a}");
+            let reference = numbers_as_numbers(a.as_bytes(), b.as_bytes());
+            assert_eq!(reference.then_with(|| a.cmp(b)), expected, "{a} vs {b}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn natural_order_agrees_with_comparing_from_the_start(
+            a in "[a0-2/]{0,24}",
+            b in "[a0-2/]{0,24}",
+        ) {
+            let reference = numbers_as_numbers(a.as_bytes(), b.as_bytes()).then_with(|| a.cmp(&b));
+            proptest::prop_assert_eq!(natural_order(&a, &b), reference);
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! otherwise the given files and directories, each file's phase taken from the nearest
 //! `ddl`, `indexes` or `backfills` directory in its path (DDL when there is none).
 
-use std::path::{Component, Path, PathBuf};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
 use crate::config::Phase;
 
@@ -115,17 +116,16 @@ fn walk(
     role: Option<Phase>,
     out: &mut Vec<Source>,
 ) -> Result<(), TargetError> {
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
+    // Not sorted here: `lint::run` sorts every file by path, and walkdir's own sort
+    // compared names that `DirEntry::file_name` parses out of each path again.
+    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
         let entry = entry.map_err(|e| TargetError::Walk {
             path: e.path().unwrap_or(dir).to_owned(),
             source: e
                 .into_io_error()
                 .unwrap_or_else(|| std::io::Error::other("symbolic link loop")),
         })?;
-        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "sql") {
+        if entry.file_type().is_file() && is_sql(entry.file_name()) {
             out.push(source(entry.into_path(), cwd, role));
         }
     }
@@ -141,15 +141,25 @@ fn source(path: PathBuf, cwd: &Path, role: Option<Phase>) -> Source {
     }
 }
 
+/// Whether a file name has the extension `sql` (as `Path::extension` reads it: `.sql` alone
+/// is a hidden file's name, not an extension).
+fn is_sql(name: &OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    name.len() > ".sql".len() && name.ends_with(b".sql")
+}
+
 /// The phase of the innermost `ddl`, `indexes` or `backfills` directory in `path`.
+///
+/// Read from the path's bytes, split at separators: `Path::parent` and `components` parse
+/// the path again from its end at every step, which cost more than linting a small file's
+/// worth of bytes, once for each of the tree's files, before any linting starts.
 pub fn phase_of(path: &Path) -> Phase {
-    path.parent()
-        .into_iter()
-        .flat_map(|p| p.components().rev())
-        .find_map(|c| match c {
-            Component::Normal(name) => name.to_str().and_then(Phase::from_dir),
-            _ => None,
-        })
+    path.as_os_str()
+        .as_encoded_bytes()
+        .rsplit(|&b| std::path::is_separator(char::from(b)))
+        // The file's own name.
+        .skip(1)
+        .find_map(|name| std::str::from_utf8(name).ok().and_then(Phase::from_dir))
         .unwrap_or(Phase::Ddl)
 }
 
@@ -157,7 +167,12 @@ pub fn phase_of(path: &Path) -> Phase {
 fn display(path: &Path, cwd: &Path) -> String {
     let shown = path.strip_prefix(cwd).unwrap_or(path);
     let shown = shown.strip_prefix(".").unwrap_or(shown);
-    shown.display().to_string()
+    // `display().to_string()` goes through the formatter and a lossy decoder; nearly every
+    // path is UTF-8, and this runs once per file before any linting starts.
+    match shown.to_str() {
+        Some(shown) => shown.to_owned(),
+        None => shown.display().to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -174,5 +189,25 @@ mod tests {
         );
         assert_eq!(phase_of(Path::new("migrations/x.sql")), Phase::Ddl);
         assert_eq!(phase_of(Path::new("indexes.sql")), Phase::Ddl);
+        // The file's own name is not a directory; `.` and empty parts are not phases.
+        assert_eq!(phase_of(Path::new("indexes/backfills")), Phase::Indexes);
+        assert_eq!(
+            phase_of(Path::new("/srv/backfills//./x.sql")),
+            Phase::Backfills
+        );
+        assert_eq!(phase_of(Path::new("./ddlx/x.sql")), Phase::Ddl);
+        assert_eq!(phase_of(Path::new("indexes/./x.sql")), Phase::Indexes);
+    }
+
+    #[test]
+    fn sql_files_are_named_as_path_extension_reads_them() {
+        for name in ["a.sql", "V1__x.sql", "..sql", "a.b.sql"] {
+            assert!(is_sql(OsStr::new(name)), "{name}");
+            assert_eq!(Path::new(name).extension(), Some(OsStr::new("sql")));
+        }
+        for name in [".sql", "sql", "a.sqlx", "a.SQL", "a.sql.bak", "asql"] {
+            assert!(!is_sql(OsStr::new(name)), "{name}");
+            assert_ne!(Path::new(name).extension(), Some(OsStr::new("sql")));
+        }
     }
 }
