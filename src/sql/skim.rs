@@ -103,11 +103,11 @@ impl Window {
 }
 
 /// Classification levels: byte by byte, 16 bytes at a time (SSSE3), 32 (AVX2).
-const BYTES: u8 = 0;
+pub(crate) const BYTES: u8 = 0;
 #[cfg(target_arch = "x86_64")]
-const SSSE3: u8 = 1;
+pub(crate) const SSSE3: u8 = 1;
 #[cfg(target_arch = "x86_64")]
-const AVX2: u8 = 2;
+pub(crate) const AVX2: u8 = 2;
 
 /// The special bytes among the 64 at `at` (fewer at the end of the text), as bits.
 #[inline(always)]
@@ -129,8 +129,9 @@ fn specials<const LEVEL: u8>(src: &[u8], at: usize) -> u64 {
                 &padded
             }
         };
-        // SAFETY: `LEVEL` is SSSE3 or AVX2 only under `simd::skim_ssse3`/`simd::skim_avx2`
-        // (or a test that checked), which run only where the CPU has those features.
+        // SAFETY: `LEVEL` is SSSE3 or AVX2 only in code compiled for those features (the
+        // splitter's `simd` module, or a test that checked), which runs only where the CPU
+        // has them.
         return unsafe {
             if LEVEL == AVX2 {
                 simd::specials_avx2(window)
@@ -168,7 +169,7 @@ fn last_text_end(src: &[u8], from: usize, to: usize) -> Option<usize> {
 mod simd {
     use std::arch::x86_64::*;
 
-    use super::{AVX2, Found, LexError, SSSE3, Skimmed, WINDOW, Window};
+    use super::WINDOW;
 
     // Class bits of the special bytes: S1 = `"` `$` `'` `(` `)` `-` `/` (0x2_),
     // S2 = `:` `;` (0x3_), S3 = `\` (0x5_).
@@ -182,38 +183,6 @@ mod simd {
     /// By high nibble: the classes whose bytes have that high nibble (none at 0x8_ and
     /// above, so UTF-8 is plain).
     const BY_HIGH: [i8; 16] = [0, 0, S1, S2, 0, S3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-
-    /// `super::skim` compiled for AVX2, so that the classification inlines into its loop.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn skim_avx2(
-        text: &str,
-        from: usize,
-        paren_depth: u32,
-        end: usize,
-        window: &mut Window,
-        found: &mut Found<'_>,
-    ) -> Result<Skimmed, LexError> {
-        super::skim_with::<AVX2>(text, from, paren_depth, end, window, found)
-    }
-
-    /// `super::skim` compiled for SSSE3.
-    ///
-    /// # Safety
-    /// The CPU must support SSSE3.
-    #[target_feature(enable = "ssse3")]
-    pub(super) unsafe fn skim_ssse3(
-        text: &str,
-        from: usize,
-        paren_depth: u32,
-        end: usize,
-        window: &mut Window,
-        found: &mut Found<'_>,
-    ) -> Result<Skimmed, LexError> {
-        super::skim_with::<SSSE3>(text, from, paren_depth, end, window, found)
-    }
 
     /// # Safety
     /// The CPU must support AVX2.
@@ -317,31 +286,12 @@ fn token_around(src: &[u8], floor: usize, at: usize) -> Result<Token, LexError> 
 
 /// Skims from `from` (a token boundary) to the end of the statement, starting at paren
 /// depth `paren_depth`. `end` is the end of the statement's last significant byte so far.
-/// `window` is the file's: positions only move forward through it.
-pub(crate) fn skim(
-    text: &str,
-    from: usize,
-    paren_depth: u32,
-    end: usize,
-    window: &mut Window,
-    found: &mut Found<'_>,
-) -> Result<Skimmed, LexError> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { simd::skim_avx2(text, from, paren_depth, end, window, found) };
-        }
-        if std::arch::is_x86_feature_detected!("ssse3") {
-            // SAFETY: the CPU has SSSE3 (checked just above).
-            return unsafe { simd::skim_ssse3(text, from, paren_depth, end, window, found) };
-        }
-    }
-    skim_with::<BYTES>(text, from, paren_depth, end, window, found)
-}
-
+/// `window` is the file's: positions only move forward through it. `LEVEL` is the
+/// classification the CPU offers: the splitter's loop is compiled once per level, so that
+/// this inlines into it (a call per statement cost about 45 instructions of entry and exit,
+/// 3% of a split).
 #[inline(always)]
-fn skim_with<const LEVEL: u8>(
+pub(crate) fn skim_with<const LEVEL: u8>(
     text: &str,
     from: usize,
     mut paren_depth: u32,

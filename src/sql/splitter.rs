@@ -18,7 +18,7 @@ use super::classify::classify;
 use super::keywords::{Key, key_at, kw};
 use super::lexer::{LexError, Lexer, Token, TokenKind};
 use super::lines::LineCounter;
-use super::skim::{Found, Stop, Window, skim};
+use super::skim::{BYTES, Found, Stop, Window, skim_with};
 use super::statement::{Param, PsqlSyntax, PsqlSyntaxKind, Statement};
 
 /// Everything found in one source text.
@@ -38,7 +38,39 @@ pub struct SqlFile {
 /// Splits `src` into statements. Fails only on a string, quoted identifier, dollar quote
 /// or block comment that is never closed.
 pub fn split(src: &str) -> Result<SqlFile, LexError> {
-    split_with(src, true)
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { simd::split_avx2(src) };
+        }
+        if std::arch::is_x86_feature_detected!("ssse3") {
+            // SAFETY: the CPU has SSSE3 (checked just above).
+            return unsafe { simd::split_ssse3(src) };
+        }
+    }
+    split_with::<BYTES>(src, true)
+}
+
+/// `split_with` compiled for the vector instructions the skim classifies bytes with.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use super::super::skim::{AVX2, SSSE3};
+    use super::{LexError, SqlFile, split_with};
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn split_avx2(src: &str) -> Result<SqlFile, LexError> {
+        split_with::<AVX2>(src, true)
+    }
+
+    /// # Safety
+    /// The CPU must support SSSE3.
+    #[target_feature(enable = "ssse3")]
+    pub(super) unsafe fn split_ssse3(src: &str) -> Result<SqlFile, LexError> {
+        split_with::<SSSE3>(src, true)
+    }
 }
 
 thread_local! {
@@ -67,10 +99,13 @@ pub fn recycle(mut file: SqlFile) {
 /// path is tested against.
 #[doc(hidden)]
 pub fn split_by_tokens(src: &str) -> Result<SqlFile, LexError> {
-    split_with(src, false)
+    split_with::<BYTES>(src, false)
 }
 
-fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
+/// The split, skimming each statement past its first word (classifying bytes at `LEVEL`)
+/// or, for the reference, taking tokens everywhere.
+#[inline(always)]
+fn split_with<const LEVEL: u8>(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
     let bytes = src.as_bytes();
     // The lists of an earlier split, when one was recycled (empty).
     let (mut out, mut tokens) = SPARE.with(Cell::take);
@@ -138,7 +173,7 @@ fn split_with(src: &str, skimming: bool) -> Result<SqlFile, LexError> {
                 comments: &mut out.comments,
                 literals: &mut out.literals,
             };
-            let skimmed = skim(
+            let skimmed = skim_with::<LEVEL>(
                 src,
                 from,
                 current.paren_depth,
@@ -267,6 +302,7 @@ impl Pending {
         self.paren_depth == 0 && self.atomic_depth == 0
     }
 
+    #[inline(always)]
     fn push(&mut self, src: &str, token: Token) {
         if self.start.is_none() {
             self.start = Some(token.start);
