@@ -288,8 +288,8 @@ fn token_around(src: &[u8], floor: usize, at: usize) -> Result<Token, LexError> 
 /// depth `paren_depth`. `end` is the end of the statement's last significant byte so far.
 /// `window` is the file's: positions only move forward through it. `LEVEL` is the
 /// classification the CPU offers: the splitter's loop is compiled once per level, so that
-/// this inlines into it (a call per statement cost about 45 instructions of entry and exit,
-/// 3% of a split).
+/// this inlines into it (a call per statement cost about 45 instructions of entry and exit:
+/// inlined, a split takes 1.9% fewer instructions).
 #[inline(always)]
 pub(crate) fn skim_with<const LEVEL: u8>(
     text: &str,
