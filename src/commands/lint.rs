@@ -35,27 +35,25 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     // Findings of the line formats are rendered file by file and written while linting
     // goes on; baseline keys need every finding with its statement's text first.
     let baselined = args.write_baseline || !baseline.findings.is_empty();
-    // Buffered: a big tree has a million findings, one write each would dominate; 64 KiB,
-    // because files come one rendered block each and blocks larger than the default
-    // 8 KiB went out in a write of their own (11,423 writes on the bench tree, now 3,715).
-    // Not locked: whichever lint worker finishes the next file in order writes it.
-    const OUTPUT_BUFFER: usize = 64 << 10;
-    let mut out: Box<dyn Write + Send> = if args.format == LintFormat::Text {
-        Box::new(std::io::BufWriter::with_capacity(
-            OUTPUT_BUFFER,
+    // Buffered: a big tree has a million findings, one write each would dominate. Files
+    // come one rendered block each: stdout gets them in batches of 64 KiB, written
+    // together without a copy (`Gathered`); stderr (text, through `anstream`, which
+    // writes one piece at a time) through a 64 KiB `BufWriter`, since blocks larger than
+    // the default 8 KiB went out in a write of their own. Not locked: whichever lint
+    // worker finishes the next file in order writes it.
+    let mut out = if args.format == LintFormat::Text {
+        Output::Stderr(std::io::BufWriter::with_capacity(
+            64 << 10,
             anstream::stderr(),
         ))
     } else {
-        Box::new(std::io::BufWriter::with_capacity(
-            OUTPUT_BUFFER,
-            std::io::stdout(),
-        ))
+        Output::Stdout(report::Gathered::new(std::io::stdout()))
     };
     let mut write_error = None;
     let render = |findings: &[crate::lint::Finding]| report::render_file(args.format, findings);
     let mut emit = |bytes: Vec<u8>| {
         if write_error.is_none() {
-            write_error = out.write_all(&bytes).err();
+            write_error = out.block(bytes).err();
         }
     };
     let delivery = if args.format.renders_by_file() && !baselined {
@@ -205,4 +203,36 @@ fn list_rules() -> Result<Exit, Error> {
         )?;
     }
     Ok(Exit::Success)
+}
+
+/// Where `lint` writes its findings.
+enum Output {
+    Stdout(report::Gathered<std::io::Stdout>),
+    Stderr(std::io::BufWriter<anstream::Stderr>),
+}
+
+impl Output {
+    /// Writes one file's rendered findings.
+    fn block(&mut self, bytes: Vec<u8>) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.push(bytes),
+            Output::Stderr(out) => out.write_all(&bytes),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(out) => out.write(buf),
+            Output::Stderr(out) => out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush(),
+            Output::Stderr(out) => out.flush(),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Renderers for lint findings: human (rustc-style snippets), json, GitHub workflow
 //! annotations, SARIF and gcc-style lines. Each is one small file; they share the summary.
 
+mod gathered;
 mod gcc;
 mod github;
 mod human;
@@ -15,6 +16,7 @@ use crate::config::Severity;
 
 use crate::lint::{Finding, Findings, Tally};
 
+pub use gathered::Gathered;
 pub use human::render as human;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,10 @@
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
-use crate::lint::message;
+use crate::lint::message::{
+    self,
+    Part::{Tag, Text},
+};
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -50,11 +53,11 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 message::with_tag(
                     &statement.tag,
                     &[
-                        "backfill `",
-                        &statement.tag,
-                        "` does not use ",
-                        missing,
-                        ": every batch rescans the table",
+                        Text("backfill `"),
+                        Tag,
+                        Text("` does not use "),
+                        Text(missing),
+                        Text(": every batch rescans the table"),
                     ],
                 ),
             )

@@ -2,7 +2,10 @@
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
-use crate::lint::message;
+use crate::lint::message::{
+    self,
+    Part::{Tag, Text},
+};
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -39,7 +42,11 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                     file.span_of(i),
                     message::with_tag(
                         &statement.tag,
-                        &["`", &statement.tag, "` in a backfill runs with every batch"],
+                        &[
+                            Text("`"),
+                            Tag,
+                            Text("` in a backfill runs with every batch"),
+                        ],
                     ),
                 )
                 .help("move schema changes to sql/ddl/ (or the index to sql/indexes/)"),

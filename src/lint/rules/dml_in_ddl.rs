@@ -5,7 +5,10 @@ use std::ops::Range;
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
-use crate::lint::message;
+use crate::lint::message::{
+    self,
+    Part::{Tag, Text},
+};
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::{Lexer, StatementKind, Token, TokenKind};
 
@@ -91,7 +94,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             .into(),
             (None, None) => message::with_tag(
                 &statement.tag,
-                &["`", tag, "` changes data in a schema migration"],
+                &[Text("`"), Tag, Text("` changes data in a schema migration")],
             ),
         };
         out.push(

@@ -2,7 +2,10 @@
 
 use crate::config::{Phase, Severity};
 use crate::lint::context::FileContext;
-use crate::lint::message;
+use crate::lint::message::{
+    self,
+    Part::{Tag, Text},
+};
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -38,7 +41,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                     file.span_of(i),
                     message::with_tag(
                         &statement.tag,
-                        &["`", &statement.tag, "` changes data in an index file"],
+                        &[Text("`"), Tag, Text("` changes data in an index file")],
                     ),
                 )
                 .help("move the data change to sql/backfills/"),

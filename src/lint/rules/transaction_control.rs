@@ -2,7 +2,10 @@
 
 use crate::config::Severity;
 use crate::lint::context::FileContext;
-use crate::lint::message;
+use crate::lint::message::{
+    self,
+    Part::{Tag, Text},
+};
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::StatementKind;
 
@@ -37,9 +40,9 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                     message::with_tag(
                         &statement.tag,
                         &[
-                            "`",
-                            &statement.tag,
-                            "` in a migration file: sqlrail owns the transactions",
+                            Text("`"),
+                            Tag,
+                            Text("` in a migration file: sqlrail owns the transactions"),
                         ],
                     ),
                 )
