@@ -77,4 +77,12 @@ mod tests {
             "-- order of leads in a tab\nCOMMENT ON COLUMN leads.order_index IS 'backfilled later';\nALTER TABLE leads ADD COLUMN order_index bigint; /* position */\n",
         );
     }
+
+    #[test]
+    fn an_allow_comment_whose_reason_mentions_a_backfill_is_clean() {
+        lint_ok(
+            Phase::Ddl,
+            "-- sqlrail:allow dml-in-ddl reason=\"one row, too small to backfill\"\nUPDATE settings SET v = 1 WHERE id = 1;\n",
+        );
+    }
 }
