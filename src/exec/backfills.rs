@@ -240,6 +240,14 @@ fn results(messages: &[SimpleQueryMessage]) -> (Vec<u64>, Option<String>) {
     (counts, value)
 }
 
+/// The first column of the first row a simple query returned.
+fn first_row_value(messages: &[SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
+        _ => None,
+    })?
+}
+
 fn first_value(client: &mut Client, sql: &str) -> Result<Option<String>, postgres::Error> {
     Ok(results(&client.simple_query(sql)?).1)
 }
@@ -480,17 +488,27 @@ fn run_batch(
                 client.batch_execute(&format!("{end}; COMMIT;"))?;
                 return Ok((high_water + 1, 0));
             };
-            let locked = match job.locked_probe(lo, hi, tenant) {
-                Some(probe) => first_value(client, &probe)?
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0),
-                None => 0,
-            };
             let statement = job
                 .template
                 .bind(lo, hi, job.tenant_arg(tenant), batch_size);
-            let (counts, _) = results(&client.simple_query(&statement)?);
-            let rows = counts.first().copied().unwrap_or(0);
+            // The probe before the statement (see `locked_probe`), in the same round trip:
+            // its one row is the query's first, its count the first count.
+            let probe = job.locked_probe(lo, hi, tenant);
+            let probed = probe.is_some();
+            let sql = match probe {
+                Some(probe) => format!("{probe};\n{statement}"),
+                None => statement,
+            };
+            let messages = client.simple_query(&sql)?;
+            let locked = if probed {
+                first_row_value(&messages)
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            let (counts, _) = results(&messages);
+            let rows = counts.get(usize::from(probed)).copied().unwrap_or(0);
             let mut tail = state.batch_done_sql(&m.id, tenant, lo, hi + 1, rows);
             if locked > 0 {
                 tail.push_str("; ");
