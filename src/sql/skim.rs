@@ -39,15 +39,19 @@ pub(crate) struct Skimmed {
 const PLAIN: u8 = 0;
 const SPACE: u8 = 1;
 const SPECIAL: u8 = 2;
+/// `(` and `)`: not plain (they end words), but not stops either: the window counts them.
+const PAREN: u8 = 3;
 
 const fn skim_classes() -> [u8; 256] {
     let mut t = [PLAIN; 256];
-    let specials = b"'\"$-/;():\\";
+    let specials = b"'\"$-/;:\\";
     let mut i = 0;
     while i < specials.len() {
         t[specials[i] as usize] = SPECIAL;
         i += 1;
     }
+    t[b'(' as usize] = PAREN;
+    t[b')' as usize] = PAREN;
     let spaces = b" \t\n\r\x0b\x0c";
     let mut i = 0;
     while i < spaces.len() {
@@ -63,12 +67,22 @@ static SKIM: [u8; 256] = skim_classes();
 const WINDOW: usize = 64;
 
 /// Which bytes of a 64-byte stretch of the text are special, as bits (bit `k` for the
-/// byte at `base + k`). It depends only on the text, so one window serves every skim of
-/// a file: statements average about ninety bytes and hold a special byte every dozen, so
-/// one classification of sixty-four bytes answers several questions.
+/// byte at `base + k`), and which are parentheses. It depends only on the text, so one
+/// window serves every skim of a file: statements average about ninety bytes and hold a
+/// special byte every dozen, so one classification of sixty-four bytes answers several
+/// questions.
 pub(crate) struct Window {
     base: usize,
-    bits: u64,
+    bytes: Classes,
+}
+
+/// A window's bytes by class, as bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Classes {
+    /// Bytes the skim stops at: quotes, `$`, `-`, `/`, `;`, `:`, `\`.
+    specials: u64,
+    opens: u64,
+    closes: u64,
 }
 
 impl Window {
@@ -76,7 +90,11 @@ impl Window {
         // No position is at or after `usize::MAX`: the first question classifies.
         Window {
             base: usize::MAX,
-            bits: 0,
+            bytes: Classes {
+                specials: 0,
+                opens: 0,
+                closes: 0,
+            },
         }
     }
 
@@ -87,7 +105,7 @@ impl Window {
             if let Some(offset) = i.checked_sub(self.base)
                 && offset < WINDOW
             {
-                let bits = self.bits >> offset;
+                let bits = self.bytes.specials >> offset;
                 if bits != 0 {
                     return Some(i + bits.trailing_zeros() as usize);
                 }
@@ -96,10 +114,71 @@ impl Window {
             if i >= src.len() {
                 return None;
             }
-            self.base = i;
-            self.bits = specials::<LEVEL>(src, i);
+            self.classify::<LEVEL>(src, i);
         }
     }
+
+    /// `next_special`, counting the parentheses on the way into `depth`. Parentheses are
+    /// a third of the bytes that matter to the skim; counted here, a few bits at a time,
+    /// they never reach the skim's jump on the byte, which mispredicts for most bytes it
+    /// is taken on.
+    #[inline(always)]
+    fn next_special_counting<const LEVEL: u8>(
+        &mut self,
+        src: &[u8],
+        mut i: usize,
+        depth: &mut u32,
+    ) -> Option<usize> {
+        loop {
+            if let Some(offset) = i.checked_sub(self.base)
+                && offset < WINDOW
+            {
+                let bits = self.bytes.specials >> offset;
+                // The bits before the first special byte (all of them when there is none).
+                let before = bits ^ bits.wrapping_sub(1);
+                let opens = (self.bytes.opens >> offset) & before;
+                let closes = (self.bytes.closes >> offset) & before;
+                *depth = count_parens(*depth, opens, closes);
+                if bits != 0 {
+                    return Some(i + bits.trailing_zeros() as usize);
+                }
+                i = self.base + WINDOW;
+            }
+            if i >= src.len() {
+                return None;
+            }
+            self.classify::<LEVEL>(src, i);
+        }
+    }
+
+    #[inline(always)]
+    fn classify<const LEVEL: u8>(&mut self, src: &[u8], at: usize) {
+        self.base = at;
+        self.bytes = classes::<LEVEL>(src, at);
+    }
+}
+
+/// The depth after the parentheses `opens` and `closes` (bits in text order), starting at
+/// `depth`. A `)` at depth 0 is ignored, as psql ignores it.
+#[inline(always)]
+fn count_parens(depth: u32, opens: u64, closes: u64) -> u32 {
+    let (opened, closed) = (opens.count_ones(), closes.count_ones());
+    // The opens before the first `)`: each `)` after it has at least these open, and
+    // `depth`, to close (`f(x)`, `(a, (b))`).
+    let first_close = closes & closes.wrapping_neg();
+    let open_before = (opens & first_close.wrapping_sub(1)).count_ones();
+    if closed <= depth + open_before {
+        // No prefix closes more than is open: the depth never goes below zero on the way.
+        return depth + opened - closed;
+    }
+    // Otherwise take them in order (`f(x) + g(y)` at depth 0, or a `)` at depth 0).
+    let (mut depth, mut both) = (depth, opens | closes);
+    while both != 0 {
+        let open = u32::from(opens >> both.trailing_zeros() & 1 == 1);
+        depth = (depth + open).saturating_sub(1 - open);
+        both &= both - 1;
+    }
+    depth
 }
 
 /// Classification levels: byte by byte, 16 bytes at a time (SSSE3), 32 (AVX2).
@@ -109,9 +188,9 @@ pub(crate) const SSSE3: u8 = 1;
 #[cfg(target_arch = "x86_64")]
 pub(crate) const AVX2: u8 = 2;
 
-/// The special bytes among the 64 at `at` (fewer at the end of the text), as bits.
+/// The classes of the 64 bytes at `at` (fewer at the end of the text), as bits.
 #[inline(always)]
-fn specials<const LEVEL: u8>(src: &[u8], at: usize) -> u64 {
+fn classes<const LEVEL: u8>(src: &[u8], at: usize) -> Classes {
     #[cfg(target_arch = "x86_64")]
     if LEVEL != BYTES {
         let full = src
@@ -134,21 +213,29 @@ fn specials<const LEVEL: u8>(src: &[u8], at: usize) -> u64 {
         // has them.
         return unsafe {
             if LEVEL == AVX2 {
-                simd::specials_avx2(window)
+                simd::classes_avx2(window)
             } else {
-                simd::specials_ssse3(window)
+                simd::classes_ssse3(window)
             }
         };
     }
-    specials_bytes(src, at)
+    classes_bytes(src, at)
 }
 
-/// `specials` a byte at a time: the reference, and CPUs without SSSE3.
-fn specials_bytes(src: &[u8], at: usize) -> u64 {
+/// `classes` a byte at a time: the reference, and CPUs without SSSE3.
+fn classes_bytes(src: &[u8], at: usize) -> Classes {
     let end = src.len().min(at + WINDOW);
-    src[at..end].iter().enumerate().fold(0, |bits, (k, &b)| {
-        bits | (u64::from(SKIM[b as usize] == SPECIAL) << k)
-    })
+    let bits = |wanted: fn(u8) -> bool| {
+        src[at..end]
+            .iter()
+            .enumerate()
+            .fold(0, |bits, (k, &b)| bits | (u64::from(wanted(b)) << k))
+    };
+    Classes {
+        specials: bits(|b| SKIM[b as usize] == SPECIAL),
+        opens: bits(|b| b == b'('),
+        closes: bits(|b| b == b')'),
+    }
 }
 
 /// The end of the last non-space byte in `from..to` (bytes that are all plain or space),
@@ -169,17 +256,17 @@ fn last_text_end(src: &[u8], from: usize, to: usize) -> Option<usize> {
 mod simd {
     use std::arch::x86_64::*;
 
-    use super::WINDOW;
+    use super::{Classes, WINDOW};
 
-    // Class bits of the special bytes: S1 = `"` `$` `'` `(` `)` `-` `/` (0x2_),
-    // S2 = `:` `;` (0x3_), S3 = `\` (0x5_).
+    // Class bits of the special bytes: S1 = `"` `$` `'` `-` `/` (0x2_), S2 = `:` `;`
+    // (0x3_), S3 = `\` (0x5_). Parentheses are compared for directly.
     const S1: i8 = 1;
     const S2: i8 = 2;
     const S3: i8 = 4;
     const SPECIAL_BITS: i8 = S1 | S2 | S3;
 
     /// By low nibble: the classes whose bytes have that low nibble.
-    const BY_LOW: [i8; 16] = [0, 0, S1, 0, S1, 0, 0, S1, S1, S1, S2, S2, S3, S1, 0, S1];
+    const BY_LOW: [i8; 16] = [0, 0, S1, 0, S1, 0, 0, S1, 0, 0, S2, S2, S3, S1, 0, S1];
     /// By high nibble: the classes whose bytes have that high nibble (none at 0x8_ and
     /// above, so UTF-8 is plain).
     const BY_HIGH: [i8; 16] = [0, 0, S1, S2, 0, S3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -188,7 +275,7 @@ mod simd {
     /// The CPU must support AVX2.
     #[inline]
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn specials_avx2(window: &[u8; WINDOW]) -> u64 {
+    pub(super) unsafe fn classes_avx2(window: &[u8; WINDOW]) -> Classes {
         // `vpshufb` looks up within each 128-bit lane: both lanes hold the table.
         let table = |t: [i8; 16]| {
             // SAFETY: 16 bytes are read from the array, twice.
@@ -199,7 +286,7 @@ mod simd {
         };
         let (by_low, by_high) = (table(BY_LOW), table(BY_HIGH));
         let nibble = _mm256_set1_epi8(0x0f);
-        let not_special = |k: usize| {
+        let half = |k: usize| {
             // SAFETY: `k` is 0 or 32, so the load reads inside the 64-byte window.
             let block = unsafe { _mm256_loadu_si256(window.as_ptr().add(k).cast()) };
             let low = _mm256_shuffle_epi8(by_low, _mm256_and_si256(block, nibble));
@@ -210,16 +297,26 @@ mod simd {
             let special =
                 _mm256_and_si256(_mm256_and_si256(low, high), _mm256_set1_epi8(SPECIAL_BITS));
             let none = _mm256_cmpeq_epi8(special, _mm256_setzero_si256());
-            u64::from(_mm256_movemask_epi8(none) as u32)
+            let mask = |v| u64::from(_mm256_movemask_epi8(v) as u32);
+            Classes {
+                specials: !mask(none) & 0xffff_ffff,
+                opens: mask(_mm256_cmpeq_epi8(block, _mm256_set1_epi8(b'(' as i8))),
+                closes: mask(_mm256_cmpeq_epi8(block, _mm256_set1_epi8(b')' as i8))),
+            }
         };
-        !(not_special(0) | not_special(32) << 32)
+        let (low, high) = (half(0), half(32));
+        Classes {
+            specials: low.specials | high.specials << 32,
+            opens: low.opens | high.opens << 32,
+            closes: low.closes | high.closes << 32,
+        }
     }
 
     /// # Safety
     /// The CPU must support SSSE3.
     #[inline]
     #[target_feature(enable = "ssse3")]
-    pub(super) unsafe fn specials_ssse3(window: &[u8; WINDOW]) -> u64 {
+    pub(super) unsafe fn classes_ssse3(window: &[u8; WINDOW]) -> Classes {
         // SAFETY: 16 bytes are read from each array.
         let (by_low, by_high) = unsafe {
             (
@@ -228,16 +325,24 @@ mod simd {
             )
         };
         let nibble = _mm_set1_epi8(0x0f);
-        let not_special = |k: usize| {
+        let mut classes = Classes {
+            specials: 0,
+            opens: 0,
+            closes: 0,
+        };
+        for k in [0, 16, 32, 48] {
             // SAFETY: `k` is at most 48, so the load reads inside the 64-byte window.
             let block = unsafe { _mm_loadu_si128(window.as_ptr().add(k).cast()) };
             let low = _mm_shuffle_epi8(by_low, _mm_and_si128(block, nibble));
             let high = _mm_shuffle_epi8(by_high, _mm_and_si128(_mm_srli_epi16(block, 4), nibble));
             let special = _mm_and_si128(_mm_and_si128(low, high), _mm_set1_epi8(SPECIAL_BITS));
             let none = _mm_cmpeq_epi8(special, _mm_setzero_si128());
-            u64::from(_mm_movemask_epi8(none) as u32 & 0xffff)
-        };
-        !(not_special(0) | not_special(16) << 16 | not_special(32) << 32 | not_special(48) << 48)
+            let mask = |v| u64::from(_mm_movemask_epi8(v) as u32 & 0xffff) << k;
+            classes.specials |= !mask(none) & (0xffff << k);
+            classes.opens |= mask(_mm_cmpeq_epi8(block, _mm_set1_epi8(b'(' as i8)));
+            classes.closes |= mask(_mm_cmpeq_epi8(block, _mm_set1_epi8(b')' as i8)));
+        }
+        classes
     }
 }
 
@@ -309,27 +414,13 @@ pub(crate) fn skim_with<const LEVEL: u8>(
     // (at a comment or at the end of the statement).
     let mut plain_from = from;
     loop {
-        let Some(at) = window.next_special::<LEVEL>(src, i) else {
+        let Some(at) = window.next_special_counting::<LEVEL>(src, i, &mut paren_depth) else {
             return Ok(Skimmed {
                 stop: Stop::End,
                 end: last_text_end(src, plain_from, src.len()).unwrap_or(end),
                 paren_depth,
             });
         };
-        let byte = src[at];
-        if byte | 1 == b')' {
-            // A third of the special bytes are parentheses. Taken apart from the `match`,
-            // whose jump on the byte is mispredicted for most special bytes (the order of
-            // quotes, parentheses and comments follows the text), and counted without
-            // a branch of their own.
-            let open = u32::from(byte == b'(');
-            paren_depth = (paren_depth + open).saturating_sub(1 - open);
-            i = at + 1;
-            end = i;
-            floor = i;
-            plain_from = i;
-            continue;
-        }
         let next = src.get(at + 1).copied().unwrap_or(0);
         let unclosed = |unclosed: Unclosed| LexError {
             unclosed,
@@ -415,17 +506,17 @@ mod tests {
     use super::*;
 
     /// Every level of classification the CPU offers, the byte loop first.
-    fn levels() -> Vec<fn(&[u8], usize) -> u64> {
-        let mut levels: Vec<fn(&[u8], usize) -> u64> = vec![specials_bytes];
+    fn levels() -> Vec<fn(&[u8], usize) -> Classes> {
+        let mut levels: Vec<fn(&[u8], usize) -> Classes> = vec![classes_bytes];
         #[cfg(target_arch = "x86_64")]
         {
             assert!(
                 std::arch::is_x86_feature_detected!("ssse3"),
                 "this test needs SSSE3"
             );
-            levels.push(specials::<SSSE3>);
+            levels.push(classes::<SSSE3>);
             if std::arch::is_x86_feature_detected!("avx2") {
-                levels.push(specials::<AVX2>);
+                levels.push(classes::<AVX2>);
             }
         }
         levels
@@ -441,7 +532,7 @@ mod tests {
                     let mut src = vec![b'a'; len];
                     src[at] = b;
                     let from = len.saturating_sub(64).min(3);
-                    let expected = specials_bytes(&src, from);
+                    let expected = classes_bytes(&src, from);
                     for level in levels() {
                         assert_eq!(
                             level(&src, from),
@@ -461,10 +552,32 @@ mod tests {
             from in 0usize..150,
         ) {
             let from = from.min(src.len());
-            let expected = specials_bytes(&src, from);
+            let expected = classes_bytes(&src, from);
             for level in levels() {
                 proptest::prop_assert_eq!(level(&src, from), expected);
             }
+        }
+
+        /// Parentheses counted a window at a time give the depth that counting them one
+        /// at a time gives, a `)` at depth 0 ignored.
+        #[test]
+        fn parens_count_as_one_at_a_time(
+            depth in 0u32..6,
+            parens in proptest::array::uniform3(proptest::num::u64::ANY),
+            sparse in proptest::bool::ANY,
+        ) {
+            let [a, b, c] = parens;
+            // Sparse masks take the fast path more often; dense ones the ordered one.
+            let (opens, closes) = if sparse { (a & b & !c, a & !b & c) } else { (a & !b, b) };
+            let mut expected = depth;
+            for k in 0..64 {
+                if opens >> k & 1 == 1 {
+                    expected += 1;
+                } else if closes >> k & 1 == 1 {
+                    expected = expected.saturating_sub(1);
+                }
+            }
+            proptest::prop_assert_eq!(count_parens(depth, opens, closes), expected);
         }
     }
 }

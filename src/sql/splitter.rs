@@ -40,8 +40,11 @@ pub struct SqlFile {
 pub fn split(src: &str) -> Result<SqlFile, LexError> {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+        {
+            // SAFETY: the CPU has AVX2, POPCNT and BMI1 (checked just above).
             return unsafe { simd::split_avx2(src) };
         }
         if std::arch::is_x86_feature_detected!("ssse3") {
@@ -59,8 +62,9 @@ mod simd {
     use super::{LexError, SqlFile, split_with};
 
     /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
+    /// The CPU must support AVX2, POPCNT and BMI1 (every CPU with AVX2 has the other two;
+    /// the window counts parentheses with them).
+    #[target_feature(enable = "avx2,popcnt,bmi1")]
     pub(super) unsafe fn split_avx2(src: &str) -> Result<SqlFile, LexError> {
         split_with::<AVX2>(src, true)
     }
