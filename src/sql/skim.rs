@@ -5,8 +5,7 @@
 //! check against a token-only split on arbitrary input.
 
 use super::lexer::{
-    LexError, Lexer, Token, TokenKind, Unclosed, block_comment_end, colon, dollar, ident_end,
-    line_end,
+    LexError, Lexer, Token, TokenKind, Unclosed, block_comment_end, colon, dollar, line_end,
 };
 use super::statement::Param;
 
@@ -83,6 +82,12 @@ struct Classes {
     specials: u64,
     opens: u64,
     closes: u64,
+    /// `'`: inside a string only these matter (a third of the special bytes the skim
+    /// meets in strings of PostgreSQL's regression SQL are quotes; JSON and casts in
+    /// literals make the rest).
+    quotes: u64,
+    /// `"`: likewise inside a quoted identifier.
+    double_quotes: u64,
 }
 
 impl Window {
@@ -94,18 +99,25 @@ impl Window {
                 specials: 0,
                 opens: 0,
                 closes: 0,
+                quotes: 0,
+                double_quotes: 0,
             },
         }
     }
 
-    /// The first special byte at or after `i`.
+    /// The first byte at or after `i` among the bits `of` picks from the classes.
     #[inline(always)]
-    fn next_special<const LEVEL: u8>(&mut self, src: &[u8], mut i: usize) -> Option<usize> {
+    fn next<const LEVEL: u8>(
+        &mut self,
+        src: &[u8],
+        mut i: usize,
+        of: impl Fn(&Classes) -> u64,
+    ) -> Option<usize> {
         loop {
             if let Some(offset) = i.checked_sub(self.base)
                 && offset < WINDOW
             {
-                let bits = self.bytes.specials >> offset;
+                let bits = of(&self.bytes) >> offset;
                 if bits != 0 {
                     return Some(i + bits.trailing_zeros() as usize);
                 }
@@ -235,6 +247,8 @@ fn classes_bytes(src: &[u8], at: usize) -> Classes {
         specials: bits(|b| SKIM[b as usize] == SPECIAL),
         opens: bits(|b| b == b'('),
         closes: bits(|b| b == b')'),
+        quotes: bits(|b| b == b'\''),
+        double_quotes: bits(|b| b == b'"'),
     }
 }
 
@@ -302,6 +316,8 @@ mod simd {
                 specials: !mask(none) & 0xffff_ffff,
                 opens: mask(_mm256_cmpeq_epi8(block, _mm256_set1_epi8(b'(' as i8))),
                 closes: mask(_mm256_cmpeq_epi8(block, _mm256_set1_epi8(b')' as i8))),
+                quotes: mask(_mm256_cmpeq_epi8(block, _mm256_set1_epi8(b'\'' as i8))),
+                double_quotes: mask(_mm256_cmpeq_epi8(block, _mm256_set1_epi8(b'"' as i8))),
             }
         };
         let (low, high) = (half(0), half(32));
@@ -309,6 +325,8 @@ mod simd {
             specials: low.specials | high.specials << 32,
             opens: low.opens | high.opens << 32,
             closes: low.closes | high.closes << 32,
+            quotes: low.quotes | high.quotes << 32,
+            double_quotes: low.double_quotes | high.double_quotes << 32,
         }
     }
 
@@ -329,6 +347,8 @@ mod simd {
             specials: 0,
             opens: 0,
             closes: 0,
+            quotes: 0,
+            double_quotes: 0,
         };
         for k in [0, 16, 32, 48] {
             // SAFETY: `k` is at most 48, so the load reads inside the 64-byte window.
@@ -341,33 +361,33 @@ mod simd {
             classes.specials |= !mask(none) & (0xffff << k);
             classes.opens |= mask(_mm_cmpeq_epi8(block, _mm_set1_epi8(b'(' as i8)));
             classes.closes |= mask(_mm_cmpeq_epi8(block, _mm_set1_epi8(b')' as i8)));
+            classes.quotes |= mask(_mm_cmpeq_epi8(block, _mm_set1_epi8(b'\'' as i8)));
+            classes.double_quotes |= mask(_mm_cmpeq_epi8(block, _mm_set1_epi8(b'"' as i8)));
         }
         classes
     }
 }
 
-/// The end of the plain `'…'` string at `at`: `lexer::quoted_end` without escapes, found
-/// through the window (a quote is a special byte), since strings are short and a fresh
-/// search for each costs more to set up than the string takes to cross.
+/// The end of the plain `'…'` string at `at`, or of the quoted identifier `"…"` there:
+/// `lexer::quoted_end` without escapes, or `lexer::ident_end`, found through the window's
+/// bits for the quote, since strings and identifiers are short and a fresh search for each
+/// costs more to set up than the literal takes to cross.
 #[inline(always)]
-fn string_end<const LEVEL: u8>(
-    src: &[u8],
-    at: usize,
-    window: &mut Window,
-) -> Result<usize, Unclosed> {
+fn quoted_end<const LEVEL: u8>(src: &[u8], at: usize, window: &mut Window) -> Option<usize> {
+    let quote = src[at];
     let mut i = at + 1;
     loop {
-        let Some(special) = window.next_special::<LEVEL>(src, i) else {
-            return Err(Unclosed::String);
-        };
-        i = special + 1;
-        if src[special] == b'\'' {
-            // `''` is a quote inside the string.
-            if src.get(i) != Some(&b'\'') {
-                return Ok(i);
-            }
-            i += 1;
+        let closing = if quote == b'\'' {
+            window.next::<LEVEL>(src, i, |c| c.quotes)
+        } else {
+            window.next::<LEVEL>(src, i, |c| c.double_quotes)
+        }?;
+        i = closing + 1;
+        // A doubled quote is a quote inside the literal.
+        if src.get(i) != Some(&quote) {
+            return Some(i);
         }
+        i += 1;
     }
 }
 
@@ -462,7 +482,7 @@ pub(crate) fn skim_with<const LEVEL: u8>(
                 token.end
             }
             b'\'' => {
-                let end = string_end::<LEVEL>(src, at, window).map_err(unclosed)?;
+                let end = quoted_end::<LEVEL>(src, at, window).ok_or(unclosed(Unclosed::String))?;
                 found.literals.push(Token {
                     kind: TokenKind::String,
                     start: at,
@@ -470,7 +490,7 @@ pub(crate) fn skim_with<const LEVEL: u8>(
                 });
                 end
             }
-            b'"' => ident_end(src, at + 1).map_err(unclosed)?,
+            b'"' => quoted_end::<LEVEL>(src, at, window).ok_or(unclosed(Unclosed::QuotedIdent))?,
             b'$' => {
                 let (kind, end) = dollar(src, at).map_err(unclosed)?;
                 if kind == TokenKind::DollarString {
