@@ -383,6 +383,7 @@ impl Pending {
         self.words += 1;
     }
 
+    #[inline(always)]
     fn finish(
         &mut self,
         src: &str,
