@@ -130,7 +130,8 @@ impl Window {
         }
     }
 
-    /// `next_special`, counting the parentheses on the way into `depth`. Parentheses are
+    /// The first special byte at or after `i`, counting the parentheses on the way into
+    /// `depth`. Parentheses are
     /// a third of the bytes that matter to the skim; counted here, a few bits at a time,
     /// they never reach the skim's jump on the byte, which mispredicts for most bytes it
     /// is taken on.
