@@ -110,48 +110,51 @@ impl Window {
     fn next<const LEVEL: u8>(
         &mut self,
         src: &[u8],
+        i: usize,
+        of: impl Fn(&Classes) -> u64,
+    ) -> Option<usize> {
+        self.next_crossing::<LEVEL>(src, i, of, |_, _| {})
+    }
+
+    /// The first special byte at or after `i`, counting the parentheses on the way into
+    /// `depth`. Parentheses are a third of the bytes that matter to the skim; counted
+    /// here, a few bits at a time, they never reach the skim's jump on the byte, which
+    /// mispredicts for most bytes it is taken on.
+    #[inline(always)]
+    fn next_special_counting<const LEVEL: u8>(
+        &mut self,
+        src: &[u8],
+        i: usize,
+        depth: &mut u32,
+    ) -> Option<usize> {
+        self.next_crossing::<LEVEL>(
+            src,
+            i,
+            |classes| classes.specials,
+            |classes, crossed| {
+                *depth = count_parens(*depth, classes.opens & crossed, classes.closes & crossed);
+            },
+        )
+    }
+
+    /// `next`, handing `crossed` the classes of each window it looks in and the bits of
+    /// the bytes it steps over there, up to the byte found (all the rest of the window
+    /// when there is none).
+    #[inline(always)]
+    fn next_crossing<const LEVEL: u8>(
+        &mut self,
+        src: &[u8],
         mut i: usize,
         of: impl Fn(&Classes) -> u64,
+        mut crossed: impl FnMut(&Classes, u64),
     ) -> Option<usize> {
         loop {
             if let Some(offset) = i.checked_sub(self.base)
                 && offset < WINDOW
             {
                 let bits = of(&self.bytes) >> offset;
-                if bits != 0 {
-                    return Some(i + bits.trailing_zeros() as usize);
-                }
-                i = self.base + WINDOW;
-            }
-            if i >= src.len() {
-                return None;
-            }
-            self.classify::<LEVEL>(src, i);
-        }
-    }
-
-    /// The first special byte at or after `i`, counting the parentheses on the way into
-    /// `depth`. Parentheses are
-    /// a third of the bytes that matter to the skim; counted here, a few bits at a time,
-    /// they never reach the skim's jump on the byte, which mispredicts for most bytes it
-    /// is taken on.
-    #[inline(always)]
-    fn next_special_counting<const LEVEL: u8>(
-        &mut self,
-        src: &[u8],
-        mut i: usize,
-        depth: &mut u32,
-    ) -> Option<usize> {
-        loop {
-            if let Some(offset) = i.checked_sub(self.base)
-                && offset < WINDOW
-            {
-                let bits = self.bytes.specials >> offset;
-                // The bits before the first special byte (all of them when there is none).
-                let before = bits ^ bits.wrapping_sub(1);
-                let opens = (self.bytes.opens >> offset) & before;
-                let closes = (self.bytes.closes >> offset) & before;
-                *depth = count_parens(*depth, opens, closes);
+                // The bits from `i` up to the first one found (all of them when none is).
+                crossed(&self.bytes, (bits ^ bits.wrapping_sub(1)) << offset);
                 if bits != 0 {
                     return Some(i + bits.trailing_zeros() as usize);
                 }
