@@ -76,7 +76,7 @@ pub(crate) struct Window {
 }
 
 /// A window's bytes by class, as bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Classes {
     /// Bytes the skim stops at: quotes, `$`, `-`, `/`, `;`, `:`, `\`.
     specials: u64,
@@ -95,13 +95,7 @@ impl Window {
         // No position is at or after `usize::MAX`: the first question classifies.
         Window {
             base: usize::MAX,
-            bytes: Classes {
-                specials: 0,
-                opens: 0,
-                closes: 0,
-                quotes: 0,
-                double_quotes: 0,
-            },
+            bytes: Classes::default(),
         }
     }
 
@@ -347,13 +341,7 @@ mod simd {
             )
         };
         let nibble = _mm_set1_epi8(0x0f);
-        let mut classes = Classes {
-            specials: 0,
-            opens: 0,
-            closes: 0,
-            quotes: 0,
-            double_quotes: 0,
-        };
+        let mut classes = Classes::default();
         for k in [0, 16, 32, 48] {
             // SAFETY: `k` is at most 48, so the load reads inside the 64-byte window.
             let block = unsafe { _mm_loadu_si128(window.as_ptr().add(k).cast()) };
