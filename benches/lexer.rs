@@ -11,7 +11,7 @@ use sqlrail::sql::{Lexer, split};
 
 /// The allocator the `sqlrail` binary uses, so the figures are the binary's.
 #[global_allocator]
-static ALLOCATOR: sqlrail::alloc::MiMalloc = sqlrail::alloc::MiMalloc;
+static ALLOCATOR: sqlrail::speed::alloc::MiMalloc = sqlrail::speed::alloc::MiMalloc;
 
 fn corpus() -> Vec<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pg_regress_sql");

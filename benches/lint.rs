@@ -14,7 +14,7 @@ use sqlrail::lint::{Keep, LintSettings, Source, engine::lint_text};
 
 /// The allocator the `sqlrail` binary uses, so the figures are the binary's.
 #[global_allocator]
-static ALLOCATOR: sqlrail::alloc::MiMalloc = sqlrail::alloc::MiMalloc;
+static ALLOCATOR: sqlrail::speed::alloc::MiMalloc = sqlrail::speed::alloc::MiMalloc;
 
 fn corpus() -> Vec<(PathBuf, Arc<String>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pg_regress_sql");

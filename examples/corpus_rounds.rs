@@ -3,7 +3,7 @@
 //! `cargo run --release --example corpus_rounds -- split 50` (or `lex 50`); see bench/README.md.
 /// The allocator the `sqlrail` binary uses, so the figures are the binary's.
 #[global_allocator]
-static ALLOCATOR: sqlrail::alloc::MiMalloc = sqlrail::alloc::MiMalloc;
+static ALLOCATOR: sqlrail::speed::alloc::MiMalloc = sqlrail::speed::alloc::MiMalloc;
 
 fn main() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))

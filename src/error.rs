@@ -3,8 +3,8 @@
 //! error, 3 could not take the migration lock; commands add their variants as they land.
 
 use crate::commands::init::InitError;
-use crate::commands::reset::ResetError;
 use crate::config::ConfigError;
+use crate::db::recreate::ResetError;
 use crate::exec::ddl::DdlError;
 use crate::exec::executor::ExecError;
 use crate::lint::baseline::BaselineError;

@@ -3,17 +3,15 @@
 //!
 //! Data flows one way: files (`project`, `config`) → `sql` (lexer, splitter) → commands.
 
-pub mod alloc;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod exec;
-pub(crate) mod in_order;
 pub mod ledger;
 pub mod lint;
 pub mod project;
 pub mod report;
-pub(crate) mod scratch;
+pub mod speed;
 pub mod sql;

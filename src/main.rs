@@ -7,9 +7,9 @@ use sqlrail::cli::Cli;
 use sqlrail::commands;
 use sqlrail::error::{Error, Exit};
 
-/// mimalloc (see `sqlrail::alloc`).
+/// mimalloc (see `sqlrail::speed::alloc`).
 #[global_allocator]
-static ALLOCATOR: sqlrail::alloc::MiMalloc = sqlrail::alloc::MiMalloc;
+static ALLOCATOR: sqlrail::speed::alloc::MiMalloc = sqlrail::speed::alloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

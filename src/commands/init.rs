@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use crate::cli::InitArgs;
+use crate::config::parse_file_name;
 use crate::config::{ManifestText, NEW_MANIFEST, Phase};
 use crate::error::{Error, Exit};
-use crate::project::{Migration, checksum, parse_file_name, read_sql, unterminated};
+use crate::project::{Migration, checksum, read_sql, unterminated};
 use crate::sql::code::{Code, index_statement};
 use crate::sql::{StatementKind, split};
 
@@ -378,7 +379,7 @@ fn entry_fields(a: &Adopted) -> Result<Vec<String>, Error> {
         path: a.from.clone(),
         message: format!("`{}` is not a name refinery accepts", a.stem),
     };
-    let (version, name) = crate::project::parse_stem(&a.stem).ok_or_else(invalid)?;
+    let (version, name) = crate::config::parse_stem(&a.stem).ok_or_else(invalid)?;
     let migration = Migration {
         id: a.id(),
         phase: a.phase,

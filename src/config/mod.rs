@@ -3,6 +3,7 @@
 
 mod duration;
 mod fingerprint;
+mod ids;
 mod lint_rules;
 mod manifest;
 mod manifest_edit;
@@ -14,6 +15,7 @@ use std::sync::{LazyLock, Mutex};
 
 pub use duration::HumanDuration;
 pub use fingerprint::Fingerprint;
+pub use ids::{parse_file_name, parse_id, parse_stem};
 pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
 pub use manifest::{
     AdaptiveBatch, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings, Entry,
@@ -50,14 +52,6 @@ fn read(path: &Path) -> Result<String, ConfigError> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// A migration id split into its parts: `ddl/V12__add_leads` → (Ddl, 12, "add_leads").
-/// Ids follow file names exactly: `<dir>/<file stem>` (see `crate::project::parse_stem`).
-pub fn parse_id(id: &str) -> Option<(Phase, u64, &str)> {
-    let (dir, stem) = id.split_once('/')?;
-    let (version, name) = crate::project::parse_stem(stem)?;
-    Some((Phase::from_dir(dir)?, version, name))
 }
 
 /// The 1-based line where `key:` first appears in a configuration text (1 if nowhere).

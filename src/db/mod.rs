@@ -7,3 +7,4 @@ pub mod fingerprint;
 pub mod lock;
 pub mod pgpass;
 pub mod quote;
+pub mod recreate;

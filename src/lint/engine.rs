@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::config::{Phase, RuleLevel, Severity};
-use crate::scratch::{reserve_empty, worth_keeping};
+use crate::speed::scratch::{reserve_empty, worth_keeping};
 use crate::sql::lines::{LineCounter, position_from};
 use crate::sql::{LexError, LineIndex, SqlFile, Statement};
 
@@ -91,7 +91,7 @@ type Leveled = (Cow<'static, str>, Severity, Report);
 
 thread_local! {
     /// The report lists of the last file linted on this thread, emptied, for the next
-    /// (see `crate::scratch`).
+    /// (see `crate::speed::scratch`).
     static SPARE_REPORTS: Cell<(Vec<Leveled>, Vec<Report>)> = Cell::default();
 }
 

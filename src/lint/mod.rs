@@ -2,7 +2,7 @@
 //! Rules run per statement on the lexed stream, never on raw text (`design.md` §4).
 //!
 //! Flow: files are linted in parallel (`engine`), taken in path order and handed over in
-//! that order as each is done (`crate::in_order`). A file is finished (allow comments applied, findings sorted, and rendered when streaming) in
+//! that order as each is done (`crate::speed::in_order`). A file is finished (allow comments applied, findings sorted, and rendered when streaming) in
 //! its worker, or, when it has `CALL`s of procedures that earlier files may define, once
 //! the files before it are done. The project's consistency rules need every file, so a
 //! project run collects the findings; the caller applies the baseline.
@@ -148,7 +148,7 @@ pub fn run(
     let mut tally = Tally::default();
     // Procedures created by the DDL files linted so far, in path order.
     let mut procedures: Vec<Procedure> = Vec::new();
-    crate::in_order::for_each_in_order(&sources, lint_one, |result| {
+    crate::speed::in_order::for_each_in_order(&sources, lint_one, |result| {
         let Linted { mut lint, rendered } = match result {
             Ok(linted) => linted,
             Err(problem) => {

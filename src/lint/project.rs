@@ -29,7 +29,7 @@ impl ProjectFile {
             .and_then(|n| n.strip_suffix(".sql"))
             .unwrap_or_default()
             .to_owned();
-        let version = crate::project::parse_stem(&stem).map(|(v, _)| v);
+        let version = crate::config::parse_stem(&stem).map(|(v, _)| v);
         let id = version.map(|_| format!("{}/{stem}", phase.dir()));
         let checksum = match (&id, &source) {
             (Some(_), Some(sql)) => crate::project::checksum(&stem, sql),

@@ -158,7 +158,7 @@ fn write_each_file(
 ) -> std::io::Result<()> {
     let mut result = Ok(());
     let render = |group: &Vec<Finding>| render_file(format, group);
-    crate::in_order::for_each_in_order(findings.groups(), render, |bytes| {
+    crate::speed::in_order::for_each_in_order(findings.groups(), render, |bytes| {
         if result.is_ok() {
             result = out.write_all(&bytes);
         }

@@ -12,7 +12,7 @@ use std::cell::Cell;
 
 use memchr::memchr;
 
-use crate::scratch::{reserve_empty, worth_keeping};
+use crate::speed::scratch::{reserve_empty, worth_keeping};
 
 use super::classify::classify;
 use super::keywords::{Key, key_at, kw};
@@ -79,12 +79,12 @@ mod simd {
 
 thread_local! {
     /// The lists of a split handed back by `recycle`, empty, for the next split on this
-    /// thread to fill, and the classifier's token buffer (see `crate::scratch`).
+    /// thread to fill, and the classifier's token buffer (see `crate::speed::scratch`).
     static SPARE: Cell<(SqlFile, Vec<Token>)> = Cell::default();
 }
 
 /// Hands `file`'s lists back, emptied, for the next split on this thread to fill instead of
-/// allocating its own (see `crate::scratch`).
+/// allocating its own (see `crate::speed::scratch`).
 pub fn recycle(mut file: SqlFile) {
     if !worth_keeping(&file.statements) {
         return;
