@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod exec;
+pub mod history;
 pub mod ledger;
 pub mod lint;
 pub mod project;

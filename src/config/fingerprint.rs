@@ -25,6 +25,18 @@ pub enum Fingerprint {
     View(String),
     /// A trigger exists on a table: `trigger: leads.trg_leads_updated_at`.
     Trigger(String),
+    /// A sequence exists: `sequence: invoice_numbers`.
+    Sequence(String),
+    /// A schema exists: `schema: billing`.
+    Schema(String),
+    /// An extension is installed: `extension: pgcrypto`.
+    Extension(String),
+    /// An enum type has a value: `enum_value: call_direction.internal` (the value is what
+    /// follows the last `.`; a value holding a `.` needs a `sql:` check).
+    #[serde(rename = "enum_value")]
+    EnumValue(String),
+    /// The check does not hold: `not: { column: leads.legacy_phone }` proves a drop.
+    Not(Box<Fingerprint>),
     /// Every check holds.
     All(Vec<Fingerprint>),
     /// At least one check holds.
@@ -72,6 +84,15 @@ impl Fingerprint {
                 3,
                 "`table.trigger` or `schema.table.trigger`",
             ),
+            Fingerprint::Sequence(n) => {
+                parts("sequence", n, 1, 2, "`sequence` or `schema.sequence`")
+            }
+            Fingerprint::Schema(n) => parts("schema", n, 1, 1, "a schema name"),
+            Fingerprint::Extension(n) => parts("extension", n, 1, 1, "an extension name"),
+            Fingerprint::EnumValue(n) => {
+                parts("enum_value", n, 2, 3, "`type.value` or `schema.type.value`")
+            }
+            Fingerprint::Not(inner) => inner.validate(),
             Fingerprint::All(list) | Fingerprint::Any(list) if list.is_empty() => {
                 Err("fingerprint `all:`/`any:` needs at least one check".to_owned())
             }
@@ -83,6 +104,65 @@ impl Fingerprint {
             }
             Fingerprint::Sql(_) => Ok(()),
         }
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    /// The check in manifest flow syntax: `{ table: leads }`, `{ all: [ { table: a }, { not: { column: a.b } } ] }`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, name) = match self {
+            Fingerprint::Table(n) => ("table", n),
+            Fingerprint::Column(n) => ("column", n),
+            Fingerprint::Index(n) => ("index", n),
+            Fingerprint::Constraint(n) => ("constraint", n),
+            Fingerprint::Type(n) => ("type", n),
+            Fingerprint::Function(n) => ("function", n),
+            Fingerprint::View(n) => ("view", n),
+            Fingerprint::Trigger(n) => ("trigger", n),
+            Fingerprint::Sequence(n) => ("sequence", n),
+            Fingerprint::Schema(n) => ("schema", n),
+            Fingerprint::Extension(n) => ("extension", n),
+            Fingerprint::EnumValue(n) => ("enum_value", n),
+            Fingerprint::Sql(q) => return write!(f, "{{ sql: {} }}", yaml_scalar(q)),
+            Fingerprint::Not(inner) => return write!(f, "{{ not: {inner} }}"),
+            Fingerprint::All(list) | Fingerprint::Any(list) => {
+                let kind = if matches!(self, Fingerprint::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
+                let items: Vec<String> = list.iter().map(|c| c.to_string()).collect();
+                return write!(f, "{{ {kind}: [ {} ] }}", items.join(", "));
+            }
+        };
+        write!(f, "{{ {kind}: {} }}", yaml_scalar(name))
+    }
+}
+
+impl std::str::FromStr for Fingerprint {
+    type Err = String;
+
+    /// A check written as in the manifest: `{ column: leads.email }`.
+    fn from_str(text: &str) -> Result<Fingerprint, String> {
+        super::yaml::parse(std::path::Path::new("fingerprint"), text).map_err(|e| e.to_string())
+    }
+}
+
+/// `text` as a YAML flow scalar: plain where YAML reads it back unchanged, else quoted.
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '$'))
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+        );
+    if plain {
+        text.to_owned()
+    } else {
+        serde_json::to_string(text).expect("a string serialises")
     }
 }
 
@@ -105,10 +185,27 @@ mod tests {
         );
         assert!(Fingerprint::Table("a..b".into()).validate().is_err());
         assert!(Fingerprint::All(vec![]).validate().is_err());
+        assert!(Fingerprint::EnumValue("dir.in".into()).validate().is_ok());
+        assert!(Fingerprint::Schema("a.b".into()).validate().is_err());
         assert!(
             Fingerprint::Any(vec![Fingerprint::Trigger("t".into())])
                 .validate()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn flow_syntax_reads_back_as_the_same_check() {
+        let checks = [
+            "{ table: leads }",
+            "{ all: [ { column: crm.leads.email }, { not: { index: \"Odd Name\" } } ] }",
+            "{ sql: \"SELECT count(*) = 3 FROM t\" }",
+            "{ enum_value: dir.in }",
+            "{ table: \"true\" }",
+        ];
+        for text in checks {
+            let parsed: Fingerprint = text.parse().unwrap();
+            assert_eq!(parsed.to_string(), text);
+        }
     }
 }

@@ -13,6 +13,10 @@ pub struct Manifest {
     pub settings: Settings,
     #[serde(default)]
     pub migrations: Vec<Entry>,
+    /// `migrations` by id, built on the first look-up: commands look an entry up per
+    /// migration, and a scan each time made them quadratic in the history's length.
+    #[serde(skip)]
+    pub(crate) by_id: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 /// One migration: `id` is `<phase>/V<n>__<name>` (the file `sql/<phase>/V<n>__<name>.sql`).
@@ -27,6 +31,17 @@ pub struct Entry {
     pub fingerprint: Option<Fingerprint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backfill: Option<BackfillSettings>,
+    /// An index or backfill entry's place in the DDL sequence: it runs right after this
+    /// DDL migration (`ddl/V12__x`) instead of after the whole DDL phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Like `after`, but right before this DDL migration (which needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// The migration's version in the tool it was adopted from (`20230104120000`), as
+    /// that tool's ledger records it: a database that tool migrated is adopted from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -43,6 +58,59 @@ pub struct Settings {
     pub lock_retry: LockRetrySettings,
     /// Databases `reset` refuses to drop, even with `--force`.
     pub protected_databases: Vec<String>,
+    /// The tool whose history this project adopted (`sqlrail init` writes it): a database
+    /// that tool migrated is adopted from that tool's ledger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adopted_from: Option<AdoptedFrom>,
+}
+
+/// Another migration tool, and where its ledger is.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptedFrom {
+    pub tool: Tool,
+    /// Its ledger table, `[schema.]table` [default: the tool's own default].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+}
+
+/// The migration tools `sqlrail init` adopts histories from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tool {
+    Diesel,
+    Goose,
+    GolangMigrate,
+    Dbmate,
+    Flyway,
+    Sqitch,
+    Refinery,
+}
+
+impl Tool {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::Diesel => "diesel",
+            Tool::Goose => "goose",
+            Tool::GolangMigrate => "golang-migrate",
+            Tool::Dbmate => "dbmate",
+            Tool::Flyway => "flyway",
+            Tool::Sqitch => "sqitch",
+            Tool::Refinery => "refinery",
+        }
+    }
+
+    /// The table the tool keeps its history in by default.
+    pub fn default_table(self) -> &'static str {
+        match self {
+            Tool::Diesel => "__diesel_schema_migrations",
+            Tool::Goose => "goose_db_version",
+            Tool::GolangMigrate | Tool::Dbmate => "schema_migrations",
+            Tool::Flyway => "flyway_schema_history",
+            Tool::Sqitch => "sqitch.changes",
+            Tool::Refinery => "refinery_schema_history",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -56,6 +124,7 @@ impl Default for Settings {
             retry: RetrySettings::default(),
             lock_retry: LockRetrySettings::default(),
             protected_databases: vec!["postgres".into(), "template0".into(), "template1".into()],
+            adopted_from: None,
         }
     }
 }

@@ -18,8 +18,8 @@ pub use fingerprint::Fingerprint;
 pub use ids::{parse_file_name, parse_id, parse_stem};
 pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
 pub use manifest::{
-    AdaptiveBatch, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings, Entry,
-    IndexSettings, LockRetrySettings, Manifest, Priority, RetrySettings, Settings,
+    AdaptiveBatch, AdoptedFrom, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings,
+    Entry, IndexSettings, LockRetrySettings, Manifest, Priority, RetrySettings, Settings, Tool,
 };
 pub use manifest_edit::{EditError, ManifestText, NEW_MANIFEST};
 
@@ -202,7 +202,14 @@ impl Manifest {
     }
 
     pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.migrations.iter().find(|e| e.id == id)
+        let by_id = self.by_id.get_or_init(|| {
+            let mut by_id = HashMap::with_capacity(self.migrations.len());
+            for (i, e) in self.migrations.iter().enumerate() {
+                by_id.entry(e.id.clone()).or_insert(i);
+            }
+            by_id
+        });
+        by_id.get(id).map(|&i| &self.migrations[i])
     }
 }
 

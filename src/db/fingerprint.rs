@@ -1,6 +1,14 @@
 //! Evaluates fingerprints against a database's catalogs. Names travel as query parameters;
 //! only constants of this file are ever part of the SQL text.
+//!
+//! However many fingerprints there are, their catalog checks are one query: each check is
+//! a row of `unnest(…)` over arrays of kinds and names, and a `CASE` on the kind looks the
+//! row's object up. (A column per check, as before, stopped at PostgreSQL's limit of 1,664
+//! target-list entries: a 2,000-migration project could not be applied to a fresh
+//! database.) `all:`, `any:` and `not:` are combined here from the rows' answers; `sql:`
+//! checks are the project's own queries and run one by one.
 
+use postgres::types::Type;
 use postgres::{Client, GenericClient};
 
 use crate::config::Fingerprint;
@@ -28,7 +36,7 @@ impl Qualified {
         }
     }
 
-    /// `[schema.]table.member` (a column, constraint or trigger).
+    /// `[schema.]table.member` (a column, constraint or trigger; an enum's value).
     pub fn member(text: &str) -> Qualified {
         let mut parts: Vec<String> = text.split('.').map(fold).collect();
         let name = parts.pop().unwrap_or_default();
@@ -41,177 +49,203 @@ impl Qualified {
     }
 }
 
-/// `$1` schema (NULL: visible through the search path), `$2` relation name.
-const RELATION: &str = "SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-     WHERE c.relname = $2 AND CASE WHEN $1::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $1 END";
-
-fn query(fingerprint: &Fingerprint) -> Option<(String, Qualified)> {
-    let relation = |kinds: &str| format!("SELECT EXISTS ({RELATION} AND c.relkind IN ({kinds}))");
-    let member = |kinds: &str, tail: &str| {
-        format!("SELECT EXISTS (SELECT 1 FROM ({RELATION} AND c.relkind IN ({kinds})) r {tail})")
-    };
+/// A catalog check: its kind (one of the `CASE` arms below) and its name.
+fn leaf(fingerprint: &Fingerprint) -> Option<(&'static str, Qualified)> {
     Some(match fingerprint {
-        Fingerprint::Table(n) => (relation("'r', 'p', 'f'"), Qualified::object(n)),
-        Fingerprint::View(n) => (relation("'v', 'm'"), Qualified::object(n)),
-        Fingerprint::Index(n) => (
-            format!("SELECT EXISTS ({RELATION} AND c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid AND i.indisvalid))"),
-            Qualified::object(n),
-        ),
-        Fingerprint::Column(n) => (
-            member("'r', 'p', 'f', 'v', 'm'", "JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid WHERE a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped"),
-            Qualified::member(n),
-        ),
-        Fingerprint::Constraint(n) => (
-            member("'r', 'p', 'f'", "JOIN pg_catalog.pg_constraint k ON k.conrelid = r.oid WHERE k.conname = $3"),
-            Qualified::member(n),
-        ),
-        Fingerprint::Trigger(n) => (
-            member("'r', 'p', 'f', 'v'", "JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid WHERE t.tgname = $3 AND NOT t.tgisinternal"),
-            Qualified::member(n),
-        ),
-        Fingerprint::Type(n) => (
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
-             WHERE t.typname = $2 AND CASE WHEN $1::text IS NULL THEN pg_catalog.pg_type_is_visible(t.oid) ELSE n.nspname = $1 END)"
-                .to_owned(),
-            Qualified::object(n),
-        ),
-        Fingerprint::Function(n) => (
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
-             WHERE p.proname = $2 AND CASE WHEN $1::text IS NULL THEN pg_catalog.pg_function_is_visible(p.oid) ELSE n.nspname = $1 END)"
-                .to_owned(),
-            Qualified::object(n),
-        ),
-        Fingerprint::All(_) | Fingerprint::Any(_) | Fingerprint::Sql(_) => return None,
+        Fingerprint::Table(n) => ("table", Qualified::object(n)),
+        Fingerprint::View(n) => ("view", Qualified::object(n)),
+        Fingerprint::Index(n) => ("index", Qualified::object(n)),
+        Fingerprint::Sequence(n) => ("sequence", Qualified::object(n)),
+        Fingerprint::Type(n) => ("type", Qualified::object(n)),
+        Fingerprint::Function(n) => ("function", Qualified::object(n)),
+        Fingerprint::Schema(n) => ("schema", Qualified::object(n)),
+        Fingerprint::Extension(n) => ("extension", Qualified::object(n)),
+        Fingerprint::Column(n) => ("column", Qualified::member(n)),
+        Fingerprint::Constraint(n) => ("constraint", Qualified::member(n)),
+        Fingerprint::Trigger(n) => ("trigger", Qualified::member(n)),
+        Fingerprint::EnumValue(n) => ("enum_value", Qualified::member(n)),
+        Fingerprint::All(_) | Fingerprint::Any(_) | Fingerprint::Not(_) | Fingerprint::Sql(_) => {
+            return None;
+        }
     })
 }
 
-/// Whether `fingerprint` holds in the database `client` is connected to.
-pub fn holds(
-    client: &mut impl GenericClient,
-    fingerprint: &Fingerprint,
-) -> Result<bool, postgres::Error> {
+/// The relation `k.parent` (a member's table) or `k.name`, in `k.schema` or visible.
+const RELATION: &str = "SELECT c.oid, c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relname = coalesce(k.parent, k.name) \
+     AND CASE WHEN k.schema IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = k.schema END";
+
+/// One row per check: its number and whether it holds.
+fn catalog_query() -> String {
+    let relation = |kinds: &str| format!("EXISTS ({RELATION} AND c.relkind IN ({kinds}))");
+    let member = |kinds: &str, tail: &str| {
+        format!("EXISTS (SELECT 1 FROM ({RELATION} AND c.relkind IN ({kinds})) r {tail})")
+    };
+    let visible = |catalog: &str, name: &str, namespace: &str, visible: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.{catalog} o JOIN pg_catalog.pg_namespace n ON n.oid = o.{namespace} \
+             WHERE o.{name} = k.name AND CASE WHEN k.schema IS NULL THEN pg_catalog.{visible}(o.oid) ELSE n.nspname = k.schema END)"
+        )
+    };
+    format!(
+        "SELECT k.i, CASE k.kind \
+         WHEN 'table' THEN {table} \
+         WHEN 'view' THEN {view} \
+         WHEN 'sequence' THEN {sequence} \
+         WHEN 'index' THEN EXISTS ({RELATION} AND c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indexrelid = c.oid AND x.indisvalid)) \
+         WHEN 'column' THEN {column} \
+         WHEN 'constraint' THEN {constraint} \
+         WHEN 'trigger' THEN {trigger} \
+         WHEN 'type' THEN {type_} \
+         WHEN 'function' THEN {function} \
+         WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = k.name) \
+         WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = k.name) \
+         WHEN 'enum_value' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid \
+              JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = k.parent AND e.enumlabel = k.name \
+              AND CASE WHEN k.schema IS NULL THEN pg_catalog.pg_type_is_visible(t.oid) ELSE n.nspname = k.schema END) \
+         END \
+         FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(i, kind, schema, parent, name)",
+        table = relation("'r', 'p', 'f'"),
+        view = relation("'v', 'm'"),
+        sequence = relation("'S'"),
+        column = member(
+            "'r', 'p', 'f', 'v', 'm'",
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid WHERE a.attname = k.name AND a.attnum > 0 AND NOT a.attisdropped"
+        ),
+        constraint = member(
+            "'r', 'p', 'f'",
+            "JOIN pg_catalog.pg_constraint x ON x.conrelid = r.oid WHERE x.conname = k.name"
+        ),
+        trigger = member(
+            "'r', 'p', 'f', 'v'",
+            "JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid WHERE t.tgname = k.name AND NOT t.tgisinternal"
+        ),
+        type_ = visible("pg_type", "typname", "typnamespace", "pg_type_is_visible"),
+        function = visible(
+            "pg_proc",
+            "proname",
+            "pronamespace",
+            "pg_function_is_visible"
+        ),
+    )
+}
+
+/// Checks per round trip: the arrays of 20,000 names are a few hundred KiB, well inside
+/// what a server and a pooler take in one message.
+const CHUNK: usize = 20_000;
+
+/// Whether each of `fingerprints` holds in the database `client` is connected to: the
+/// catalog checks in one query per 20,000, each `sql:` check in its own.
+pub fn holds_all(
+    client: &mut Client,
+    fingerprints: &[&Fingerprint],
+) -> Result<Vec<bool>, postgres::Error> {
+    let mut leaves: Vec<(&'static str, Qualified)> = Vec::new();
+    let mut sql: Vec<&str> = Vec::new();
+    for f in fingerprints {
+        collect(f, &mut leaves, &mut sql);
+    }
+    let mut leaf_answers = Vec::with_capacity(leaves.len());
+    if !leaves.is_empty() {
+        let query = catalog_query();
+        for (n, chunk) in leaves.chunks(CHUNK).enumerate() {
+            let numbers: Vec<i32> = (0..chunk.len() as i32).collect();
+            let kinds: Vec<&str> = chunk.iter().map(|(k, _)| *k).collect();
+            let schemas: Vec<Option<&str>> =
+                chunk.iter().map(|(_, q)| q.schema.as_deref()).collect();
+            let parents: Vec<Option<&str>> =
+                chunk.iter().map(|(_, q)| q.parent.as_deref()).collect();
+            let names: Vec<&str> = chunk.iter().map(|(_, q)| q.name.as_str()).collect();
+            let rows = client.query_typed(
+                query.as_str(),
+                &[
+                    (&numbers, Type::INT4_ARRAY),
+                    (&kinds, Type::TEXT_ARRAY),
+                    (&schemas, Type::TEXT_ARRAY),
+                    (&parents, Type::TEXT_ARRAY),
+                    (&names, Type::TEXT_ARRAY),
+                ],
+            )?;
+            let mut answers = vec![false; chunk.len()];
+            for row in rows {
+                let i: i32 = row.try_get(0)?;
+                answers[i as usize] = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
+            }
+            debug_assert_eq!(leaf_answers.len(), n * CHUNK);
+            leaf_answers.extend(answers);
+        }
+    }
+    let mut sql_answers = Vec::with_capacity(sql.len());
+    for query in sql {
+        sql_answers.push(sql_check(client, query)?);
+    }
+    let (mut leaf_answers, mut sql_answers) = (leaf_answers.into_iter(), sql_answers.into_iter());
+    Ok(fingerprints
+        .iter()
+        .map(|f| combine(f, &mut leaf_answers, &mut sql_answers))
+        .collect())
+}
+
+/// The leaf checks and `sql:` queries of `fingerprint`, in the order `combine` reads them.
+fn collect<'a>(
+    fingerprint: &'a Fingerprint,
+    leaves: &mut Vec<(&'static str, Qualified)>,
+    sql: &mut Vec<&'a str>,
+) {
     match fingerprint {
-        Fingerprint::All(list) => {
-            for f in list {
-                if !holds(client, f)? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
+        Fingerprint::All(list) | Fingerprint::Any(list) => {
+            list.iter().for_each(|f| collect(f, leaves, sql))
         }
-        Fingerprint::Any(list) => {
-            for f in list {
-                if holds(client, f)? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
-        // The project's own query, trusted like its migrations.
-        Fingerprint::Sql(sql) => sql_check_holds(&client.query(sql.as_str(), &[])?),
-        _ => {
-            let (sql, name) = query(fingerprint).expect("every other kind has a catalog query");
-            let row = if name.parent.is_some() {
-                client.query_one(sql.as_str(), &[&name.schema, &name.parent, &name.name])?
-            } else {
-                client.query_one(sql.as_str(), &[&name.schema, &name.name])?
-            };
-            row.try_get(0)
-        }
+        Fingerprint::Not(inner) => collect(inner, leaves, sql),
+        Fingerprint::Sql(query) => sql.push(query),
+        other => leaves.push(leaf(other).expect("every other kind is a catalog check")),
     }
 }
 
-/// A `sql:` check holds when its first row's first column is true. No row, or NULL, means
-/// it does not hold: `SELECT true FROM pg_constraint WHERE …` and `SELECT convalidated
-/// FROM …` read naturally and return nothing while the object is missing. A column that
-/// is not boolean is an error (the check is wrong, not false).
-fn sql_check_holds(rows: &[postgres::Row]) -> Result<bool, postgres::Error> {
-    match rows.first() {
-        Some(row) => Ok(row.try_get::<_, Option<bool>>(0)?.unwrap_or(false)),
-        None => Ok(false),
+/// `fingerprint`'s answer from the answers of its parts, taken in `collect`'s order. Every
+/// part is consumed (no short cut), so the next fingerprint starts at its own answers.
+fn combine(
+    fingerprint: &Fingerprint,
+    leaves: &mut impl Iterator<Item = bool>,
+    sql: &mut impl Iterator<Item = bool>,
+) -> bool {
+    match fingerprint {
+        Fingerprint::All(list) => list
+            .iter()
+            .map(|f| combine(f, leaves, sql))
+            .fold(true, |a, b| a & b),
+        Fingerprint::Any(list) => list
+            .iter()
+            .map(|f| combine(f, leaves, sql))
+            .fold(false, |a, b| a | b),
+        Fingerprint::Not(inner) => !combine(inner, leaves, sql),
+        Fingerprint::Sql(_) => sql.next().unwrap_or(false),
+        _ => leaves.next().unwrap_or(false),
     }
 }
 
 /// SQLSTATEs that mean a `sql:` fingerprint's objects do not exist yet: it does not hold.
 const MISSING_OBJECT: &[&str] = &["42P01", "42703", "42883", "3F000", "42704"];
 
-/// Evaluates many fingerprints in one round trip (plus one per `sql:` check): every catalog
-/// check becomes an `EXISTS` subquery of one `SELECT`, with names as parameters.
-pub fn holds_all(
-    client: &mut Client,
-    fingerprints: &[&Fingerprint],
-) -> Result<Vec<bool>, postgres::Error> {
-    if fingerprints.is_empty() {
-        return Ok(Vec::new());
+/// A `sql:` check holds when its first row's first column is true. No row, or NULL, means
+/// it does not hold: `SELECT true FROM pg_constraint WHERE …` and `SELECT convalidated
+/// FROM …` read naturally and return nothing while the object is missing. A column that
+/// is not boolean is an error (the check is wrong, not false); an object it names that
+/// does not exist yet makes it false.
+fn sql_check(client: &mut impl GenericClient, query: &str) -> Result<bool, postgres::Error> {
+    match client.query_typed(query, &[]) {
+        Ok(rows) => match rows.first() {
+            Some(row) => Ok(row.try_get::<_, Option<bool>>(0)?.unwrap_or(false)),
+            None => Ok(false),
+        },
+        Err(e) if e.code().is_some_and(|c| MISSING_OBJECT.contains(&c.code())) => Ok(false),
+        Err(e) => Err(e),
     }
-    let mut params: Vec<Option<String>> = Vec::new();
-    let mut columns = Vec::with_capacity(fingerprints.len());
-    for f in fingerprints {
-        columns.push(expression(client, f, &mut params)?);
-    }
-    let sql = format!("SELECT {}", columns.join(", "));
-    // Typed parameters: an unnamed statement, one round trip, fine through a pooler.
-    let typed: Vec<(&(dyn postgres::types::ToSql + Sync), postgres::types::Type)> = params
-        .iter()
-        .map(|p| {
-            (
-                p as &(dyn postgres::types::ToSql + Sync),
-                postgres::types::Type::TEXT,
-            )
-        })
-        .collect();
-    let row = client.query_typed_one(sql.as_str(), &typed)?;
-    (0..fingerprints.len()).map(|i| row.try_get(i)).collect()
 }
 
-/// `fingerprint` as a boolean SQL expression; `sql:` checks are run here and inlined as
-/// constants (a missing table makes them false, not an error).
-fn expression(
-    client: &mut Client,
-    fingerprint: &Fingerprint,
-    params: &mut Vec<Option<String>>,
-) -> Result<String, postgres::Error> {
-    Ok(match fingerprint {
-        Fingerprint::All(list) | Fingerprint::Any(list) => {
-            let op = if matches!(fingerprint, Fingerprint::All(_)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            let parts = list
-                .iter()
-                .map(|f| expression(client, f, params))
-                .collect::<Result<Vec<_>, _>>()?;
-            format!("({})", parts.join(op))
-        }
-        Fingerprint::Sql(sql) => {
-            // Inside a savepoint-free single statement: an error aborts only this query.
-            let holds = match client.query_typed(sql.as_str(), &[]) {
-                Ok(rows) => sql_check_holds(&rows)?,
-                Err(e) if e.code().is_some_and(|c| MISSING_OBJECT.contains(&c.code())) => false,
-                Err(e) => return Err(e),
-            };
-            holds.to_string()
-        }
-        _ => {
-            let (sql, name) = query(fingerprint).expect("every other kind has a catalog query");
-            let mut numbered = sql;
-            let mut values = vec![name.schema.clone()];
-            match &name.parent {
-                Some(parent) => values.extend([Some(parent.clone()), Some(name.name.clone())]),
-                None => values.push(Some(name.name.clone())),
-            }
-            // Renumber `$3`, `$2`, `$1` (highest first, so `$1` never eats `$10`).
-            for (i, _) in values.iter().enumerate().rev() {
-                numbered = numbered.replace(
-                    &format!("${}", i + 1),
-                    &format!("$#{}", params.len() + i + 1),
-                );
-            }
-            params.extend(values);
-            format!("({})", numbered.replace("$#", "$"))
-        }
-    })
+/// Whether `fingerprint` holds in the database `client` is connected to.
+pub fn holds(client: &mut Client, fingerprint: &Fingerprint) -> Result<bool, postgres::Error> {
+    Ok(holds_all(client, &[fingerprint])?[0])
 }
 
 #[cfg(test)]
@@ -236,5 +270,21 @@ mod tests {
                 name: "phone".into()
             }
         );
+    }
+
+    #[test]
+    fn answers_combine_in_the_order_they_were_collected() {
+        let f: Fingerprint =
+            str::parse("{ all: [ { table: a }, { not: { any: [ { table: b }, { sql: \"SELECT true\" } ] } } ] }")
+                .unwrap();
+        let (mut leaves, mut sql) = (Vec::new(), Vec::new());
+        collect(&f, &mut leaves, &mut sql);
+        assert_eq!(leaves.len(), 2);
+        assert_eq!(sql, ["SELECT true"]);
+        let answer = |l: [bool; 2], s: bool| combine(&f, &mut l.into_iter(), &mut [s].into_iter());
+        assert!(answer([true, false], false));
+        assert!(!answer([true, true], false));
+        assert!(!answer([true, false], true));
+        assert!(!answer([false, false], false));
     }
 }

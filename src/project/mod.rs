@@ -3,6 +3,7 @@
 
 pub mod fingerprint_proposal;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, Manifest, Phase, parse_file_name};
@@ -281,29 +282,99 @@ impl Project {
         for phase in Phase::ALL {
             migrations.extend(discover(root, phase)?);
         }
-        for entry in &manifest.migrations {
-            if !migrations.iter().any(|m| m.id == entry.id) {
-                return Err(ProjectError::MissingFile {
-                    manifest: manifest_path.clone(),
-                    line: crate::config::line_of_id(&text, &entry.id),
-                    id: entry.id.clone(),
-                    expected: root.join("sql").join(format!("{}.sql", entry.id)),
-                });
-            }
+        let files: HashSet<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+        if let Some(entry) = manifest
+            .migrations
+            .iter()
+            .find(|e| !files.contains(e.id.as_str()))
+        {
+            return Err(ProjectError::MissingFile {
+                manifest: manifest_path.clone(),
+                line: crate::config::line_of_id(&text, &entry.id),
+                id: entry.id.clone(),
+                expected: root.join("sql").join(format!("{}.sql", entry.id)),
+            });
         }
-        if let Some(m) = migrations.iter().find(|m| manifest.entry(&m.id).is_none()) {
+        let project = Project::new(root, manifest_path, manifest, migrations);
+        if let Some(m) = project
+            .migrations
+            .iter()
+            .find(|m| project.entry(&m.id).is_none())
+        {
             return Err(ProjectError::MissingEntry {
                 path: m.path.clone(),
                 id: m.id.clone(),
-                manifest: manifest_path,
+                manifest: project.manifest_path.clone(),
             });
         }
-        Ok(Project {
+        project.check_placements(&text)?;
+        Ok(project)
+    }
+
+    /// A project of `migrations` (ddl first, then indexes, then backfills, each by
+    /// version) and `manifest`, not checked against each other.
+    pub fn new(
+        root: &Path,
+        manifest_path: PathBuf,
+        manifest: Manifest,
+        migrations: Vec<Migration>,
+    ) -> Project {
+        Project {
             root: root.to_owned(),
             manifest_path,
             manifest,
             migrations,
-        })
+        }
+    }
+
+    /// The manifest entry of migration `id`.
+    pub fn entry(&self, id: &str) -> Option<&crate::config::Entry> {
+        self.manifest.entry(id)
+    }
+
+    /// The migration `id`.
+    pub fn migration(&self, id: &str) -> Option<&Migration> {
+        // Ids are unique and migrations are few next to the look-ups of a run; a second
+        // map would cost more to build than the scans it saves for the callers that use it.
+        self.migrations.iter().find(|m| m.id == id)
+    }
+
+    /// `after:` and `before:` name DDL migrations of the project, on index and backfill
+    /// entries only.
+    fn check_placements(&self, text: &str) -> Result<(), ProjectError> {
+        for entry in &self.manifest.migrations {
+            let targets = [("after", &entry.after), ("before", &entry.before)];
+            for (key, target) in targets {
+                let Some(target) = target else { continue };
+                let line = crate::config::line_of_id(text, &entry.id);
+                let invalid = |message: String| {
+                    ProjectError::Config(ConfigError::Invalid {
+                        path: self.manifest_path.clone(),
+                        line,
+                        message,
+                    })
+                };
+                if entry.id.starts_with("ddl/") {
+                    return Err(invalid(format!(
+                        "migration `{}`: `{key}:` places an index build or a backfill in the DDL sequence; a DDL migration's place is its version",
+                        entry.id
+                    )));
+                }
+                if entry.after.is_some() && entry.before.is_some() {
+                    return Err(invalid(format!(
+                        "migration `{}` has both `after:` and `before:`; give one",
+                        entry.id
+                    )));
+                }
+                if !target.starts_with("ddl/") || self.entry(target).is_none() {
+                    return Err(invalid(format!(
+                        "migration `{}`: `{key}: {target}` names no DDL migration of this project; give the id of one, e.g. `{key}: ddl/V12__add_leads_email`",
+                        entry.id
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn phase(&self, phase: Phase) -> impl Iterator<Item = &Migration> {

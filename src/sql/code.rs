@@ -91,6 +91,11 @@ impl<'a> Code<'a> {
         self.tokens.len()
     }
 
+    /// The text the tokens' spans refer to.
+    pub fn source(&self) -> &'a str {
+        self.src
+    }
+
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }

@@ -3,6 +3,7 @@
 
 mod classify;
 pub mod code;
+pub mod effects;
 pub(crate) mod find;
 mod keywords;
 pub mod lexer;

@@ -1,0 +1,164 @@
+//! Fingerprints proposed for a migration by `manifest sync` and `init`: checks of what the
+//! migration itself creates (tables, columns, constraints, indexes, types and their values,
+//! functions, views, triggers, schemas, extensions, renamed objects under their new names),
+//! each kept only when the history says it does not hold just before the migration and
+//! holds just after. `CREATE OR REPLACE` of an existing view, an index re-created under
+//! its old name and a function the file drops again are so left out. A migration that
+//! creates nothing but drops something gets `not:` checks of what it drops.
+
+use crate::config::Fingerprint;
+use crate::sql::effects::{Effect, Name, Object, RelKind};
+
+use super::timeline::{State, resolve};
+use super::{History, Truth};
+
+/// At most this many checks in one proposal: enough to tell a migration from its
+/// neighbours, few enough to read.
+const MAX_CHECKS: usize = 6;
+
+/// The fingerprint proposed for the migration at `step` (from 1), or `None` when no
+/// check proves its effect.
+pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
+    let effects = &history.steps.get(step.checked_sub(1)?)?.effects;
+    let proves = |check: &Fingerprint| {
+        history.predict(check, step - 1, step) == Truth::False
+            && history.predict(check, step, step) == Truth::True
+    };
+    let mut checks: Vec<Fingerprint> = Vec::new();
+    let push = |check: Fingerprint, checks: &mut Vec<Fingerprint>| {
+        if checks.len() < MAX_CHECKS && !checks.contains(&check) && proves(&check) {
+            checks.push(check);
+        }
+    };
+    for effect in effects {
+        let (object, kind) = match effect {
+            Effect::Create { object, kind, .. } => (object, *kind),
+            // A renamed relation's kind is the one it was created with.
+            Effect::Rename { to, .. } => match history.timeline.state(&resolve(to), step) {
+                State::Present(kind) => (to, kind),
+                State::Absent => continue,
+            },
+            _ => continue,
+        };
+        if let Some(check) = positive(object, kind, effects) {
+            push(check, &mut checks);
+        }
+    }
+    if checks.is_empty() {
+        for effect in effects {
+            // What was dropped had the kind it was created with.
+            if let Effect::Drop { object } = effect
+                && let State::Present(kind) = history.timeline.state(&resolve(object), step - 1)
+                && let Some(check) = positive(object, kind, &[])
+            {
+                push(Fingerprint::Not(Box::new(check)), &mut checks);
+            }
+        }
+    }
+    match checks.len() {
+        0 => None,
+        1 => checks.pop(),
+        _ => Some(Fingerprint::All(checks)),
+    }
+}
+
+/// Why no fingerprint can be proposed for the migration at `step`, for messages.
+pub fn why_none(history: &History<'_>, step: usize) -> &'static str {
+    let Some(s) = step.checked_sub(1).and_then(|i| history.steps.get(i)) else {
+        return "it is not in the history";
+    };
+    let creates = s
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::Create { .. } | Effect::Rename { .. }));
+    if creates {
+        "everything it creates already exists before it runs (CREATE OR REPLACE, IF NOT EXISTS, or a name an earlier migration uses), so no check tells whether it ran"
+    } else if s.effects.iter().any(|e| matches!(e, Effect::Alter(_))) {
+        "it changes existing objects in place (a column's type, default or nullability; a function's settings), which no catalog check of existence shows"
+    } else {
+        "it creates, renames and drops nothing sqlrail can see (data, grants, comments, dynamic SQL)"
+    }
+}
+
+/// The check that `object` exists, unless a broader check of the same migration covers it
+/// (a column of a table the migration creates, the index backing a new constraint).
+fn positive(object: &Object, kind: Option<RelKind>, effects: &[Effect]) -> Option<Fingerprint> {
+    let created_here = |target: &Object| {
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Create { object, .. } if object == target))
+    };
+    let relation_here = |table: &Name| created_here(&Object::Relation(table.clone()));
+    Some(match object {
+        Object::Relation(name) => match kind {
+            Some(RelKind::Table) => Fingerprint::Table(shown(name)),
+            Some(RelKind::View | RelKind::MaterializedView) => Fingerprint::View(shown(name)),
+            Some(RelKind::Index) => {
+                let backs_constraint = effects.iter().any(|e| {
+                    matches!(e, Effect::Create { object: Object::Constraint(_, c), .. } if *c == name.name)
+                });
+                if backs_constraint {
+                    return None;
+                }
+                Fingerprint::Index(shown(name))
+            }
+            Some(RelKind::Sequence) => {
+                // A serial column's sequence comes with a column check already.
+                let of_column = effects.iter().any(|e| {
+                    matches!(
+                        e,
+                        Effect::Create {
+                            object: Object::Column(..),
+                            ..
+                        }
+                    )
+                });
+                if of_column {
+                    return None;
+                }
+                Fingerprint::Sequence(shown(name))
+            }
+            // A composite type is checked as a type; a relation of unknown kind not at all.
+            Some(RelKind::Composite) | None => return None,
+        },
+        Object::Type(name) => Fingerprint::Type(shown(name)),
+        Object::Function(name) => Fingerprint::Function(shown(name)),
+        Object::Schema(s) => Fingerprint::Schema(part(s)),
+        Object::Extension(e) => Fingerprint::Extension(part(e)),
+        Object::Column(t, c) if !relation_here(t) => Fingerprint::Column(member(t, c)),
+        Object::Constraint(t, c) if !relation_here(t) => Fingerprint::Constraint(member(t, c)),
+        Object::Trigger(t, c) if !relation_here(t) => Fingerprint::Trigger(member(t, c)),
+        Object::EnumValue(t, v) if !created_here(&Object::Type(t.clone())) && !v.contains('.') => {
+            Fingerprint::EnumValue(member(t, v))
+        }
+        _ => return None,
+    })
+}
+
+/// One name part as a fingerprint writes it: plain when PostgreSQL would fold it to
+/// itself, else in double quotes.
+fn part(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+fn shown(name: &Name) -> String {
+    match &name.schema {
+        Some(s) => format!("{}.{}", part(s), part(&name.name)),
+        None => part(&name.name),
+    }
+}
+
+fn member(parent: &Name, name: &str) -> String {
+    format!("{}.{}", shown(parent), part(name))
+}

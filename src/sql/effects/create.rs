@@ -1,0 +1,228 @@
+//! `CREATE …`: tables, indexes, views, sequences, types, domains, functions, triggers,
+//! schemas and extensions. Temporary objects vanish with the session and are left out.
+
+use crate::sql::TokenKind;
+use crate::sql::code::Code;
+
+use super::name::{ident, qualified, skip_if_exists, string};
+use super::table_elements;
+use super::{Effect, Name, Object, RelKind};
+
+pub fn effects(code: &Code<'_>, out: &mut Vec<Effect>) {
+    let mut i = 1;
+    let or_replace = code.at(i, &["or", "replace"]);
+    if or_replace {
+        i += 2;
+    }
+    loop {
+        if code.is(i, "temp") || code.is(i, "temporary") {
+            return;
+        }
+        let modifier = [
+            "global",
+            "local",
+            "unlogged",
+            "recursive",
+            "constraint",
+            "trusted",
+            "procedural",
+            "default",
+        ]
+        .iter()
+        .any(|w| code.is(i, w));
+        if !modifier {
+            break;
+        }
+        i += 1;
+    }
+    if code.is(i, "table") {
+        table(code, i + 1, out);
+    } else if code.at(i, &["foreign", "table"]) {
+        table(code, i + 2, out);
+    } else if code.is(i, "index") || code.at(i, &["unique", "index"]) {
+        index(code, out);
+    } else if code.is(i, "view") {
+        view(code, i + 1, or_replace, RelKind::View, out);
+    } else if code.at(i, &["materialized", "view"]) {
+        view(code, i + 2, or_replace, RelKind::MaterializedView, out);
+    } else if code.is(i, "sequence") {
+        relation(code, i + 1, RelKind::Sequence, out);
+    } else if code.is(i, "type") {
+        type_(code, i + 1, out);
+    } else if code.is(i, "domain") {
+        if let Some((name, _)) = qualified(code, i + 1) {
+            out.push(create(Object::Type(name), None, false));
+        }
+    } else if ["function", "procedure", "aggregate"]
+        .iter()
+        .any(|w| code.is(i, w))
+    {
+        if let Some((name, _)) = qualified(code, i + 1) {
+            out.push(create(Object::Function(name), None, or_replace));
+        }
+    } else if code.is(i, "trigger") {
+        trigger(code, i + 1, or_replace, out);
+    } else if code.is(i, "schema") {
+        schema(code, i + 1, out);
+    } else if code.is(i, "extension") {
+        let (j, if_not_exists) = skip_if_exists(code, i + 1);
+        if let Some(name) = ident(code, j) {
+            out.push(create(Object::Extension(name), None, if_not_exists));
+        }
+    }
+}
+
+pub fn create(object: Object, kind: Option<RelKind>, may_exist: bool) -> Effect {
+    Effect::Create {
+        object,
+        kind,
+        may_exist,
+        on: None,
+    }
+}
+
+/// `[IF NOT EXISTS] name …` of a relation with no further structure (a sequence).
+fn relation(code: &Code<'_>, i: usize, kind: RelKind, out: &mut Vec<Effect>) {
+    let (i, if_not_exists) = skip_if_exists(code, i);
+    if let Some((name, _)) = qualified(code, i) {
+        out.push(create(Object::Relation(name), Some(kind), if_not_exists));
+    }
+}
+
+/// `TABLE [IF NOT EXISTS] name ( elements ) | OF type | PARTITION OF parent | AS query`.
+fn table(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
+    let (i, if_not_exists) = skip_if_exists(code, i);
+    let Some((name, next)) = qualified(code, i) else {
+        return;
+    };
+    out.push(create(
+        Object::Relation(name.clone()),
+        Some(RelKind::Table),
+        if_not_exists,
+    ));
+    let mut known_columns = true;
+    if code.kind(next) == Some(TokenKind::OpenParen) {
+        table_elements::effects(code, next, &name, out);
+        let after = code.skip_group(next);
+        known_columns = !code.is(after, "inherits") && !code.is(after, "as");
+    } else if code.at(next, &["partition", "of"]) {
+        known_columns = false;
+        // `PARTITION OF parent ( constraints ) FOR VALUES …` may name constraints.
+        if let Some((_, after)) = qualified(code, next + 2)
+            && code.kind(after) == Some(TokenKind::OpenParen)
+        {
+            table_elements::effects(code, after, &name, out);
+        }
+    } else if code.is(next, "of") || code.is(next, "as") {
+        known_columns = false;
+    }
+    if !known_columns {
+        out.push(Effect::UnknownColumns(name));
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON [ONLY] table …`; an
+/// unnamed index gets a name PostgreSQL chooses and is left out.
+fn index(code: &Code<'_>, out: &mut Vec<Effect>) {
+    let mut i = 1 + usize::from(code.is(1, "unique")) + 1;
+    if code.is(i, "concurrently") {
+        i += 1;
+    }
+    let (i, if_not_exists) = skip_if_exists(code, i);
+    let Some(on) = code.find_at_depth(i..code.len(), 0, &["on"]) else {
+        return;
+    };
+    if on == i {
+        return;
+    }
+    let Some(index) = ident(code, i) else { return };
+    let mut t = on + 1;
+    if code.is(t, "only") {
+        t += 1;
+    }
+    let Some((table, _)) = qualified(code, t) else {
+        return;
+    };
+    out.push(Effect::Create {
+        object: Object::Relation(Name::new(None, &index).in_schema_of(&table)),
+        kind: Some(RelKind::Index),
+        may_exist: if_not_exists,
+        on: Some(table),
+    });
+}
+
+/// `VIEW name [(columns)] … AS query`: the columns are the query's unless listed.
+fn view(code: &Code<'_>, i: usize, or_replace: bool, kind: RelKind, out: &mut Vec<Effect>) {
+    let (i, if_not_exists) = skip_if_exists(code, i);
+    let Some((name, next)) = qualified(code, i) else {
+        return;
+    };
+    out.push(create(
+        Object::Relation(name.clone()),
+        Some(kind),
+        or_replace || if_not_exists,
+    ));
+    if code.kind(next) == Some(TokenKind::OpenParen) {
+        // `VIEW v (a, b) AS …`: the listed names are its columns.
+        for j in next + 1..code.skip_group(next) {
+            if code.depth(j) == code.depth(next) + 1
+                && let Some(column) = ident(code, j)
+            {
+                out.push(create(
+                    Object::Column(name.clone(), column),
+                    None,
+                    or_replace,
+                ));
+            }
+        }
+    } else {
+        out.push(Effect::UnknownColumns(name));
+    }
+}
+
+/// `TYPE name AS ENUM (…) | AS (…) | AS RANGE (…) | (…)`, or a shell type.
+fn type_(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
+    let Some((name, next)) = qualified(code, i) else {
+        return;
+    };
+    out.push(create(Object::Type(name.clone()), None, false));
+    if code.at(next, &["as", "enum"]) && code.kind(next + 2) == Some(TokenKind::OpenParen) {
+        let end = code.skip_group(next + 2);
+        for j in next + 3..end {
+            if let Some(value) = string(code, j) {
+                out.push(create(Object::EnumValue(name.clone(), value), None, false));
+            }
+        }
+    } else if code.is(next, "as") && code.kind(next + 1) == Some(TokenKind::OpenParen) {
+        out.push(create(
+            Object::Relation(name.clone()),
+            Some(RelKind::Composite),
+            false,
+        ));
+    }
+}
+
+/// `TRIGGER name {BEFORE | AFTER | INSTEAD OF} events ON table …`.
+fn trigger(code: &Code<'_>, i: usize, or_replace: bool, out: &mut Vec<Effect>) {
+    let Some(name) = ident(code, i) else { return };
+    let Some(on) = code.find_at_depth(i + 1..code.len(), 0, &["on"]) else {
+        return;
+    };
+    if let Some((table, _)) = qualified(code, on + 1) {
+        out.push(create(Object::Trigger(table, name), None, or_replace));
+    }
+}
+
+/// `SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role]` or `SCHEMA AUTHORIZATION role`
+/// (named after the role).
+fn schema(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
+    let (i, if_not_exists) = skip_if_exists(code, i);
+    let name = if code.is(i, "authorization") {
+        ident(code, i + 1)
+    } else {
+        ident(code, i)
+    };
+    if let Some(name) = name {
+        out.push(create(Object::Schema(name), None, if_not_exists));
+    }
+}

@@ -1,0 +1,118 @@
+//! What a migration's statements do to the catalog: the objects each one creates, drops,
+//! renames or changes, read from its tokens (never from raw text). The history
+//! (`crate::history`) replays these effects in the project's order to know which objects
+//! exist after each migration; fingerprint proposals, adoption of a database migrated by
+//! another tool and `verify` all stand on that replay, so an effect is only reported
+//! when the tokens show it. What they cannot show (dynamic SQL in a `DO` block, objects an
+//! extension brings) is left out rather than guessed.
+
+mod alter;
+mod create;
+mod drop;
+mod name;
+mod procedural;
+mod table_elements;
+
+use crate::sql::code::Code;
+use crate::sql::{LexError, split};
+
+pub use name::Name;
+
+/// A catalog object as migrations name it. Relations (tables, views, indexes, sequences,
+/// composite types) share one namespace per schema, as in `pg_class`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Object {
+    Relation(Name),
+    Type(Name),
+    /// By name, whatever its arguments (as `function:` fingerprints check it).
+    Function(Name),
+    Schema(String),
+    Extension(String),
+    Column(Name, String),
+    /// A table's constraint.
+    Constraint(Name, String),
+    Trigger(Name, String),
+    /// A value of an enum type.
+    EnumValue(Name, String),
+}
+
+impl Object {
+    /// The relation this object belongs to (a column's table), if any.
+    pub fn parent(&self) -> Option<&Name> {
+        match self {
+            Object::Column(t, _)
+            | Object::Constraint(t, _)
+            | Object::Trigger(t, _)
+            | Object::EnumValue(t, _) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of relation a relation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelKind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+    Sequence,
+    /// `CREATE TYPE … AS (…)`: a row type with a `pg_class` entry.
+    Composite,
+}
+
+/// One thing a statement does to the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// `object` exists after the statement. `may_exist`: the statement does not fail when
+    /// it already existed (`OR REPLACE`, `IF NOT EXISTS`, a guarded `DO` block), so it
+    /// does not prove the object is new.
+    Create {
+        object: Object,
+        kind: Option<RelKind>,
+        may_exist: bool,
+        /// For an index: its table.
+        on: Option<Name>,
+    },
+    /// `object` no longer exists after the statement (with everything on it).
+    Drop { object: Object },
+    /// `from` is called `to` after the statement (a relation keeps its columns).
+    Rename { from: Object, to: Object },
+    /// The relation's columns come from elsewhere (`LIKE`, `AS SELECT`, `PARTITION OF`,
+    /// a view's select list): which columns it has is not known.
+    UnknownColumns(Name),
+    /// An existing object changes in place (a column's type, a constraint validated).
+    Alter(Object),
+    /// The statement needs `object` to exist (`ADD CONSTRAINT … USING INDEX i`).
+    Uses(Object),
+}
+
+/// The effects of every statement of `sql`, in order, each with the index of its
+/// statement.
+pub fn of_file(sql: &str) -> Result<Vec<(usize, Effect)>, LexError> {
+    let file = split(sql)?;
+    let mut effects = Vec::new();
+    for (i, statement) in file.statements.iter().enumerate() {
+        let code = Code::lex(sql, statement.start..statement.end);
+        effects.extend(of_code(&code).into_iter().map(|e| (i, e)));
+    }
+    Ok(effects)
+}
+
+/// The effects of one statement's significant tokens.
+pub fn of_code(code: &Code<'_>) -> Vec<Effect> {
+    let mut out = Vec::new();
+    if code.is(0, "create") {
+        create::effects(code, &mut out);
+    } else if code.is(0, "alter") {
+        alter::effects(code, &mut out);
+    } else if code.is(0, "drop") {
+        drop::effects(code, &mut out);
+    } else if code.is(0, "do") || code.is(0, "select") {
+        procedural::effects(code, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
