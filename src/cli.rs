@@ -260,9 +260,14 @@ pub struct InitArgs {
     /// The folder to set up [default: the current directory].
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Move adopted .sql files to their proposed sql/<phase>/V<n>__<name>.sql paths.
+    /// Move the adopted files that become a sqlrail file unchanged, instead of copying
+    /// them (files that change, such as a goose file without its Down section, are
+    /// written and their originals kept).
     #[arg(long)]
     pub rename: bool,
+    /// Print what would be adopted and how, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]

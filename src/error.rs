@@ -2,7 +2,7 @@
 //! §1): 0 success, 1 findings or a failed migration, 2 usage, configuration or input
 //! error, 3 could not take the migration lock; commands add their variants as they land.
 
-use crate::commands::init::InitError;
+use crate::adopt::InitError;
 use crate::config::ConfigError;
 use crate::db::recreate::ResetError;
 use crate::exec::ddl::DdlError;
@@ -70,8 +70,10 @@ impl Error {
             | Error::Usage(_)
             | Error::Connect(_) => Exit::Input,
             Error::Ddl(e) => match e {
-                DdlError::Drift { .. } | DdlError::Migration { .. } => Exit::Findings,
-                DdlError::Input { .. } => Exit::Input,
+                DdlError::Drift { .. } | DdlError::Migration(_) | DdlError::Placed { .. } => {
+                    Exit::Findings
+                }
+                DdlError::Input { .. } | DdlError::Adopt(_) => Exit::Input,
                 DdlError::Exec(ExecError::Connect { .. }) => Exit::Input,
                 DdlError::Exec(ExecError::LockWait { .. }) => Exit::Lock,
                 DdlError::Exec(_) => Exit::Findings,

@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: files (`project`, `config`) → `sql` (lexer, splitter) → commands.
 
+pub mod adopt;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -7,16 +7,18 @@ use serde::Serialize;
 
 use crate::cli::{ApplyArgs, Format, PhaseToApply};
 use crate::error::{Error, Exit};
+use crate::exec::adopt::Adoption;
 use crate::exec::backfills::{self, BackfillOutcome, BatchDurations};
 use crate::exec::ddl::{self, Options, Outcome};
 use crate::exec::indexes::{self, IndexOutcome};
-use crate::ledger::state::PhaseState;
 
 use super::connection::{Session, open};
 
 #[derive(Serialize)]
 struct Report<'a> {
     connection: &'a str,
+    /// Where the database stood when the ledger recorded nothing (`recorded` otherwise).
+    adoption: Option<&'a Adoption>,
     migrations: &'a [Outcome],
     indexes: &'a [IndexOutcome],
     backfills: &'a [BackfillOutcome],
@@ -27,7 +29,12 @@ struct Report<'a> {
 struct Summary {
     applied: usize,
     reconciled: usize,
-    already_applied: usize,
+    /// Migrations found committed after a lost connection (by this run's own earlier
+    /// attempt, or another runner), so not run again.
+    found_committed: usize,
+    /// The DDL sequence stopped at a placed backfill that has not finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deferred: Option<String>,
     indexes_built: usize,
     indexes_reconciled: usize,
     indexes_failed: usize,
@@ -72,20 +79,33 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         args.only.is_none_or(|p| p == phase) && args.up_to.is_none_or(|last| phase <= last)
     };
     let log = |line: &str| eprintln!("{line}");
-    let state = PhaseState::new(&session.project.manifest.settings.ledger_schema);
+    let state = session.state.clone();
+    let backfill_options = backfills::Options {
+        progress_bars: std::io::stderr().is_terminal() && !json,
+    };
 
     let mut outcomes = Vec::new();
+    let mut adoption = None;
+    let mut deferred = None;
     if runs(PhaseToApply::Ddl) {
         let options = Options {
             allow_drift: args.allow_drift,
+            state: &state,
+            backfills: &backfill_options,
         };
-        outcomes = ddl::apply(
+        let run = ddl::apply(
             &mut session.exec,
             &session.project,
             &session.ledger,
             &options,
             &log,
         )?;
+        outcomes = run.outcomes;
+        adoption = Some(run.adoption);
+        deferred = run.deferred;
+        if let Some(why) = &deferred {
+            log(&format!("warning: {why}"));
+        }
     }
     let mut index_outcomes = Vec::new();
     if runs(PhaseToApply::Indexes) {
@@ -93,11 +113,13 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     }
     let mut backfill_outcomes = Vec::new();
     if runs(PhaseToApply::Backfills) {
-        let options = backfills::Options {
-            progress_bars: std::io::stderr().is_terminal() && !json,
-        };
-        backfill_outcomes =
-            backfills::apply(&mut session.exec, &session.project, &state, &options, &log)?;
+        backfill_outcomes = backfills::apply(
+            &mut session.exec,
+            &session.project,
+            &state,
+            &backfill_options,
+            &log,
+        )?;
     }
     session.exec.release();
 
@@ -107,7 +129,8 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     let summary = Summary {
         applied: count("applied"),
         reconciled: count("reconciled"),
-        already_applied: count("already-applied"),
+        found_committed: count("already-applied"),
+        deferred: deferred.clone(),
         indexes_built: indexes("built"),
         indexes_reconciled: indexes("reconciled"),
         indexes_failed: indexes("failed"),
@@ -116,7 +139,10 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         backfills_incomplete: backfills("incomplete"),
         backfills_failed: backfills("failed"),
         backfill_batches: BatchDurations::over(backfill_outcomes.iter().map(|o| &o.batch_ms[..])),
-        warnings: indexes("failed") + backfills("failed") + backfills("incomplete"),
+        warnings: indexes("failed")
+            + backfills("failed")
+            + backfills("incomplete")
+            + usize::from(deferred.is_some()),
     };
     if runs(PhaseToApply::Ddl) {
         if outcomes.is_empty() {
@@ -126,8 +152,8 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
                 "ddl: {} applied, {} reconciled{}",
                 summary.applied,
                 summary.reconciled,
-                if summary.already_applied > 0 {
-                    format!(", {} found already applied", summary.already_applied)
+                if summary.found_committed > 0 {
+                    format!(", {} found already applied", summary.found_committed)
                 } else {
                     String::new()
                 }
@@ -164,6 +190,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     if json {
         let report = Report {
             connection: &session.announcement,
+            adoption: adoption.as_ref(),
             migrations: &outcomes,
             indexes: &index_outcomes,
             backfills: &backfill_outcomes,

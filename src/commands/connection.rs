@@ -9,12 +9,15 @@ use crate::db::lock::LockTable;
 use crate::error::Error;
 use crate::exec::executor::Executor;
 use crate::ledger::Ledger;
+use crate::ledger::state::PhaseState;
 use crate::project::{Project, find_root};
 
 /// The project, its ledger and an executor connected to the chosen database.
 pub struct Session {
     pub project: Project,
     pub ledger: Ledger,
+    /// The index and backfill state, beside the ledger.
+    pub state: PhaseState,
     pub exec: Executor,
     /// `Using DIRECT (…)`, `Using POOLER (DIRECT unavailable - …)`, `Using …`.
     pub announcement: String,
@@ -58,12 +61,32 @@ pub fn open_project(
     quiet: bool,
 ) -> Result<Session, Error> {
     let settings = &project.manifest.settings;
-    let chosen = choose(strategy, settings.retry.connect_timeout.0).map_err(|(target, e)| {
-        Error::Connect(format!(
-            "cannot connect to {target}: {}",
-            one_line(&e.to_string())
-        ))
-    })?;
+    let mut chosen =
+        choose(strategy, settings.retry.connect_timeout.0).map_err(|(target, e)| {
+            Error::Connect(format!(
+                "cannot connect to {target}: {}",
+                one_line(&e.to_string())
+            ))
+        })?;
+    let ledger = match crate::ledger::locate(&mut chosen.client, settings) {
+        Ok(Some(legacy)) => {
+            if !quiet {
+                eprintln!(
+                    "note: using the ledger {} that an earlier sqlrail made (the default is now {}); set `ledger_schema: public` in manifest.yaml to say so",
+                    legacy.name(),
+                    Ledger::new(&settings.ledger_schema, &settings.ledger_table).name()
+                );
+            }
+            legacy
+        }
+        Ok(None) => Ledger::new(&settings.ledger_schema, &settings.ledger_table),
+        Err(e) => {
+            return Err(Error::Connect(format!(
+                "cannot read where the ledger is: {}",
+                one_line(&crate::db::errors::describe(&e))
+            )));
+        }
+    };
     if !quiet {
         eprintln!("{}", chosen.announcement);
     }
@@ -75,14 +98,15 @@ pub fn open_project(
     let exec = Executor::new(
         chosen.target,
         chosen.client,
-        LockTable::new(&settings.ledger_schema),
+        LockTable::new(&ledger.schema),
         settings.retry.clone(),
         settings.lock_retry.clone(),
         lock_wait,
         log,
     );
     Ok(Session {
-        ledger: Ledger::new(&settings.ledger_schema, &settings.ledger_table),
+        state: PhaseState::new(&ledger.schema),
+        ledger,
         project,
         exec,
         announcement: chosen.announcement,

@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::ManifestSyncArgs;
-use crate::config::{Manifest, ManifestText, NEW_MANIFEST, Phase};
+use crate::config::{Fingerprint, Manifest, ManifestText, NEW_MANIFEST, Phase};
 use crate::error::{Error, Exit};
-use crate::project::{Migration, ProjectError, discover, find_root};
+use crate::history::History;
+use crate::project::{Migration, Project, ProjectError, discover, find_root};
 
 pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
     let cwd = std::env::current_dir()?;
@@ -32,14 +33,28 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         }
     }
 
+    // Proposals are judged against the history of the files as they are now.
+    let project = Project::new(
+        &root,
+        manifest_path.clone(),
+        manifest.clone(),
+        migrations.clone(),
+    );
+    let history = History::of(&project);
+    let proposed_fingerprint = |m: &Migration| proposal_for(&history, m);
     let mut edit = ManifestText::new(&manifest_path, &text);
     let mut changes = Vec::new();
+    let mut notes = Vec::new();
     let mut refused = Vec::new();
     for m in &migrations {
         let checksum = m.checksum;
         match manifest.entry(&m.id).map(|e| e.checksum.as_deref()) {
             None => {
-                edit.append_entry(&m.id, &new_entry_fields(m)?)
+                let proposed = proposed_fingerprint(m);
+                if proposed.is_none() && m.phase == Phase::Ddl {
+                    notes.push(no_proposal_note(&history, m));
+                }
+                edit.append_entry(&m.id, &new_entry_fields(m, proposed.as_ref())?)
                     .map_err(|e| Error::Usage(e.to_string()))?;
                 changes.push(format!("added   {} (checksum {checksum})", m.id));
             }
@@ -51,7 +66,8 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
                     .entry(&m.id)
                     .is_some_and(|e| e.fingerprint.is_none())
                     .then(|| proposed_fingerprint(m))
-                    .flatten();
+                    .flatten()
+                    .map(|f| f.to_string());
                 match proposed {
                     Some(fingerprint) => {
                         edit.set_field(&m.id, "fingerprint", &fingerprint)
@@ -61,7 +77,14 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
                             m.id
                         ));
                     }
-                    None => changes.push(format!("filled  {} (checksum {checksum})", m.id)),
+                    None => {
+                        if m.phase == Phase::Ddl
+                            && manifest.entry(&m.id).is_some_and(|e| e.fingerprint.is_none())
+                        {
+                            notes.push(no_proposal_note(&history, m));
+                        }
+                        changes.push(format!("filled  {} (checksum {checksum})", m.id))
+                    }
                 }
             }
             Some(Some(recorded)) if recorded.parse::<u64>().ok() == Some(checksum) => {}
@@ -89,6 +112,9 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
     edit.validate()?;
     for change in &changes {
         eprintln!("{change}");
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
     }
     if changes.is_empty() {
         eprintln!(
@@ -127,18 +153,38 @@ pub fn read_or_new(path: &Path) -> Result<(String, bool), Error> {
     }
 }
 
-/// A DDL file's proposed fingerprint (`None` for other phases).
-fn proposed_fingerprint(m: &Migration) -> Option<String> {
-    (m.phase == Phase::Ddl)
-        .then(|| crate::project::fingerprint_proposal::propose(&m.sql))
-        .flatten()
+/// A DDL file's proposed fingerprint (`None` for other phases, and when no check proves
+/// the migration's own effect).
+pub(crate) fn proposal_for(history: &History<'_>, m: &Migration) -> Option<Fingerprint> {
+    if m.phase != Phase::Ddl {
+        return None;
+    }
+    history
+        .step_of(&m.id)
+        .and_then(|step| crate::history::proposal::propose(history, step))
+}
+
+/// Why `m` gets no fingerprint, and what that means.
+pub(crate) fn no_proposal_note(history: &History<'_>, m: &Migration) -> String {
+    let why = history
+        .step_of(&m.id)
+        .map_or("it is not in the history", |step| {
+            crate::history::proposal::why_none(history, step)
+        });
+    format!(
+        "no fingerprint proposed for {}: {why}. It is fine without one (a database sqlrail migrates records it in the ledger); adopting a database migrated without sqlrail then cannot tell whether it ran unless a neighbour's check does. To give it one, write a `sql:` check that is true exactly after it (docs/manifest.md#fingerprints)",
+        m.id
+    )
 }
 
 /// The fields of a new entry: its checksum, a DDL file's proposed fingerprint, a
 /// backfill's table (read from the file's DML).
-pub(crate) fn new_entry_fields(m: &Migration) -> Result<Vec<String>, Error> {
+pub(crate) fn new_entry_fields(
+    m: &Migration,
+    fingerprint: Option<&Fingerprint>,
+) -> Result<Vec<String>, Error> {
     let mut fields = vec![format!("checksum: \"{}\"", m.checksum)];
-    if let Some(fingerprint) = proposed_fingerprint(m) {
+    if let Some(fingerprint) = fingerprint {
         fields.push(format!("fingerprint: {fingerprint}"));
     }
     if m.phase == Phase::Backfills {

@@ -10,7 +10,7 @@ use crate::error::{Error, Exit};
 use crate::exec::ddl::Action;
 
 use crate::config::Phase;
-use crate::ledger::state::{BackfillRow, IndexRow, PhaseState};
+use crate::ledger::state::{BackfillRow, IndexRow};
 
 use super::connection::open;
 use super::plan::read_plan_in;
@@ -21,6 +21,9 @@ struct Entry<'a> {
     state: &'static str,
     applied_on: Option<&'a str>,
     duration_ms: Option<i64>,
+    /// The operator's reason for a migration recorded by `sqlrail mark`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -59,8 +62,13 @@ struct Report<'a> {
 
 pub fn run(args: &DbArgs) -> Result<Exit, Error> {
     let mut session = open(args, None, args.format == Format::Json)?;
-    let (planned, _) = read_plan_in(&mut session)?;
-    let state = PhaseState::new(&session.project.manifest.settings.ledger_schema);
+    let plan = read_plan_in(&mut session)?;
+    let planned: Vec<_> = plan
+        .migrations
+        .iter()
+        .filter(|p| p.phase == Phase::Ddl)
+        .collect();
+    let state = session.state.clone();
     let (index_rows, backfill_rows) =
         if session.exec.read("the phase state", |c| state.exists(c))? {
             (
@@ -81,6 +89,7 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
         .map(|p| Entry {
             id: &p.id,
             state: match p.action {
+                Action::Applied | Action::AppliedCommentsChanged if p.note.is_some() => "marked",
                 Action::Applied | Action::AppliedCommentsChanged if p.reconciled => "reconciled",
                 Action::Applied | Action::AppliedCommentsChanged => "applied",
                 Action::Drifted => "drifted",
@@ -88,6 +97,7 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
             },
             applied_on: p.applied_on.as_deref(),
             duration_ms: p.duration_ms,
+            note: p.note.as_deref(),
         })
         .collect();
     if args.format == Format::Json {

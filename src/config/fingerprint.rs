@@ -35,6 +35,12 @@ pub enum Fingerprint {
     /// follows the last `.`; a value holding a `.` needs a `sql:` check).
     #[serde(rename = "enum_value")]
     EnumValue(String),
+    /// An index exists, is valid, and is defined so: `index_def: { name: users_email_idx,
+    /// unique: true, partial: false, columns: [account_id, email] }` (columns only when
+    /// each key is a plain column). Tells an index re-created under its old name from the
+    /// old one.
+    #[serde(rename = "index_def")]
+    IndexDef(IndexDef),
     /// The check does not hold: `not: { column: leads.legacy_phone }` proves a drop.
     Not(Box<Fingerprint>),
     /// Every check holds.
@@ -43,6 +49,17 @@ pub enum Fingerprint {
     Any(Vec<Fingerprint>),
     /// A query whose first row's first column is a boolean (no row: false): `sql: "SELECT count(*) = 3 FROM email_templates"`.
     Sql(String),
+}
+
+/// An index's name and the parts of its definition an `index_def:` check compares.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDef {
+    pub name: String,
+    pub unique: bool,
+    pub partial: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 impl Fingerprint {
@@ -92,6 +109,9 @@ impl Fingerprint {
             Fingerprint::EnumValue(n) => {
                 parts("enum_value", n, 2, 3, "`type.value` or `schema.type.value`")
             }
+            Fingerprint::IndexDef(d) => {
+                parts("index_def", &d.name, 1, 2, "`index` or `schema.index`")
+            }
             Fingerprint::Not(inner) => inner.validate(),
             Fingerprint::All(list) | Fingerprint::Any(list) if list.is_empty() => {
                 Err("fingerprint `all:`/`any:` needs at least one check".to_owned())
@@ -125,6 +145,19 @@ impl std::fmt::Display for Fingerprint {
             Fingerprint::EnumValue(n) => ("enum_value", n),
             Fingerprint::Sql(q) => return write!(f, "{{ sql: {} }}", yaml_scalar(q)),
             Fingerprint::Not(inner) => return write!(f, "{{ not: {inner} }}"),
+            Fingerprint::IndexDef(d) => {
+                let columns = d.columns.as_ref().map_or(String::new(), |c| {
+                    let names: Vec<String> = c.iter().map(|n| yaml_scalar(n)).collect();
+                    format!(", columns: [ {} ]", names.join(", "))
+                });
+                return write!(
+                    f,
+                    "{{ index_def: {{ name: {}, unique: {}, partial: {}{columns} }} }}",
+                    yaml_scalar(&d.name),
+                    d.unique,
+                    d.partial
+                );
+            }
             Fingerprint::All(list) | Fingerprint::Any(list) => {
                 let kind = if matches!(self, Fingerprint::All(_)) {
                     "all"
@@ -202,6 +235,7 @@ mod tests {
             "{ sql: \"SELECT count(*) = 3 FROM t\" }",
             "{ enum_value: dir.in }",
             "{ table: \"true\" }",
+            "{ index_def: { name: s.i, unique: true, partial: false, columns: [ a, b ] } }",
         ];
         for text in checks {
             let parsed: Fingerprint = text.parse().unwrap();

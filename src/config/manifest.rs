@@ -44,6 +44,9 @@ pub struct Entry {
     pub origin: Option<String>,
 }
 
+/// sqlrail's own schema, where its tables are unless `ledger_schema` says otherwise.
+pub const DEFAULT_LEDGER_SCHEMA: &str = "sqlrail";
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -62,6 +65,13 @@ pub struct Settings {
     /// that tool migrated is adopted from that tool's ledger.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adopted_from: Option<AdoptedFrom>,
+}
+
+impl Settings {
+    /// Whether the ledger is where it is by default (its own schema).
+    pub fn ledger_is_default(&self) -> bool {
+        self.ledger_schema == DEFAULT_LEDGER_SCHEMA && self.ledger_table == "schema_migrations"
+    }
 }
 
 /// Another migration tool, and where its ledger is.
@@ -116,7 +126,7 @@ impl Tool {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            ledger_schema: "public".into(),
+            ledger_schema: DEFAULT_LEDGER_SCHEMA.into(),
             ledger_table: "schema_migrations".into(),
             ddl: DdlSettings::default(),
             indexes: IndexSettings::default(),

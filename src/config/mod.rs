@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
 pub use duration::HumanDuration;
-pub use fingerprint::Fingerprint;
+pub use fingerprint::{Fingerprint, IndexDef};
 pub use ids::{parse_file_name, parse_id, parse_stem};
 pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
 pub use manifest::{

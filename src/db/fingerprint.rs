@@ -49,9 +49,18 @@ impl Qualified {
     }
 }
 
-/// A catalog check: its kind (one of the `CASE` arms below) and its name.
-fn leaf(fingerprint: &Fingerprint) -> Option<(&'static str, Qualified)> {
-    Some(match fingerprint {
+/// What an `index_def:` check compares besides the name: unique, partial, key columns
+/// (joined with `,`).
+type Shape = (bool, bool, Option<String>);
+
+/// A catalog check: its kind (one of the `CASE` arms below), its name, and for
+/// `index_def:` the definition's shape.
+fn leaf(fingerprint: &Fingerprint) -> Option<(&'static str, Qualified, Option<Shape>)> {
+    if let Fingerprint::IndexDef(d) = fingerprint {
+        let shape = (d.unique, d.partial, d.columns.as_ref().map(|c| c.join(",")));
+        return Some(("index_def", Qualified::object(&d.name), Some(shape)));
+    }
+    let (kind, name) = match fingerprint {
         Fingerprint::Table(n) => ("table", Qualified::object(n)),
         Fingerprint::View(n) => ("view", Qualified::object(n)),
         Fingerprint::Index(n) => ("index", Qualified::object(n)),
@@ -64,10 +73,15 @@ fn leaf(fingerprint: &Fingerprint) -> Option<(&'static str, Qualified)> {
         Fingerprint::Constraint(n) => ("constraint", Qualified::member(n)),
         Fingerprint::Trigger(n) => ("trigger", Qualified::member(n)),
         Fingerprint::EnumValue(n) => ("enum_value", Qualified::member(n)),
-        Fingerprint::All(_) | Fingerprint::Any(_) | Fingerprint::Not(_) | Fingerprint::Sql(_) => {
+        Fingerprint::All(_)
+        | Fingerprint::Any(_)
+        | Fingerprint::Not(_)
+        | Fingerprint::Sql(_)
+        | Fingerprint::IndexDef(_) => {
             return None;
         }
-    })
+    };
+    Some((kind, name, None))
 }
 
 /// The relation `k.parent` (a member's table) or `k.name`, in `k.schema` or visible.
@@ -93,6 +107,11 @@ fn catalog_query() -> String {
          WHEN 'view' THEN {view} \
          WHEN 'sequence' THEN {sequence} \
          WHEN 'index' THEN EXISTS ({RELATION} AND c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indexrelid = c.oid AND x.indisvalid)) \
+         WHEN 'index_def' THEN EXISTS ({RELATION} AND c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x \
+              WHERE x.indexrelid = c.oid AND x.indisvalid AND x.indisunique = k.is_unique AND (x.indpred IS NOT NULL) = k.is_partial \
+              AND (k.columns IS NULL OR k.columns = (SELECT string_agg(coalesce(a.attname, ''), ',' ORDER BY o.n) \
+                FROM unnest(x.indkey::int2[]) WITH ORDINALITY o(attnum, n) \
+                LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = o.attnum WHERE o.n <= x.indnkeyatts)))) \
          WHEN 'column' THEN {column} \
          WHEN 'constraint' THEN {constraint} \
          WHEN 'trigger' THEN {trigger} \
@@ -104,7 +123,8 @@ fn catalog_query() -> String {
               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = k.parent AND e.enumlabel = k.name \
               AND CASE WHEN k.schema IS NULL THEN pg_catalog.pg_type_is_visible(t.oid) ELSE n.nspname = k.schema END) \
          END \
-         FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(i, kind, schema, parent, name)",
+         FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], $8::text[]) \
+           AS k(i, kind, schema, parent, name, is_unique, is_partial, columns)",
         table = relation("'r', 'p', 'f'"),
         view = relation("'v', 'm'"),
         sequence = relation("'S'"),
@@ -140,7 +160,7 @@ pub fn holds_all(
     client: &mut Client,
     fingerprints: &[&Fingerprint],
 ) -> Result<Vec<bool>, postgres::Error> {
-    let mut leaves: Vec<(&'static str, Qualified)> = Vec::new();
+    let mut leaves: Vec<(&'static str, Qualified, Option<Shape>)> = Vec::new();
     let mut sql: Vec<&str> = Vec::new();
     for f in fingerprints {
         collect(f, &mut leaves, &mut sql);
@@ -150,12 +170,21 @@ pub fn holds_all(
         let query = catalog_query();
         for (n, chunk) in leaves.chunks(CHUNK).enumerate() {
             let numbers: Vec<i32> = (0..chunk.len() as i32).collect();
-            let kinds: Vec<&str> = chunk.iter().map(|(k, _)| *k).collect();
+            let kinds: Vec<&str> = chunk.iter().map(|(k, ..)| *k).collect();
             let schemas: Vec<Option<&str>> =
-                chunk.iter().map(|(_, q)| q.schema.as_deref()).collect();
+                chunk.iter().map(|(_, q, _)| q.schema.as_deref()).collect();
             let parents: Vec<Option<&str>> =
-                chunk.iter().map(|(_, q)| q.parent.as_deref()).collect();
-            let names: Vec<&str> = chunk.iter().map(|(_, q)| q.name.as_str()).collect();
+                chunk.iter().map(|(_, q, _)| q.parent.as_deref()).collect();
+            let names: Vec<&str> = chunk.iter().map(|(_, q, _)| q.name.as_str()).collect();
+            let shape = |f: fn(&Shape) -> Option<bool>| -> Vec<Option<bool>> {
+                chunk.iter().map(|(.., s)| s.as_ref().and_then(f)).collect()
+            };
+            let unique = shape(|s| Some(s.0));
+            let partial = shape(|s| Some(s.1));
+            let columns: Vec<Option<&str>> = chunk
+                .iter()
+                .map(|(.., s)| s.as_ref().and_then(|s| s.2.as_deref()))
+                .collect();
             let rows = client.query_typed(
                 query.as_str(),
                 &[
@@ -164,6 +193,9 @@ pub fn holds_all(
                     (&schemas, Type::TEXT_ARRAY),
                     (&parents, Type::TEXT_ARRAY),
                     (&names, Type::TEXT_ARRAY),
+                    (&unique, Type::BOOL_ARRAY),
+                    (&partial, Type::BOOL_ARRAY),
+                    (&columns, Type::TEXT_ARRAY),
                 ],
             )?;
             let mut answers = vec![false; chunk.len()];
@@ -189,7 +221,7 @@ pub fn holds_all(
 /// The leaf checks and `sql:` queries of `fingerprint`, in the order `combine` reads them.
 fn collect<'a>(
     fingerprint: &'a Fingerprint,
-    leaves: &mut Vec<(&'static str, Qualified)>,
+    leaves: &mut Vec<(&'static str, Qualified, Option<Shape>)>,
     sql: &mut Vec<&'a str>,
 ) {
     match fingerprint {

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::config::{BackfillDefaults, BackfillSettings, BackfillStatus, Phase};
 use crate::db::quote::{ident, literal};
+use crate::history::order::placement;
 use crate::ledger::state::{NO_TENANT, PhaseState};
 use crate::project::{Migration, Project};
 use crate::sql::placeholders::{Slot, Template};
@@ -257,6 +258,7 @@ pub struct Options {
     pub progress_bars: bool,
 }
 
+/// Runs the backfill phase: every backfill not placed in the DDL sequence.
 pub fn apply(
     exec: &mut Executor,
     project: &Project,
@@ -264,20 +266,28 @@ pub fn apply(
     options: &Options,
     log: &dyn Fn(&str),
 ) -> Result<Vec<BackfillOutcome>, ExecError> {
+    let these: Vec<&Migration> = project
+        .phase(Phase::Backfills)
+        .filter(|m| placement(project, m).is_none())
+        .collect();
+    apply_these(exec, project, state, options, log, &these)
+}
+
+/// Runs the backfills `these` (the phase's, or one placed in the DDL sequence).
+pub fn apply_these(
+    exec: &mut Executor,
+    project: &Project,
+    state: &PhaseState,
+    options: &Options,
+    log: &dyn Fn(&str),
+    these: &[&Migration],
+) -> Result<Vec<BackfillOutcome>, ExecError> {
     let defaults = &project.manifest.settings.backfills;
     exec.ensure_lock()?;
     exec.read("the phase state", |c| state.ensure(c))?;
-    let mut jobs: Vec<(&Migration, Option<&BackfillSettings>)> = project
-        .phase(Phase::Backfills)
-        .map(|m| {
-            let settings = project
-                .manifest
-                .migrations
-                .iter()
-                .find(|e| e.id == m.id)
-                .and_then(|e| e.backfill.as_ref());
-            (m, settings)
-        })
+    let mut jobs: Vec<(&Migration, Option<&BackfillSettings>)> = these
+        .iter()
+        .map(|m| (*m, project.entry(&m.id).and_then(|e| e.backfill.as_ref())))
         .collect();
     // Highest priority first; version order within a priority.
     jobs.sort_by_key(|(m, s)| (std::cmp::Reverse(s.map(|s| s.priority)), m.version));
@@ -296,6 +306,12 @@ pub fn apply(
                 continue;
             }
         };
+        if tenants.is_empty() {
+            // A per-tenant backfill with no tenants has nothing to do: it is done (and
+            // says so) rather than pending forever. Tenants that appear later run then.
+            outcomes.extend(no_tenants(exec, state, m, log)?);
+            continue;
+        }
         for tenant in &tenants {
             let started = Instant::now();
             let mut outcome = BackfillOutcome::new(&m.id, job.tenant_arg(tenant));
@@ -336,6 +352,30 @@ pub fn apply(
         }
     }
     Ok(outcomes)
+}
+
+/// Records a per-tenant backfill whose tenants query returned no rows as done; `None`
+/// when an earlier run did.
+fn no_tenants(
+    exec: &mut Executor,
+    state: &PhaseState,
+    m: &Migration,
+    log: &dyn Fn(&str),
+) -> Result<Option<BackfillOutcome>, ExecError> {
+    let recorded = exec.read(&m.id, |c| state.backfill_row(c, &m.id, NO_TENANT))?;
+    if recorded.is_some_and(|r| r.state == "done") {
+        return Ok(None);
+    }
+    let start = state.backfill_start_sql(&m.id, NO_TENANT, m.checksum, 1, 0);
+    let done = state.set_state_sql(&m.id, NO_TENANT, "done", None);
+    exec.record(&m.id, &format!("{start}; {done}"))?;
+    log(&format!(
+        "{:<16} {}: 0 rows (its tenants query returned no tenants)",
+        "done", m.id
+    ));
+    let mut outcome = BackfillOutcome::new(&m.id, None);
+    outcome.message = Some("its tenants query returned no tenants: nothing to do".into());
+    Ok(Some(outcome))
 }
 
 /// Runs one backfill for one tenant: `Ok(None)` when it was already done.

@@ -1,33 +1,42 @@
-//! The DDL phase: per migration, in version order: recorded → skip; not recorded but its
-//! fingerprint holds → record as reconciled; otherwise run it and record it in the same
-//! transaction. Each migration is one unit sent as one batch (one round trip): `BEGIN`,
-//! the timeouts, the lock fence, the file, the ledger row, `COMMIT`.
+//! The DDL phase: the DDL sequence (`history::order`), step by step. A DDL migration the
+//! ledger records is skipped; one it does not record runs, in one unit sent as one batch
+//! (one round trip): `BEGIN`, the timeouts, the lock fence, the file, the ledger row,
+//! `COMMIT`. An index build or backfill placed in the sequence runs at its point and must
+//! succeed before the sequence goes on.
+//!
+//! When the ledger records nothing, the database is placed in the history first
+//! (`exec::adopt`): the steps already in it are recorded as reconciled, not run. That is
+//! the only time a migration is recorded without running.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::config::{Fingerprint, Manifest};
+use crate::config::{Manifest, Phase};
 use crate::db::errors::error_offset;
-use crate::db::fingerprint::holds_all;
+use crate::history::History;
+use crate::ledger::guard::Ours;
+use crate::ledger::state::{BackfillRow, IndexRow, NO_TENANT, PhaseState};
 use crate::ledger::{Ledger, NewRow, Row};
 use crate::project::{Migration, Project};
 use crate::sql::{LineIndex, StatementKind, normalized_hash, split};
 
+use super::adopt::{AdoptError, Adoption, Standing, standing};
 use super::executor::{ExecError, Executor, UnitKind};
+use super::{backfills, indexes};
 
-/// What happens (or happened) to one migration.
+/// What happens (or happened) to one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
-    /// Recorded in the ledger: nothing to do.
+    /// Recorded in the ledger (or the phase state): nothing to do.
     Applied,
     /// Recorded; the file differs only in comments and whitespace.
     AppliedCommentsChanged,
     /// Recorded, and the file changed since: drift.
     Drifted,
-    /// Not recorded, but the fingerprint holds: recorded as reconciled, not run.
+    /// Not recorded, but the database already has it (adoption): recorded as reconciled,
+    /// not run.
     Reconcile,
     /// Not recorded: run it.
     Run,
@@ -36,22 +45,37 @@ pub enum Action {
 #[derive(Debug, Clone, Serialize)]
 pub struct Planned {
     pub id: String,
+    pub phase: Phase,
     pub action: Action,
     /// From the ledger, for recorded migrations.
     pub applied_on: Option<String>,
     pub reconciled: bool,
     pub duration_ms: Option<i64>,
+    /// Why an operator recorded it (`sqlrail mark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
-/// One migration as this run left it.
+/// One step as this run left it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     pub id: String,
-    /// `applied`, `reconciled` or `already-applied` (another runner, or a commit whose
-    /// answer a dropped connection hid).
+    /// `applied`, `reconciled`, `already-applied` (another runner, or a commit whose
+    /// answer a dropped connection hid); for placed index files `built`, `dropped`,
+    /// `reindexed`; for placed backfills `done`.
     pub result: &'static str,
     pub duration_ms: u128,
     pub attempts: u32,
+}
+
+/// The DDL phase's run: what each step did, and whether it stopped before the end because
+/// a placed backfill has not finished (it resumes, and the steps after it run, next time).
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub outcomes: Vec<Outcome>,
+    pub adoption: Adoption,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,39 +90,141 @@ pub enum DdlError {
         line: u32,
         message: String,
     },
+    #[error("{0}")]
+    Adopt(String),
+    #[error(transparent)]
+    Migration(Box<MigrationFailure>),
     #[error(
-        "{id} failed at {path}:{line}:{column}: {message}\n  {line} | {statement}\napplied {applied} of {pending} pending migration(s) before it; it and the ones after it were not applied"
+        "{id} failed: {message}\nit is placed in the DDL sequence ({place}), so the sequence stops there: applied {applied} of {pending} pending step(s) before it; it and the ones after it were not applied"
     )]
-    Migration {
+    Placed {
         id: String,
-        path: String,
-        line: u32,
-        column: u32,
-        statement: String,
+        place: String,
         message: String,
         applied: usize,
         pending: usize,
     },
 }
 
-/// Compares the ledger with the project: what each DDL migration needs.
-pub fn plan(project: &Project, rows: &[Row], holds: &HashMap<String, bool>) -> Vec<Planned> {
-    let by_version: HashMap<i32, &Row> = rows.iter().map(|r| (r.version, r)).collect();
-    project
-        .phase(crate::config::Phase::Ddl)
-        .map(|m| {
-            let row = by_version.get(&(m.version as i32));
-            let action = match row {
-                Some(row) => recorded_action(m, row),
-                None if holds.get(&m.id).copied().unwrap_or(false) => Action::Reconcile,
-                None => Action::Run,
+/// A DDL migration that failed: where, why, and how far the run got.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{id} failed at {path}:{line}:{column}: {message}\n  {line} | {statement}\napplied {applied} of {pending} pending step(s) before it; it and the ones after it were not applied{hint}"
+)]
+pub struct MigrationFailure {
+    pub id: String,
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub statement: String,
+    pub message: String,
+    pub applied: usize,
+    pub pending: usize,
+    /// What to do when the failure says the change is already there.
+    pub hint: String,
+}
+
+impl From<AdoptError> for DdlError {
+    fn from(e: AdoptError) -> Self {
+        match e {
+            AdoptError::Exec(e) => DdlError::Exec(e),
+            AdoptError::Unplaced { message } => DdlError::Adopt(message),
+        }
+    }
+}
+
+/// What the database records and where it stands, read once per plan.
+pub struct Reading {
+    pub rows: Vec<Row>,
+    pub index_rows: Vec<IndexRow>,
+    pub backfill_rows: Vec<BackfillRow>,
+    pub standing: Standing,
+    /// Whether the ledger table exists.
+    pub ledger_exists: bool,
+}
+
+/// Reads the ledger, the phase state of placed steps and the standing (`known`: the
+/// standing an earlier read of this run found, kept when this run's own reconciliations
+/// made the ledger non-empty since).
+pub fn read(
+    exec: &mut Executor,
+    project: &Project,
+    history: &History<'_>,
+    ledger: &Ledger,
+    state: &PhaseState,
+    known: Option<&Standing>,
+) -> Result<Reading, DdlError> {
+    let ledger_exists = exec.read("the ledger", |c| ledger.exists(c))?;
+    let rows = if ledger_exists {
+        exec.read("the ledger", |c| ledger.rows(c))?
+    } else {
+        Vec::new()
+    };
+    let placed = history.steps[..history.sequenced]
+        .iter()
+        .any(|s| s.migration.phase != Phase::Ddl);
+    let (index_rows, backfill_rows) =
+        if placed && exec.read("the phase state", |c| state.exists(c))? {
+            (
+                exec.read("the phase state", |c| state.index_rows(c))?,
+                exec.read("the phase state", |c| state.backfill_rows(c))?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+    let standing = match known {
+        Some(known) => known.clone(),
+        None => standing(exec, project, history, ledger, &rows)?,
+    };
+    Ok(Reading {
+        rows,
+        index_rows,
+        backfill_rows,
+        standing,
+        ledger_exists,
+    })
+}
+
+/// What each step of the DDL sequence needs.
+pub fn plan(project: &Project, history: &History<'_>, reading: &Reading) -> Vec<Planned> {
+    let by_version: std::collections::HashMap<i32, &Row> =
+        reading.rows.iter().map(|r| (r.version, r)).collect();
+    history.steps[..history.sequenced]
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let m = step.migration;
+            let row = (m.phase == Phase::Ddl)
+                .then(|| by_version.get(&(m.version as i32)).copied())
+                .flatten();
+            let recorded = match m.phase {
+                Phase::Ddl => row.map(|row| recorded_action(m, row)),
+                Phase::Indexes => reading
+                    .index_rows
+                    .iter()
+                    .find(|r| r.id == m.id && indexes::DONE_STATES.contains(&r.state.as_str()))
+                    .map(|_| Action::Applied),
+                Phase::Backfills => reading
+                    .backfill_rows
+                    .iter()
+                    .any(|r| r.id == m.id && r.state == "done")
+                    .then_some(Action::Applied),
             };
+            let action = recorded.unwrap_or_else(|| {
+                if reading.standing.has(history, project, i + 1) {
+                    Action::Reconcile
+                } else {
+                    Action::Run
+                }
+            });
             Planned {
                 id: m.id.clone(),
+                phase: m.phase,
                 action,
                 applied_on: row.map(|r| r.applied_on.clone()),
                 reconciled: row.is_some_and(|r| r.reconciled),
                 duration_ms: row.and_then(|r| r.duration_ms),
+                note: row.and_then(|r| r.note.clone()),
             }
         })
         .collect()
@@ -121,66 +247,14 @@ fn recorded_action(m: &Migration, row: &Row) -> Action {
     }
 }
 
-/// Evaluates the fingerprints of the migrations not in the ledger (one round trip).
-pub fn pending_fingerprints(
-    exec: &mut Executor,
-    project: &Project,
-    rows: &[Row],
-) -> Result<HashMap<String, bool>, ExecError> {
-    let recorded: std::collections::HashSet<i32> = rows.iter().map(|r| r.version).collect();
-    let checks: Vec<(&str, &Fingerprint)> = project
-        .phase(crate::config::Phase::Ddl)
-        .filter(|m| !recorded.contains(&(m.version as i32)))
-        .filter_map(|m| {
-            project
-                .manifest
-                .entry(&m.id)
-                .and_then(|e| e.fingerprint.as_ref())
-                .map(|f| (m.id.as_str(), f))
-        })
-        .collect();
-    let fingerprints: Vec<&Fingerprint> = checks.iter().map(|(_, f)| *f).collect();
-    let results = match exec.read("fingerprints", |c| holds_all(c, &fingerprints)) {
-        Ok(results) => results,
-        // A check that is wrong (not the connection): find it, so the error names its
-        // migration rather than "fingerprints".
-        Err(error @ ExecError::Failed { .. }) => {
-            for (id, fingerprint) in &checks {
-                exec.read(&format!("{id}: fingerprint"), |c| {
-                    holds_all(c, &[*fingerprint])
-                })
-                .map_err(|e| match e {
-                    ExecError::Failed {
-                        unit,
-                        message,
-                        error,
-                        attempts,
-                    } if error.code().is_none() => ExecError::Failed {
-                        unit,
-                        message: format!(
-                            "a `sql:` check must return a boolean in its first column ({message})"
-                        ),
-                        error,
-                        attempts,
-                    },
-                    other => other,
-                })?;
-            }
-            return Err(error);
-        }
-        Err(error) => return Err(error),
-    };
-    Ok(checks
-        .iter()
-        .zip(results)
-        .map(|((id, _), held)| (id.to_string(), held))
-        .collect())
-}
-
-/// Refuses, before anything runs, files that cannot work as one transaction: psql
-/// meta-commands, transaction control, statements that cannot run in a transaction.
-pub fn check_files<'a>(migrations: impl Iterator<Item = &'a Migration>) -> Result<(), DdlError> {
-    for m in migrations {
+/// Refuses, before anything runs, DDL files that cannot work as one transaction (psql
+/// meta-commands, transaction control, statements that cannot run in a transaction) and
+/// files that reach into sqlrail's own tables.
+pub fn check_files<'a>(
+    migrations: impl Iterator<Item = &'a Migration>,
+    ours: &Ours<'_>,
+) -> Result<(), DdlError> {
+    for m in migrations.filter(|m| m.phase == Phase::Ddl) {
         let path = shown(&m.path);
         let file = split(&m.sql).map_err(|e| {
             let (line, _) = LineIndex::new(&m.sql).position(&m.sql, e.start);
@@ -213,38 +287,62 @@ pub fn check_files<'a>(migrations: impl Iterator<Item = &'a Migration>) -> Resul
                     path,
                     line: s.line,
                     message: format!(
-                        "`{}` cannot run inside a transaction block; move it to sql/indexes/ (or out of the migrations)",
+                        "`{}` cannot run inside a transaction block; move it to its own file in sql/indexes/ (placed in the DDL sequence with `after:` if the DDL after it needs it), or out of the migrations",
                         s.tag
                     ),
                 });
             }
         }
+        if let Some(touch) = ours.touches(&m.sql).first() {
+            return Err(DdlError::Input {
+                path,
+                line: touch.line,
+                message: format!(
+                    "this statement {}, one of sqlrail's own tables (its ledger, lease or phase state); a migration must not touch them. If it means another tool's table of that name, qualify the name with its schema",
+                    touch.what
+                ),
+            });
+        }
     }
     Ok(())
 }
 
-pub struct Options {
+pub struct Options<'o> {
     pub allow_drift: bool,
+    pub state: &'o PhaseState,
+    pub backfills: &'o backfills::Options,
 }
 
-/// Applies the DDL phase. `log` receives one line per event.
+/// Applies the DDL sequence. `log` receives one line per event.
 pub fn apply(
     exec: &mut Executor,
     project: &Project,
     ledger: &Ledger,
-    options: &Options,
+    options: &Options<'_>,
     log: &dyn Fn(&str),
-) -> Result<Vec<Outcome>, DdlError> {
-    let manifest: &Manifest = &project.manifest;
+) -> Result<Run, DdlError> {
+    let history = History::of(project);
+    let state = options.state;
     exec.ensure_lock()?;
     exec.read("the ledger", |c| ledger.ensure(c))?;
+    if history.steps[..history.sequenced]
+        .iter()
+        .any(|s| s.migration.phase != Phase::Ddl)
+    {
+        exec.read("the phase state", |c| state.ensure(c))?;
+    }
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut checked = false;
+    let mut known: Option<Standing> = None;
+    let ours = Ours {
+        schema: &ledger.schema,
+        ledger_table: &ledger.table,
+    };
     'reread: loop {
         let generation = exec.generation();
-        let rows = exec.read("the ledger", |c| ledger.rows(c))?;
-        let holds = pending_fingerprints(exec, project, &rows)?;
-        let planned = plan(project, &rows, &holds);
+        let reading = read(exec, project, &history, ledger, state, known.as_ref())?;
+        known.get_or_insert_with(|| reading.standing.clone());
+        let planned = plan(project, &history, &reading);
         if !checked {
             let drifted: Vec<String> = planned
                 .iter()
@@ -272,10 +370,14 @@ pub fn apply(
             let pending_files = planned
                 .iter()
                 .filter(|p| p.action == Action::Run)
-                .filter_map(|p| project.migrations.iter().find(|m| m.id == p.id));
-            check_files(pending_files)?;
+                .filter_map(|p| project.migration(&p.id));
+            check_files(pending_files, &ours)?;
+            if let Some(line) = reading.standing.describe(&history, project) {
+                log(&line);
+            }
             checked = true;
         }
+        let adoption = reading.standing.summary(&history);
         let todo: Vec<&Planned> = planned
             .iter()
             .filter(|p| matches!(p.action, Action::Run | Action::Reconcile))
@@ -286,45 +388,157 @@ pub fn apply(
                 // The lock changed hands meanwhile: what is pending may have changed too.
                 continue 'reread;
             }
-            let m = project
-                .migrations
-                .iter()
-                .find(|m| m.id == p.id)
-                .expect("planned from the project");
+            let m = project.migration(&p.id).expect("planned from the project");
             let reconcile = p.action == Action::Reconcile;
             let started = Instant::now();
-            let mut body_start = 0;
-            let done = match run_one(exec, ledger, manifest, m, reconcile, &mut body_start) {
-                Ok(done) => done,
-                Err(e) => return Err(failure(exec, manifest, e, m, body_start, n, pending)),
-            };
-            let result = match (done.found_committed, reconcile) {
-                (true, _) => "already-applied",
-                (false, true) => "reconciled",
-                (false, false) => "applied",
+            let (result, attempts) = match m.phase {
+                Phase::Ddl => {
+                    let mut body_start = 0;
+                    let done = match run_one(
+                        exec,
+                        ledger,
+                        &project.manifest,
+                        m,
+                        reconcile,
+                        &mut body_start,
+                    ) {
+                        Ok(done) => done,
+                        Err(e) => {
+                            return Err(failure(
+                                exec, project, &history, e, m, body_start, n, pending,
+                            ));
+                        }
+                    };
+                    let result = match (done.found_committed, reconcile) {
+                        (true, _) => "already-applied",
+                        (false, true) => "reconciled",
+                        (false, false) => "applied",
+                    };
+                    (result, done.attempts)
+                }
+                Phase::Indexes | Phase::Backfills if reconcile => {
+                    let sql = if m.phase == Phase::Indexes {
+                        state.index_finished_sql(&m.id, m.checksum, "reconciled", None)
+                    } else {
+                        format!(
+                            "{}; {}",
+                            state.backfill_start_sql(&m.id, NO_TENANT, m.checksum, 1, 0),
+                            state.set_state_sql(
+                                &m.id,
+                                NO_TENANT,
+                                "done",
+                                Some("reconciled: adopted with the database")
+                            )
+                        )
+                    };
+                    exec.record(&m.id, &sql)?;
+                    ("reconciled", 1)
+                }
+                Phase::Indexes => {
+                    let outcome = indexes::apply_these(exec, project, state, log, &[m])?;
+                    match outcome.into_iter().next() {
+                        Some(o) if o.result == "failed" => {
+                            return Err(placed_failure(
+                                project,
+                                m,
+                                o.message.unwrap_or_default(),
+                                n,
+                                pending,
+                            ));
+                        }
+                        Some(o) => {
+                            outcomes.push(Outcome {
+                                id: o.id,
+                                result: o.result,
+                                duration_ms: o.duration_ms,
+                                attempts: o.attempts,
+                            });
+                            continue;
+                        }
+                        None => continue,
+                    }
+                }
+                Phase::Backfills => {
+                    let results =
+                        backfills::apply_these(exec, project, state, options.backfills, log, &[m])?;
+                    if let Some(o) = results.iter().find(|o| o.result == "failed") {
+                        return Err(placed_failure(
+                            project,
+                            m,
+                            o.message.clone().unwrap_or_default(),
+                            n,
+                            pending,
+                        ));
+                    }
+                    if let Some(o) = results.iter().find(|o| o.result != "done") {
+                        let deferred = format!(
+                            "{} is placed in the DDL sequence and has not finished ({}: {}); the {} step(s) after it wait for the next run",
+                            m.id,
+                            o.result,
+                            o.message.clone().unwrap_or_default(),
+                            pending - n - 1
+                        );
+                        return Ok(Run {
+                            outcomes,
+                            adoption,
+                            deferred: Some(deferred),
+                        });
+                    }
+                    ("done", 1)
+                }
             };
             let outcome = Outcome {
                 id: m.id.clone(),
                 result,
                 duration_ms: started.elapsed().as_millis(),
-                attempts: done.attempts,
+                attempts,
             };
-            log(&format!(
-                "{:<16} {} ({} ms{})",
-                result,
-                m.id,
-                outcome.duration_ms,
-                if done.attempts > 1 {
-                    format!(", {} attempts", done.attempts)
-                } else {
-                    String::new()
-                }
-            ));
+            if m.phase == Phase::Ddl || reconcile {
+                log(&format!(
+                    "{:<16} {} ({} ms{})",
+                    result,
+                    m.id,
+                    outcome.duration_ms,
+                    if attempts > 1 {
+                        format!(", {attempts} attempts")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
             outcomes.push(outcome);
         }
-        break;
+        return Ok(Run {
+            outcomes,
+            adoption,
+            deferred: None,
+        });
     }
-    Ok(outcomes)
+}
+
+fn placed_failure(
+    project: &Project,
+    m: &Migration,
+    message: String,
+    applied: usize,
+    pending: usize,
+) -> DdlError {
+    let place = project
+        .entry(&m.id)
+        .and_then(|e| {
+            e.after
+                .as_ref()
+                .map(|a| format!("after: {a}"))
+                .or_else(|| e.before.as_ref().map(|b| format!("before: {b}")))
+        })
+        .unwrap_or_default();
+    DdlError::Placed {
+        id: m.id.clone(),
+        place,
+        message,
+        applied,
+        pending,
+    }
 }
 
 /// Runs (or records as reconciled) one migration as one unit.
@@ -357,6 +571,7 @@ fn run_one(
                 reconciled: reconcile,
                 attempts: attempt,
                 applied_by: &holder,
+                note: None,
             };
             let body = if reconcile { "" } else { m.sql.as_str() };
             let unit = batch(settings, fence, body, &ledger.insert_sql(&row));
@@ -393,14 +608,20 @@ pub fn batch(
     Batch { text, body_start }
 }
 
+/// SQLSTATEs of "already exists": the change (or part of it) is in the database although
+/// the ledger does not record the migration.
+const ALREADY_EXISTS: &[&str] = &["42P07", "42701", "42710", "42723", "42P06", "42P16"];
+
 /// The error for a migration that failed: the server's message, and the file, line and
 /// text of the failing statement. The server's error position (characters from 1 in the
 /// batch) is mapped through the lexer's spans; errors without a position (most errors of
 /// DDL that parses) are located by running the file's statements one by one in a
 /// transaction that is rolled back.
+#[allow(clippy::too_many_arguments)]
 fn failure(
     exec: &mut Executor,
-    manifest: &Manifest,
+    project: &Project,
+    history: &History<'_>,
     error: ExecError,
     m: &Migration,
     body_start: usize,
@@ -418,12 +639,17 @@ fn failure(
             .map(|h| format!(" (hint: {h})"))
             .unwrap_or_default()
     );
+    let hint = if ALREADY_EXISTS.contains(&db.code().code()) {
+        already_there_hint(exec, project, history, m)
+    } else {
+        String::new()
+    };
     let statements = split(&m.sql).map(|f| f.statements).unwrap_or_default();
     // The batch's text before the file is ASCII, so its length in bytes is in characters.
     let offset = error_offset(db, body_start, &m.sql);
     let statement = match offset {
         Some(o) => statements.iter().rev().find(|s| s.start <= o),
-        None => locate(exec, manifest, m, &statements).and_then(|i| statements.get(i)),
+        None => locate(exec, &project.manifest, m, &statements).and_then(|i| statements.get(i)),
     };
     let (line, column) = match (offset, statement) {
         (Some(o), _) => LineIndex::new(&m.sql).position(&m.sql, o),
@@ -432,7 +658,7 @@ fn failure(
     };
     // The source line of the error (with its `;`), as the user wrote it.
     let source_line = m.sql.lines().nth(line as usize - 1).unwrap_or_default();
-    DdlError::Migration {
+    DdlError::Migration(Box::new(MigrationFailure {
         id: m.id.clone(),
         path: shown(&m.path),
         line,
@@ -445,6 +671,38 @@ fn failure(
         message,
         applied,
         pending,
+        hint,
+    }))
+}
+
+/// What to do when a migration the ledger does not record finds its objects there.
+fn already_there_hint(
+    exec: &mut Executor,
+    project: &Project,
+    history: &History<'_>,
+    m: &Migration,
+) -> String {
+    let check = history
+        .step_of(&m.id)
+        .and_then(|step| super::adopt::check_of(project, history, step));
+    let holds = check.as_ref().and_then(|c| {
+        exec.read("the fingerprint", |client| {
+            crate::db::fingerprint::holds(client, c)
+        })
+        .ok()
+    });
+    let mark = format!(
+        "if {} was applied by hand, record it: `sqlrail mark {} --reason \"…\"`; if an earlier migration creates the object, the history is wrong: fix the files",
+        m.id, m.id
+    );
+    match (check, holds) {
+        (Some(check), Some(true)) => format!(
+            "\nits change is already in the database ({check} holds) but the ledger does not record it: {mark}"
+        ),
+        _ => format!(
+            "\nthe object already exists but the ledger does not record {}: {mark}",
+            m.id
+        ),
     }
 }
 

@@ -1,8 +1,15 @@
-//! The index phase: one `CREATE [UNIQUE] INDEX CONCURRENTLY` per file, in version order,
-//! outside transactions, one at a time, through the retry executor.
+//! The index phase: one `CREATE [UNIQUE] INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY` or
+//! `REINDEX … CONCURRENTLY` per file, in version order, outside transactions, one at a
+//! time, through the retry executor. Files placed in the DDL sequence (`after:` /
+//! `before:`) run there instead, through [`apply_these`].
 //!
-//! Per file: recorded as valid → skip. Otherwise the index is looked up by name: valid →
-//! recorded as reconciled; invalid (a failed or interrupted earlier build) → dropped with
+//! A drop is done once the index is gone (it runs with `IF EXISTS`, so a retry after a
+//! lost connection is harmless); a reindex runs again after a lost connection, once the
+//! invalid `_ccnew` copy an interrupted one leaves is dropped.
+//!
+//! Per build: recorded as valid → skip. Otherwise the index is looked up by name: valid and
+//! defined as the file defines it → recorded as reconciled (an index of that name with
+//! another definition, say no longer partial, is an error, never reconciled by name); invalid (a failed or interrupted earlier build) → dropped with
 //! `DROP INDEX CONCURRENTLY`, then built (`IF NOT EXISTS` would silently keep the invalid
 //! one). The start and the end of each build are recorded, so an interrupted build shows
 //! in `status` and is recovered next run. The builds' connections carry their own
@@ -19,6 +26,7 @@ use serde::Serialize;
 
 use crate::config::{IndexSettings, Phase};
 use crate::db::quote::ident;
+use crate::history::order::placement;
 use crate::ledger::state::PhaseState;
 use crate::project::{Migration, Project};
 use crate::sql::code::{Code, index_statement};
@@ -46,6 +54,7 @@ struct Build<'a> {
     /// The index name and the table it is on, quoted for SQL (`"public"."t"`).
     name: String,
     table_sql: String,
+    unique: bool,
 }
 
 /// Where an index stands in the catalog.
@@ -69,18 +78,61 @@ fn session_options(settings: &IndexSettings) -> String {
     )
 }
 
-fn parse(m: &Migration) -> Result<Build<'_>, String> {
+/// What an index file does.
+enum Operation<'a> {
+    Build(Build<'a>),
+    /// `DROP INDEX CONCURRENTLY … name`: the index, as written (maybe qualified).
+    Drop {
+        name: String,
+    },
+    /// `REINDEX … CONCURRENTLY`: the statement, and the index it rebuilds when it names one.
+    Reindex {
+        sql: String,
+        index: Option<String>,
+    },
+}
+
+fn parse(m: &Migration) -> Result<Operation<'_>, String> {
     let file = split(&m.sql).map_err(|e| format!("holds an unterminated {}", e.unclosed))?;
     let [statement] = file.statements.as_slice() else {
         return Err(format!(
-            "holds {} statements; an index file holds exactly one CREATE INDEX CONCURRENTLY",
+            "holds {} statements; an index file holds exactly one CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY or REINDEX … CONCURRENTLY",
             file.statements.len()
         ));
     };
     let text = &m.sql[statement.start..statement.end];
     let code = Code::of(text);
-    let index =
-        index_statement(&code).ok_or_else(|| "is not a CREATE INDEX statement".to_owned())?;
+    if code.at(0, &["drop", "index"]) {
+        if !code.is(2, "concurrently") {
+            return Err("drops its index without CONCURRENTLY, which blocks reads and writes of the table while it waits for its lock; add CONCURRENTLY".into());
+        }
+        let at = if code.at(3, &["if", "exists"]) { 5 } else { 3 };
+        let (name, _) = code
+            .name(at)
+            .ok_or_else(|| "names no index to drop".to_owned())?;
+        return Ok(Operation::Drop { name });
+    }
+    if code.is(0, "reindex") {
+        if !reindex_is_concurrent(&code) {
+            return Err("reindexes without CONCURRENTLY, which blocks writes to the table for the whole rebuild; add CONCURRENTLY".into());
+        }
+        let kind = (1..code.len()).find(|&i| {
+            code.depth(i) == 0
+                && ["index", "table", "schema", "database", "system"]
+                    .iter()
+                    .any(|w| code.is(i, w))
+        });
+        let index = kind.filter(|&i| code.is(i, "index")).and_then(|i| {
+            let at = i + 1 + usize::from(code.is(i + 1, "concurrently"));
+            code.name(at).map(|(name, _)| name)
+        });
+        return Ok(Operation::Reindex {
+            sql: text.to_owned(),
+            index,
+        });
+    }
+    let index = index_statement(&code)
+        .ok_or_else(|| "is not a CREATE INDEX, DROP INDEX or REINDEX statement".to_owned())?;
     if !index.concurrently {
         return Err(
             "builds its index without CONCURRENTLY, which blocks writes to the table for the whole build; add CONCURRENTLY"
@@ -96,12 +148,27 @@ fn parse(m: &Migration) -> Result<Build<'_>, String> {
         .map(ident)
         .collect::<Vec<_>>()
         .join(".");
-    Ok(Build {
+    Ok(Operation::Build(Build {
         migration: m,
         sql: text.to_owned(),
         name,
         table_sql,
-    })
+        unique: index.unique,
+    }))
+}
+
+/// `REINDEX … CONCURRENTLY name` or `REINDEX (CONCURRENTLY [true]) …`.
+fn reindex_is_concurrent(code: &Code<'_>) -> bool {
+    if code
+        .find_at_depth(0..code.len(), 0, &["concurrently"])
+        .is_some()
+    {
+        return true;
+    }
+    code.find_at_depth(0..code.len(), 1, &["concurrently"])
+        .is_some_and(|i| {
+            !(code.is(i + 1, "false") || code.is(i + 1, "off") || code.text(i + 1) == "0")
+        })
 }
 
 /// Looks the index up by name in its table's schema.
@@ -132,66 +199,92 @@ fn qualified_index(client: &mut Client, oid: u32) -> Result<String, postgres::Er
         .get(0))
 }
 
+/// Runs the index phase: every index file not placed in the DDL sequence.
 pub fn apply(
     exec: &mut Executor,
     project: &Project,
     state: &PhaseState,
     log: &dyn Fn(&str),
 ) -> Result<Vec<IndexOutcome>, ExecError> {
+    let these: Vec<&Migration> = project
+        .phase(Phase::Indexes)
+        .filter(|m| placement(project, m).is_none())
+        .collect();
+    apply_these(exec, project, state, log, &these)
+}
+
+/// Index states that mean the file's work is done.
+pub const DONE_STATES: [&str; 3] = ["valid", "reconciled", "dropped"];
+
+/// Runs the index files `these` (the phase's, or one placed in the DDL sequence) that are
+/// not recorded as done.
+pub fn apply_these(
+    exec: &mut Executor,
+    project: &Project,
+    state: &PhaseState,
+    log: &dyn Fn(&str),
+    these: &[&Migration],
+) -> Result<Vec<IndexOutcome>, ExecError> {
     let settings = &project.manifest.settings.indexes;
     exec.ensure_lock()?;
     exec.read("the phase state", |c| state.ensure(c))?;
     let rows = exec.read("the phase state", |c| state.index_rows(c))?;
-    exec.set_session_options(Some(&session_options(settings)));
     let mut outcomes = Vec::new();
-    for m in project.phase(Phase::Indexes) {
+    let mut options_set = false;
+    for m in these {
         if let Some(row) = rows.iter().find(|r| r.id == m.id)
-            && matches!(row.state.as_str(), "valid" | "reconciled")
+            && DONE_STATES.contains(&row.state.as_str())
         {
             if row.checksum != m.checksum.to_string() {
                 log(&format!(
-                    "warning: {} changed since its index was built; an index file is not rebuilt when edited: write a new one",
+                    "warning: {} changed since it ran; an index file is not run again when edited: write a new one",
                     m.id
                 ));
             }
             continue;
         }
+        if !options_set {
+            exec.set_session_options(Some(&session_options(settings)));
+            options_set = true;
+        }
         let started = Instant::now();
-        let outcome = match parse(m) {
-            Err(why) => IndexOutcome {
-                id: m.id.clone(),
-                result: "failed",
-                duration_ms: 0,
-                attempts: 0,
-                message: Some(format!("{}: {why}", m.path.display())),
-            },
-            Ok(build) => match build_one(exec, state, &build, log) {
-                Ok((result, attempts)) => IndexOutcome {
-                    id: m.id.clone(),
-                    result,
-                    duration_ms: started.elapsed().as_millis(),
-                    attempts,
-                    message: None,
-                },
+        let result = match parse(m) {
+            Err(why) => Err(format!("{}: {why}", m.path.display())),
+            Ok(operation) => match run_operation(exec, state, m, &operation, log) {
+                Ok(done) => Ok(done),
                 Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => {
                     exec.set_session_options(None);
                     return Err(e);
                 }
                 Err(e) => {
                     let message = format!("{}: {e}", m.path.display());
-                    cleanup_after_failure(exec, state, &build, &message, log);
-                    IndexOutcome {
-                        id: m.id.clone(),
-                        result: "failed",
-                        duration_ms: started.elapsed().as_millis(),
-                        attempts: 0,
-                        message: Some(message),
+                    if let Operation::Build(build) = &operation {
+                        cleanup_after_failure(exec, state, build, &message, log);
+                    } else {
+                        let _ = record(exec, state, m, "failed", Some(&message));
                     }
+                    Err(message)
                 }
             },
         };
+        let outcome = match result {
+            Ok((result, attempts)) => IndexOutcome {
+                id: m.id.clone(),
+                result,
+                duration_ms: started.elapsed().as_millis(),
+                attempts,
+                message: None,
+            },
+            Err(message) => IndexOutcome {
+                id: m.id.clone(),
+                result: "failed",
+                duration_ms: started.elapsed().as_millis(),
+                attempts: 0,
+                message: Some(message),
+            },
+        };
         match &outcome.message {
-            Some(message) => log(&format!("warning: index build failed: {message}")),
+            Some(message) => log(&format!("warning: index file failed: {message}")),
             None => log(&format!(
                 "{:<16} {} ({} ms)",
                 outcome.result, outcome.id, outcome.duration_ms
@@ -199,8 +292,100 @@ pub fn apply(
         }
         outcomes.push(outcome);
     }
-    exec.set_session_options(None);
+    if options_set {
+        exec.set_session_options(None);
+    }
     Ok(outcomes)
+}
+
+fn run_operation(
+    exec: &mut Executor,
+    state: &PhaseState,
+    m: &Migration,
+    operation: &Operation<'_>,
+    log: &dyn Fn(&str),
+) -> Result<(&'static str, u32), ExecError> {
+    match operation {
+        Operation::Build(build) => build_one(exec, state, build, log),
+        Operation::Drop { name } => drop_one(exec, state, m, name),
+        Operation::Reindex { sql, index } => {
+            reindex_one(exec, state, m, sql, index.as_deref(), log)
+        }
+    }
+}
+
+/// `DROP INDEX CONCURRENTLY IF EXISTS`: done when the index is gone.
+fn drop_one(
+    exec: &mut Executor,
+    state: &PhaseState,
+    m: &Migration,
+    name: &str,
+) -> Result<(&'static str, u32), ExecError> {
+    let quoted = quoted_name(name);
+    let gone = |c: &mut Client| -> Result<bool, postgres::Error> {
+        Ok(
+            c.query_typed_one("SELECT to_regclass($1) IS NULL", &[(&quoted, Type::TEXT)])?
+                .get(0),
+        )
+    };
+    let done = exec.run(
+        &m.id,
+        UnitKind::Other,
+        None,
+        |client, fence| {
+            client.batch_execute(fence)?;
+            client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {quoted}"))
+        },
+        |client| Ok(gone(client)?.then_some(())),
+    )?;
+    record(exec, state, m, "dropped", None)?;
+    Ok(("dropped", done.attempts))
+}
+
+/// `REINDEX … CONCURRENTLY`, after dropping the invalid copy an interrupted one left.
+fn reindex_one(
+    exec: &mut Executor,
+    state: &PhaseState,
+    m: &Migration,
+    sql: &str,
+    index: Option<&str>,
+    log: &dyn Fn(&str),
+) -> Result<(&'static str, u32), ExecError> {
+    let leftovers = index.map(quoted_name);
+    let done = exec.run(
+        &m.id,
+        UnitKind::Other,
+        None,
+        |client, fence| {
+            client.batch_execute(fence)?;
+            if let Some(index) = &leftovers {
+                let rows = client.query_typed(
+                    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace, pg_class o \
+                     WHERE o.oid = to_regclass($1) AND c.relnamespace = o.relnamespace AND NOT i.indisvalid \
+                     AND c.relname LIKE o.relname || '\\_ccnew%'",
+                    &[(index, Type::TEXT)],
+                )?;
+                for row in rows {
+                    let leftover: String = row.get(0);
+                    log(&format!(
+                        "{}: dropping {leftover}, the invalid copy an interrupted REINDEX left",
+                        m.id
+                    ));
+                    client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {leftover}"))?;
+                }
+            }
+            client.batch_execute(sql)
+        },
+        |_| Ok(None),
+    )?;
+    record(exec, state, m, "valid", None)?;
+    Ok(("reindexed", done.attempts))
+}
+
+/// A dotted index name from a statement (folded), quoted for SQL.
+fn quoted_name(name: &str) -> String {
+    name.split('.').map(ident).collect::<Vec<_>>().join(".")
 }
 
 /// Records, drops a leftover and builds one index; returns the result and attempts.
@@ -213,7 +398,17 @@ fn build_one(
     let m = build.migration;
     let found = exec.read(&m.id, |c| lookup(c, build))?;
     if found == Found::Valid {
-        record(exec, state, build, "reconciled", None)?;
+        if let Some((existing, wanted)) = exec.read(&m.id, |c| other_definition(c, build))? {
+            return Err(ExecError::Exhausted {
+                unit: m.id.clone(),
+                attempts: 0,
+                message: format!(
+                    "an index named {} already exists with another definition ({existing}) than this file's ({wanted}); it is not taken as this file's. Drop it in a DDL migration first, or give the new index another name",
+                    build.name
+                ),
+            });
+        }
+        record(exec, state, m, "reconciled", None)?;
         return Ok(("reconciled", 1));
     }
     let holder = exec.holder().to_owned();
@@ -264,7 +459,7 @@ fn build_one(
     let done = done?;
     match exec.read(&m.id, |c| lookup(c, build))? {
         Found::Valid => {
-            record(exec, state, build, "valid", None)?;
+            record(exec, state, m, "valid", None)?;
             Ok(("built", done.attempts))
         }
         other => Err(ExecError::Exhausted {
@@ -278,14 +473,63 @@ fn build_one(
 fn record(
     exec: &mut Executor,
     state: &PhaseState,
-    build: &Build<'_>,
+    m: &Migration,
     result: &str,
     error: Option<&str>,
 ) -> Result<(), ExecError> {
-    let m = build.migration;
     let sql = state.index_finished_sql(&m.id, m.checksum, result, error);
     exec.record(&m.id, &sql)?;
     Ok(())
+}
+
+/// The existing index's definition and the file's, when they differ (`None` when they are
+/// the same, or cannot be compared). The file's is what PostgreSQL makes of the statement
+/// on an empty copy of the table's columns, in a transaction rolled back: so both sides
+/// are `pg_get_indexdef`'s words, not the file's spelling.
+fn other_definition(
+    client: &mut Client,
+    build: &Build<'_>,
+) -> Result<Option<(String, String)>, postgres::Error> {
+    let code = Code::of(&build.sql);
+    let Some(on) = code.find_at_depth(0..code.len(), 0, &["on"]) else {
+        return Ok(None);
+    };
+    let table_at = on + 1 + usize::from(code.is(on + 1, "only"));
+    let Some((_, after)) = code.name(table_at) else {
+        return Ok(None);
+    };
+    let Some(rest) = code.token(after).map(|t| &build.sql[t.start..]) else {
+        return Ok(None);
+    };
+    let probe = format!(
+        "CREATE {}INDEX sqlrail_index_probe ON pg_temp.sqlrail_index_probe {rest}",
+        if build.unique { "UNIQUE " } else { "" }
+    );
+    client
+        .batch_execute(&format!(
+            "BEGIN; CREATE TEMP TABLE sqlrail_index_probe (LIKE {}); {probe}",
+            build.table_sql
+        ))
+        .or_else(|e| client.batch_execute("ROLLBACK").and(Err(e)))
+        .ok();
+    let row = client.query_typed_opt(
+        "SELECT pg_get_indexdef('pg_temp.sqlrail_index_probe'::regclass), pg_get_indexdef(c.oid) \
+         FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))",
+        &[(&build.name, Type::TEXT), (&build.table_sql, Type::TEXT)],
+    );
+    let _ = client.batch_execute("ROLLBACK");
+    let Ok(Some(row)) = row else {
+        return Ok(None);
+    };
+    let (wanted, existing): (String, String) = (row.get(0), row.get(1));
+    // `CREATE [UNIQUE] INDEX name ON [ONLY] table USING …`: compare uniqueness and what
+    // follows the table.
+    let shape = |def: &str| {
+        let unique = def.starts_with("CREATE UNIQUE");
+        let body = def.find(" USING ").map_or(def, |i| &def[i..]).to_owned();
+        (unique, body)
+    };
+    Ok((shape(&wanted) != shape(&existing)).then_some((existing, wanted)))
 }
 
 /// After a failed build: drop the invalid index it left (it would slow every write to the
@@ -314,7 +558,7 @@ fn cleanup_after_failure(
             build.migration.id
         ));
     }
-    let _ = record(exec, state, build, "failed", Some(message));
+    let _ = record(exec, state, build.migration, "failed", Some(message));
 }
 
 /// Reports, every few seconds while a build runs, its phase and what it waits for

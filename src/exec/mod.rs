@@ -1,5 +1,6 @@
 //! Applying migrations: the retry executor (units of work) and the phase runners.
 
+pub mod adopt;
 pub mod backfills;
 mod batch_durations;
 pub mod ddl;

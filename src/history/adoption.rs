@@ -49,6 +49,86 @@ pub enum Unplaced {
     },
 }
 
+/// A `DO` block that only creates or drops what its own conditions say is missing or
+/// there (`IF NOT EXISTS (…) THEN CREATE ROLE …`), or that ignores "already exists"
+/// (`EXCEPTION WHEN duplicate_object THEN NULL`), and writes no data.
+fn guarded_block(code: &Code<'_>) -> bool {
+    let Some(body) =
+        (1..code.len()).find_map(|i| crate::sql::effects::procedural::literal_body(code, i))
+    else {
+        return false;
+    };
+    let lower = body.to_ascii_lowercase();
+    let writes = !crate::sql::effects::procedural::commands(&body, &["insert", "update", "delete"])
+        .is_empty()
+        || lower.contains("execute");
+    if writes {
+        return false;
+    }
+    if lower.contains("exception")
+        && (lower.contains("duplicate_object") || lower.contains("duplicate_table"))
+    {
+        return true;
+    }
+    let commands = crate::sql::effects::procedural::commands(&body, &["create", "alter", "drop"]);
+    !commands.is_empty()
+        && commands.iter().all(|span| {
+            // The condition of the nearest IF before the command tests existence.
+            let before = &lower[..span.start];
+            before
+                .rfind("if ")
+                .is_some_and(|at| before[at..].contains("exists") && before[at..].contains("then"))
+        })
+}
+
+/// A `SELECT` that changes nothing: no function calls but `set_config` and `setval`
+/// (pg_dump's preamble; a sequence set to a fixed value).
+fn harmless_select(code: &Code<'_>) -> bool {
+    code.is(0, "select")
+        && (1..code.len()).all(|i| {
+            code.kind(i + 1) != Some(crate::sql::TokenKind::OpenParen)
+                || code.kind(i) != Some(crate::sql::TokenKind::Word)
+                || ["set_config", "setval"].iter().any(|f| code.is(i, f))
+        })
+}
+
+/// `ALTER TABLE` actions that leave the table the same when repeated.
+fn idempotent_action(code: &Code<'_>, action: std::ops::Range<usize>) -> bool {
+    let i = action.start;
+    let column_setting = code.is(i, "alter") && {
+        let j = i + 1 + usize::from(code.is(i + 1, "column")) + 1;
+        code.at(j, &["set", "default"])
+            || code.at(j, &["drop", "default"])
+            || code.at(j, &["set", "not", "null"])
+            || code.at(j, &["drop", "not", "null"])
+            || code.at(j, &["set", "statistics"])
+            || code.at(j, &["set", "storage"])
+            || code.at(j, &["set", "compression"])
+    };
+    column_setting
+        || code.at(i, &["validate", "constraint"])
+        || code.at(i, &["owner", "to"])
+        || code.is(i, "enable")
+        || code.is(i, "disable")
+        || code.at(i, &["force", "row", "level", "security"])
+        || code.at(i, &["no", "force", "row", "level", "security"])
+        || code.at(i, &["cluster", "on"])
+        || code.at(i, &["set", "without", "cluster"])
+        || code.at(i, &["replica", "identity"])
+        || code.at(i, &["set", "logged"])
+        || code.at(i, &["set", "unlogged"])
+        || (code.is(i, "set") && code.kind(i + 1) == Some(crate::sql::TokenKind::OpenParen))
+        || (code.is(i, "reset") && code.kind(i + 1) == Some(crate::sql::TokenKind::OpenParen))
+        || (code.is(i, "add")
+            && code
+                .find(i, &["if", "not", "exists"])
+                .is_some_and(|j| j < action.end))
+        || (code.is(i, "drop")
+            && code
+                .find(i, &["if", "exists"])
+                .is_some_and(|j| j < action.end))
+}
+
 /// Places a database whose answers to each step's check are `observed` (index = step - 1;
 /// `None` for a step without a check) among the states `0..=checks.len()`.
 pub fn place(
@@ -138,9 +218,7 @@ pub fn place(
 }
 
 /// Whether the migration at `step` can run again on a database that already has it with
-/// the same result: every statement is one PostgreSQL repeats harmlessly (`COMMENT`,
-/// `GRANT`, `REVOKE`, `SET`, a read) or creates only what may exist and drops only
-/// `IF EXISTS`.
+/// the same result: every statement is one PostgreSQL repeats harmlessly.
 pub fn repeatable(history: &History<'_>, step: usize) -> bool {
     let Some(s) = step.checked_sub(1).and_then(|i| history.steps.get(i)) else {
         return false;
@@ -149,23 +227,43 @@ pub fn repeatable(history: &History<'_>, step: usize) -> bool {
     let Ok(file) = split(sql) else { return false };
     file.statements.iter().all(|statement| {
         let code = Code::lex(sql, statement.start..statement.end);
-        let harmless = [
-            "comment", "grant", "revoke", "set", "reset", "analyze", "select",
-        ]
+        repeatable_statement(&code, statement.kind)
+    })
+}
+
+/// Whether PostgreSQL repeats a statement harmlessly: `COMMENT`, `GRANT`, `REVOKE`, `SET`,
+/// a read, or one that creates only what may exist and drops only `IF EXISTS`.
+pub fn repeatable_statement(code: &Code<'_>, kind: crate::sql::StatementKind) -> bool {
+    let harmless = ["comment", "grant", "revoke", "set", "reset", "analyze"]
         .iter()
         .any(|w| code.is(0, w))
-            && statement.kind != crate::sql::StatementKind::Dml;
-        if harmless {
-            return true;
-        }
-        let effects = crate::sql::effects::of_code(&code);
-        let guarded_drop = code.is(0, "drop") && code.find(0, &["if", "exists"]).is_some();
-        !effects.is_empty()
-            && effects.iter().all(|e| match e {
-                Effect::Create { may_exist, .. } => *may_exist,
-                Effect::Drop { .. } => guarded_drop,
-                Effect::UnknownColumns(_) => true,
-                _ => false,
-            })
-    })
+        || code.at(0, &["alter", "default", "privileges"])
+        || harmless_select(code);
+    if harmless && kind != crate::sql::StatementKind::Dml {
+        return true;
+    }
+    // A rebuild of an index gives the same index.
+    if code.is(0, "reindex") {
+        return true;
+    }
+    if code.is(0, "do") {
+        return guarded_block(code);
+    }
+    if let Some((_, actions)) = crate::sql::code::alter_table(code)
+        && actions.iter().all(|a| idempotent_action(code, a.clone()))
+    {
+        return true;
+    }
+    let effects = crate::sql::effects::of_code(code);
+    let guarded_drop = code.is(0, "drop") && code.find(0, &["if", "exists"]).is_some();
+    !effects.is_empty()
+        && effects.iter().all(|e| match e {
+            Effect::Create { may_exist, .. } => *may_exist,
+            Effect::Drop { .. } => guarded_drop,
+            Effect::UnknownColumns(_)
+            | Effect::KnownColumns(_)
+            | Effect::Depends { .. }
+            | Effect::Shape { .. } => true,
+            _ => false,
+        })
 }

@@ -14,6 +14,7 @@
 pub mod adoption;
 pub mod order;
 pub mod predict;
+pub mod probe;
 pub mod proposal;
 pub mod timeline;
 

@@ -44,7 +44,7 @@ fn accepts(fingerprint: &Fingerprint, kind: Option<RelKind>) -> bool {
         (_, None) => true,
         (Fingerprint::Table(_), Some(k)) => k == RelKind::Table,
         (Fingerprint::View(_), Some(k)) => matches!(k, RelKind::View | RelKind::MaterializedView),
-        (Fingerprint::Index(_), Some(k)) => k == RelKind::Index,
+        (Fingerprint::Index(_) | Fingerprint::IndexDef(_), Some(k)) => k == RelKind::Index,
         (Fingerprint::Sequence(_), Some(k)) => k == RelKind::Sequence,
         _ => true,
     }
@@ -72,6 +72,7 @@ pub fn object(fingerprint: &Fingerprint) -> Option<Object> {
         | Fingerprint::View(n)
         | Fingerprint::Index(n)
         | Fingerprint::Sequence(n) => Object::Relation(Name::parse(n)?),
+        Fingerprint::IndexDef(d) => Object::Relation(Name::parse(&d.name)?),
         Fingerprint::Type(n) => Object::Type(Name::parse(n)?),
         Fingerprint::Function(n) => Object::Function(Name::parse(n)?),
         Fingerprint::Schema(n) => Object::Schema(fold_part(n)),
@@ -146,7 +147,21 @@ pub fn predict(fingerprint: &Fingerprint, timeline: &Timeline, at: usize, own: u
                 return Truth::Unknown;
             };
             match timeline.state(&object, at) {
-                State::Present(kind) => Truth::of(accepts(leaf, kind)),
+                State::Present(kind) if !accepts(leaf, kind) => Truth::False,
+                State::Present(_) => match leaf {
+                    Fingerprint::IndexDef(def) => match timeline.shape(&object, at) {
+                        Some(shape) => Truth::of(
+                            shape.unique == def.unique
+                                && shape.partial == def.partial
+                                && def
+                                    .columns
+                                    .as_ref()
+                                    .is_none_or(|c| shape.columns.as_ref() == Some(c)),
+                        ),
+                        None => Truth::Unknown,
+                    },
+                    _ => Truth::True,
+                },
                 State::Absent => match &object {
                     Object::Column(table, _)
                         if timeline.columns_unknown(table, at)

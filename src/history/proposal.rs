@@ -30,8 +30,18 @@ pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
             checks.push(check);
         }
     };
+    // Relations this migration (re-)creates whose own check proves nothing (a view dropped
+    // and made again): their new columns speak for them.
+    let mut unproven: Vec<&Name> = Vec::new();
     for effect in effects {
         let (object, kind) = match effect {
+            Effect::Create {
+                object: Object::Column(table, column),
+                ..
+            } if unproven.contains(&table) => {
+                push(Fingerprint::Column(member(table, column)), &mut checks);
+                continue;
+            }
             Effect::Create { object, kind, .. } => (object, *kind),
             // A renamed relation's kind is the one it was created with.
             Effect::Rename { to, .. } => match history.timeline.state(&resolve(to), step) {
@@ -41,6 +51,31 @@ pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
             _ => continue,
         };
         if let Some(check) = positive(object, kind, effects) {
+            // An index re-created under a name an earlier one had is told apart by its
+            // definition (by name alone, a database before the old one was dropped looks
+            // the same as one after the new one was built).
+            let reused = |o: &Object| history.timeline.creations(&resolve(o)).any(|s| s < step);
+            let redefined = match (&check, object) {
+                (Fingerprint::Index(name), Object::Relation(_))
+                    if !proves(&check) || reused(object) =>
+                {
+                    history.timeline.shape(&resolve(object), step).map(|shape| {
+                        Fingerprint::IndexDef(crate::config::IndexDef {
+                            name: name.clone(),
+                            unique: shape.unique,
+                            partial: shape.partial,
+                            columns: shape.columns.clone(),
+                        })
+                    })
+                }
+                _ => None,
+            };
+            let check = redefined.unwrap_or(check);
+            if let Object::Relation(name) = object
+                && !proves(&check)
+            {
+                unproven.push(name);
+            }
             push(check, &mut checks);
         }
     }

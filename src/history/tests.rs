@@ -62,7 +62,10 @@ fn a_replaced_view_is_not_proposed_and_the_added_column_is() {
         proposed(&h, 1),
         "{ all: [ { table: leads }, { view: leads_view } ] }"
     );
-    assert_eq!(proposed(&h, 2), "{ column: leads.email }");
+    assert_eq!(
+        proposed(&h, 2),
+        "{ all: [ { column: leads.email }, { column: leads_view.email } ] }"
+    );
     let view = check("{ view: leads_view }");
     assert_eq!(h.predict(&view, 1, 2), Truth::True, "holds before V2 ran");
 }
@@ -83,7 +86,11 @@ fn renames_drops_and_recreations_follow_the_objects() {
         proposed(&h, 2),
         "{ all: [ { table: b }, { column: b.y } ] }"
     );
-    assert_eq!(proposed(&h, 3), "none", "the index's name existed before");
+    assert_eq!(
+        proposed(&h, 3),
+        "{ index_def: { name: a_x, unique: false, partial: true, columns: [ \"y\" ] } }",
+        "the index's name existed before: its definition tells"
+    );
     assert_eq!(proposed(&h, 4), "none", "the file drops what it creates");
     assert_eq!(proposed(&h, 5), "{ not: { table: b } }");
     assert_eq!(proposed(&h, 6), "{ table: b }");
@@ -103,6 +110,25 @@ fn renames_drops_and_recreations_follow_the_objects() {
     let pkey = check("{ constraint: b.a_pkey }");
     assert_eq!(h.predict(&pkey, 2, 1), Truth::True);
     assert_eq!(h.predict(&check("{ table: a }"), 6, 1), Truth::False);
+}
+
+#[test]
+fn dropping_a_column_drops_the_constraints_and_indexes_on_it() {
+    let p = ddl(&[
+        "CREATE TABLE plans (code text PRIMARY KEY); CREATE TABLE a (id int, plan text);",
+        "ALTER TABLE a ADD CONSTRAINT a_plan_fkey FOREIGN KEY (plan) REFERENCES plans (code); CREATE INDEX a_plan ON a (plan);",
+        "ALTER TABLE a RENAME TO b; ALTER TABLE b DROP COLUMN plan;",
+    ]);
+    let h = History::of(&p);
+    assert_eq!(
+        h.predict(&check("{ constraint: a.a_plan_fkey }"), 2, 2),
+        Truth::True
+    );
+    assert_eq!(
+        h.predict(&check("{ constraint: b.a_plan_fkey }"), 3, 2),
+        Truth::False
+    );
+    assert_eq!(h.predict(&check("{ index: a_plan }"), 3, 2), Truth::False);
 }
 
 #[test]

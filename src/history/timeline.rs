@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::sql::effects::{Effect, Name, Object, RelKind};
+use crate::sql::effects::{Effect, IndexShape, Name, Object, RelKind};
 
 /// Whether an object exists after some step, and for a relation, what kind it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Timeline {
     /// For relations whose columns the history cannot list (`LIKE`, `AS SELECT`, views):
     /// from which steps they are unknown (`true`) or known again (`false`, on a drop).
     unknown_columns: HashMap<Name, Vec<(usize, bool)>>,
+    /// Indexes' shapes from each step (`None`: not known, e.g. a constraint's index).
+    shapes: HashMap<Object, Vec<(usize, Option<IndexShape>)>>,
     steps: usize,
 }
 
@@ -75,6 +77,7 @@ impl Timeline {
         Timeline {
             events: model.events,
             unknown_columns: model.unknown_columns,
+            shapes: model.shapes,
             steps: count,
         }
     }
@@ -90,6 +93,13 @@ impl Timeline {
             .get(object)
             .and_then(|events| last_at(events, at))
             .unwrap_or(State::Absent)
+    }
+
+    /// The shape of the index `object` after step `at`, when known.
+    pub fn shape(&self, object: &Object, at: usize) -> Option<&IndexShape> {
+        let events = self.shapes.get(object)?;
+        let n = events.partition_point(|(step, _)| *step <= at);
+        events.get(n.checked_sub(1)?)?.1.as_ref()
     }
 
     /// Whether `relation`'s columns are unknown after step `at`.
@@ -111,6 +121,9 @@ impl Timeline {
         if let Object::Column(table, _) = object
             && let Some(events) = self.unknown_columns.get(table)
         {
+            steps.extend(events.iter().map(|(s, _)| *s));
+        }
+        if let Some(events) = self.shapes.get(object) {
             steps.extend(events.iter().map(|(s, _)| *s));
         }
         steps
@@ -145,6 +158,9 @@ struct Model {
     index_on: HashMap<Name, Name>,
     /// Constraints backed by an index of the same name (primary key, unique, exclusion).
     backed: HashSet<(Name, String)>,
+    /// What each column of a table has using it (constraints, indexes): dropped with it.
+    dependents: HashMap<(Name, String), Vec<Object>>,
+    shapes: HashMap<Object, Vec<(usize, Option<IndexShape>)>>,
     events: HashMap<Object, Vec<(usize, State)>>,
     unknown_columns: HashMap<Name, Vec<(usize, bool)>>,
 }
@@ -159,8 +175,19 @@ impl Model {
         }
     }
 
+    fn set_shape(&mut self, step: usize, object: &Object, shape: Option<IndexShape>) {
+        let events = self.shapes.entry(object.clone()).or_default();
+        match events.last_mut() {
+            Some((at, last)) if *at == step => *last = shape,
+            _ => events.push((step, shape)),
+        }
+    }
+
     fn create(&mut self, step: usize, object: Object, kind: Option<RelKind>) {
         self.record(step, &object, State::Present(kind));
+        if kind == Some(RelKind::Index) {
+            self.set_shape(step, &object, None);
+        }
         if let Object::Relation(name) = &object
             && matches!(
                 kind,
@@ -184,6 +211,15 @@ impl Model {
             return;
         };
         self.record(step, object, State::Absent);
+        if let Object::Column(table, column) = object {
+            for dependent in self
+                .dependents
+                .remove(&(table.clone(), column.clone()))
+                .unwrap_or_default()
+            {
+                self.drop(step, &dependent);
+            }
+        }
         match object {
             Object::Relation(name) => {
                 let children: Vec<Object> = self
@@ -258,8 +294,32 @@ impl Model {
         self.record(step, from, State::Absent);
         self.record(step, to, State::Present(kind));
         self.live.insert(to.clone(), kind);
+        if kind == Some(RelKind::Index) {
+            let shape = self
+                .shapes
+                .get(from)
+                .and_then(|e| e.last())
+                .and_then(|(_, s)| s.clone());
+            self.set_shape(step, to, shape);
+        }
         match (from, to) {
+            (Object::Column(table, old), Object::Column(_, new)) => {
+                if let Some(list) = self.dependents.remove(&(table.clone(), old.clone())) {
+                    self.dependents.insert((table.clone(), new.clone()), list);
+                }
+            }
             (Object::Relation(old), Object::Relation(new)) => {
+                let keys: Vec<(Name, String)> = self
+                    .dependents
+                    .keys()
+                    .filter(|(t, _)| t == old)
+                    .cloned()
+                    .collect();
+                for key in keys {
+                    let list = self.dependents.remove(&key).unwrap_or_default();
+                    let moved = list.iter().map(|o| reparent(o, new)).collect();
+                    self.dependents.insert((new.clone(), key.1), moved);
+                }
                 let children: Vec<Object> = self
                     .live
                     .keys()
@@ -378,8 +438,35 @@ impl Model {
             }
             Effect::Drop { object } => self.drop(step, &resolve(object)),
             Effect::Rename { from, to } => self.rename(step, &resolve(from), &resolve(to)),
+            Effect::KnownColumns(name) => {
+                self.set_unknown_columns(step, &resolve_name(name), false)
+            }
             Effect::UnknownColumns(name) => {
                 self.set_unknown_columns(step, &resolve_name(name), true)
+            }
+            Effect::Depends { object, columns } => {
+                let object = resolve(object);
+                let table = match &object {
+                    Object::Relation(index) => self.index_on.get(index).cloned(),
+                    other => other.parent().cloned(),
+                };
+                if let Some(table) = table {
+                    for column in columns {
+                        let key = (table.clone(), column.clone());
+                        if self
+                            .live
+                            .contains_key(&Object::Column(table.clone(), column.clone()))
+                        {
+                            self.dependents.entry(key).or_default().push(object.clone());
+                        }
+                    }
+                }
+            }
+            Effect::Shape { index, shape } => {
+                let object = Object::Relation(resolve_name(index));
+                if self.live.contains_key(&object) {
+                    self.set_shape(step, &object, Some(shape.clone()));
+                }
             }
             Effect::Alter(_) | Effect::Uses(_) => {}
         }

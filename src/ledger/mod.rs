@@ -8,6 +8,8 @@
 use postgres::Client;
 use postgres::types::Type;
 
+pub mod foreign;
+pub mod guard;
 pub mod state;
 
 use crate::db::quote::{ident, literal, qualified};
@@ -31,6 +33,8 @@ pub struct Row {
     pub duration_ms: Option<i64>,
     pub attempts: Option<i32>,
     pub applied_by: Option<String>,
+    /// Why an operator recorded it by hand (`sqlrail mark --reason`).
+    pub note: Option<String>,
 }
 
 /// A row about to be written.
@@ -43,6 +47,8 @@ pub struct NewRow<'a> {
     pub reconciled: bool,
     pub attempts: u32,
     pub applied_by: &'a str,
+    /// `sqlrail mark`'s reason.
+    pub note: Option<&'a str>,
 }
 
 /// `applied_on` as refinery writes it (RFC 3339, UTC), computed by the server.
@@ -72,7 +78,7 @@ impl Ledger {
              ALTER TABLE {t} ADD COLUMN IF NOT EXISTS reconciled boolean NOT NULL DEFAULT false, \
                ADD COLUMN IF NOT EXISTS normalized_checksum text, ADD COLUMN IF NOT EXISTS duration_ms bigint, \
                ADD COLUMN IF NOT EXISTS attempts int, ADD COLUMN IF NOT EXISTS applied_by text, \
-               ADD COLUMN IF NOT EXISTS sqlrail_version text; \
+               ADD COLUMN IF NOT EXISTS sqlrail_version text, ADD COLUMN IF NOT EXISTS note text; \
              COMMIT;",
             schema = ident(&self.schema)
         ))
@@ -91,7 +97,7 @@ impl Ledger {
     pub fn rows(&self, client: &mut Client) -> Result<Vec<Row>, postgres::Error> {
         let sql = format!(
             "SELECT version, coalesce(name, ''), coalesce(applied_on, ''), coalesce(checksum, ''), reconciled, \
-             normalized_checksum, duration_ms, attempts, applied_by FROM {} ORDER BY version",
+             normalized_checksum, duration_ms, attempts, applied_by, note FROM {} ORDER BY version",
             self.name()
         );
         Ok(client
@@ -107,6 +113,7 @@ impl Ledger {
                 duration_ms: r.get(6),
                 attempts: r.get(7),
                 applied_by: r.get(8),
+                note: r.get(9),
             })
             .collect())
     }
@@ -134,9 +141,9 @@ impl Ledger {
     /// measured by the server from the unit's transaction start.
     pub fn insert_sql(&self, row: &NewRow<'_>) -> String {
         format!(
-            "INSERT INTO {t} (version, name, applied_on, checksum, reconciled, normalized_checksum, duration_ms, attempts, applied_by, sqlrail_version) \
+            "INSERT INTO {t} (version, name, applied_on, checksum, reconciled, normalized_checksum, duration_ms, attempts, applied_by, sqlrail_version, note) \
              VALUES ({v}, {name}, {APPLIED_ON}, {checksum}, {reconciled}, {normalized}, \
-             (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, {attempts}, {by}, {version})",
+             (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, {attempts}, {by}, {version}, {note})",
             t = self.name(),
             v = row.version,
             name = literal(row.name),
@@ -146,6 +153,34 @@ impl Ledger {
             attempts = row.attempts,
             by = literal(row.applied_by),
             version = literal(env!("CARGO_PKG_VERSION")),
+            note = row.note.map_or("NULL".to_owned(), literal),
         )
     }
+
+    /// The DELETE of `version`'s row (`sqlrail mark --remove`).
+    pub fn delete_sql(&self, version: i32) -> String {
+        format!("DELETE FROM {} WHERE version = {version}", self.name())
+    }
+}
+
+/// Where the ledger is on a database: the manifest's place, or the one an earlier sqlrail
+/// used by default (`public.schema_migrations`) when the manifest does not say and only
+/// that one exists. The default moved to its own schema so that an application's tables
+/// (and its migrations, `DROP TABLE IF EXISTS schema_migrations`) cannot collide with it;
+/// databases migrated before keep working.
+pub fn locate(
+    client: &mut Client,
+    settings: &crate::config::Settings,
+) -> Result<Option<Ledger>, postgres::Error> {
+    let configured = Ledger::new(&settings.ledger_schema, &settings.ledger_table);
+    if !settings.ledger_is_default() {
+        return Ok(None);
+    }
+    let legacy = Ledger::new("public", &settings.ledger_table);
+    let row = client.query_typed_one(
+        "SELECT to_regclass($1) IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
+         WHERE attrelid = to_regclass($2) AND attname = 'normalized_checksum' AND NOT attisdropped)",
+        &[(&configured.name(), Type::TEXT), (&legacy.name(), Type::TEXT)],
+    )?;
+    Ok(row.get::<_, bool>(0).then_some(legacy))
 }

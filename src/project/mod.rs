@@ -1,8 +1,6 @@
 //! A migration project on disk: `manifest.yaml` plus the files under `sql/ddl`,
 //! `sql/indexes` and `sql/backfills`, matched one to one and loaded once.
 
-pub mod fingerprint_proposal;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

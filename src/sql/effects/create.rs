@@ -113,7 +113,16 @@ fn table(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
         {
             table_elements::effects(code, after, &name, out);
         }
-    } else if code.is(next, "of") || code.is(next, "as") {
+    } else if code.is(next, "as") {
+        match super::select_list::columns(code, next + 1) {
+            Some(columns) => {
+                for column in columns {
+                    out.push(create(Object::Column(name.clone(), column), None, false));
+                }
+            }
+            None => known_columns = false,
+        }
+    } else if code.is(next, "of") {
         known_columns = false;
     }
     if !known_columns {
@@ -143,12 +152,40 @@ fn index(code: &Code<'_>, out: &mut Vec<Effect>) {
     let Some((table, _)) = qualified(code, t) else {
         return;
     };
+    let index = Name::new(None, &index).in_schema_of(&table);
     out.push(Effect::Create {
-        object: Object::Relation(Name::new(None, &index).in_schema_of(&table)),
+        object: Object::Relation(index.clone()),
         kind: Some(RelKind::Index),
         may_exist: if_not_exists,
         on: Some(table),
     });
+    // The key columns and the predicate's: dropping any drops the index.
+    if let Some(open) = (t..code.len()).find(|&j| code.kind(j) == Some(TokenKind::OpenParen)) {
+        let close = code.skip_group(open);
+        let predicate = code.find_at_depth(close..code.len(), 0, &["where"]);
+        let mut columns = table_elements::words(code, open..close);
+        if let Some(predicate) = predicate {
+            columns.extend(table_elements::words(code, predicate + 1..code.len()));
+        }
+        out.push(Effect::Depends {
+            object: Object::Relation(index.clone()),
+            columns,
+        });
+        // Key columns are plain when each is one name (with ASC/DESC, NULLS, an opclass
+        // or COLLATE after it); `lower(email)` makes the list an expression's.
+        let keys = code.comma_separated(open + 1..close.saturating_sub(1), code.depth(open) + 1);
+        let plain = keys.iter().all(|k| {
+            ident(code, k.start).is_some() && code.kind(k.start + 1) != Some(TokenKind::OpenParen)
+        });
+        out.push(Effect::Shape {
+            index,
+            shape: super::IndexShape {
+                unique: code.is(1, "unique"),
+                partial: predicate.is_some(),
+                columns: plain.then(|| keys.iter().filter_map(|k| ident(code, k.start)).collect()),
+            },
+        });
+    }
 }
 
 /// `VIEW name [(columns)] … AS query`: the columns are the query's unless listed.
@@ -176,7 +213,23 @@ fn view(code: &Code<'_>, i: usize, or_replace: bool, kind: RelKind, out: &mut Ve
             }
         }
     } else {
-        out.push(Effect::UnknownColumns(name));
+        // `… AS query`: the query's select list names the columns, when it shows them.
+        let query = code
+            .find_at_depth(next..code.len(), 0, &["as"])
+            .and_then(|at| super::select_list::columns(code, at + 1));
+        match query {
+            Some(columns) => {
+                for column in columns {
+                    out.push(create(
+                        Object::Column(name.clone(), column),
+                        None,
+                        or_replace,
+                    ));
+                }
+                out.push(Effect::KnownColumns(name));
+            }
+            None => out.push(Effect::UnknownColumns(name)),
+        }
     }
 }
 

@@ -10,7 +10,8 @@ mod alter;
 mod create;
 mod drop;
 mod name;
-mod procedural;
+pub mod procedural;
+mod select_list;
 mod table_elements;
 
 use crate::sql::code::Code;
@@ -81,10 +82,35 @@ pub enum Effect {
     /// The relation's columns come from elsewhere (`LIKE`, `AS SELECT`, `PARTITION OF`,
     /// a view's select list): which columns it has is not known.
     UnknownColumns(Name),
+    /// The relation's columns are known again (a view replaced by one whose select list
+    /// names them all).
+    KnownColumns(Name),
     /// An existing object changes in place (a column's type, a constraint validated).
     Alter(Object),
     /// The statement needs `object` to exist (`ADD CONSTRAINT … USING INDEX i`).
     Uses(Object),
+    /// `object` (a constraint, or an index: a relation) uses these columns of its table:
+    /// dropping one of them drops it too, as PostgreSQL does.
+    Depends {
+        object: Object,
+        columns: Vec<String>,
+    },
+    /// The index `index` is defined so (after its `Create`).
+    Shape { index: Name, shape: IndexShape },
+}
+
+/// What tells two definitions of an index apart without PostgreSQL's deparser: unique or
+/// not, partial or not, and its key columns when they are plain columns.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct IndexShape {
+    pub unique: bool,
+    pub partial: bool,
+    /// `None` when a key is an expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 /// The effects of every statement of `sql`, in order, each with the index of its

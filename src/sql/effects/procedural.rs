@@ -29,7 +29,7 @@ pub fn effects(code: &Code<'_>, out: &mut Vec<Effect>) {
 }
 
 /// The text inside a `$tag$…$tag$` or `'…'` literal at token `i`.
-fn literal_body(code: &Code<'_>, i: usize) -> Option<String> {
+pub fn literal_body(code: &Code<'_>, i: usize) -> Option<String> {
     let text = code.text(i);
     match code.kind(i)? {
         TokenKind::DollarString => {
@@ -41,10 +41,32 @@ fn literal_body(code: &Code<'_>, i: usize) -> Option<String> {
     }
 }
 
-/// The commands of a PL/pgSQL block: each `;`-ended piece whose SQL command starts the
-/// piece or follows `THEN`, `ELSE`, `BEGIN` or `LOOP`. What a block creates may have
-/// existed before (blocks are how migrations guard a `CREATE` that has no `IF NOT EXISTS`).
+/// What a block runs: its DDL commands' effects. What a block creates may have existed
+/// before (blocks are how migrations guard a `CREATE` that has no `IF NOT EXISTS`).
 fn block(body: &str, out: &mut Vec<Effect>) {
+    for span in commands(body, &["create", "alter", "drop"]) {
+        let code = Code::lex(body, span);
+        for effect in of_code(&code) {
+            out.push(match effect {
+                Effect::Create {
+                    object, kind, on, ..
+                } => Effect::Create {
+                    object,
+                    kind,
+                    may_exist: true,
+                    on,
+                },
+                other => other,
+            });
+        }
+    }
+}
+
+/// The byte spans of the SQL commands starting with one of `words` in a PL/pgSQL body:
+/// each `;`-ended piece whose command starts the piece or follows `THEN`, `ELSE`, `BEGIN`
+/// or `LOOP`.
+pub fn commands(body: &str, words: &[&str]) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
     let tokens: Vec<_> = Lexer::new(body.as_bytes())
         .map_while(Result::ok)
         .filter(|t| !t.kind.is_comment())
@@ -60,8 +82,7 @@ fn block(body: &str, out: &mut Vec<Effect>) {
             (t.kind == TokenKind::Word).then(|| t.text(body).to_ascii_lowercase())
         };
         let command = piece.iter().enumerate().position(|(k, t)| {
-            let is_command =
-                word(t).is_some_and(|w| matches!(w.as_str(), "create" | "alter" | "drop"));
+            let is_command = word(t).is_some_and(|w| words.contains(&w.as_str()));
             let after_keyword = k == 0
                 || piece
                     .get(k - 1)
@@ -70,20 +91,8 @@ fn block(body: &str, out: &mut Vec<Effect>) {
             is_command && after_keyword
         });
         if let (Some(k), Some(last)) = (command, piece.last()) {
-            let code = Code::lex(body, piece[k].start..last.end);
-            for effect in of_code(&code) {
-                out.push(match effect {
-                    Effect::Create {
-                        object, kind, on, ..
-                    } => Effect::Create {
-                        object,
-                        kind,
-                        may_exist: true,
-                        on,
-                    },
-                    other => other,
-                });
-            }
+            spans.push(piece[k].start..last.end);
         }
     }
+    spans
 }

@@ -104,6 +104,15 @@ pub fn column_constraints(
                 object_name(&table.name, columns, label)
             });
             push_constraint(table, &name, indexed, out);
+            let mut columns = vec![column.to_owned()];
+            if label == "check" && code.kind(i + 1) == Some(TokenKind::OpenParen) {
+                let used = words(code, i + 1..code.skip_group(i + 1));
+                columns.extend(used.into_iter().filter(|w| w != column));
+            }
+            out.push(Effect::Depends {
+                object: Object::Constraint(table.clone(), name),
+                columns,
+            });
         }
         i += 1;
     }
@@ -162,6 +171,8 @@ pub fn constraint(
         ));
         return;
     }
+    let open = (i..part.end).find(|&j| code.kind(j) == Some(TokenKind::OpenParen));
+    let listed = open.map(|open| column_list(code, open)).unwrap_or_default();
     let name = match name {
         Some(name) => name,
         None => {
@@ -170,17 +181,34 @@ pub fn constraint(
             if label == "check" {
                 return;
             }
-            let columns = if label == "pkey" {
+            let columns: Vec<&str> = if label == "pkey" {
                 Vec::new()
             } else {
-                let open = (i..part.end).find(|&j| code.kind(j) == Some(TokenKind::OpenParen));
-                open.map(|open| column_list(code, open)).unwrap_or_default()
+                listed.iter().map(String::as_str).collect()
             };
-            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
             object_name(&table.name, &columns, label)
         }
     };
     push_constraint(table, &name, indexed, out);
+    let columns = match (label, open) {
+        ("check" | "excl", Some(open)) => words(code, open..code.skip_group(open)),
+        _ => listed,
+    };
+    out.push(Effect::Depends {
+        object: Object::Constraint(table.clone(), name),
+        columns,
+    });
+}
+
+/// The identifiers in tokens `range` (the columns an expression may use).
+pub fn words(code: &Code<'_>, range: Range<usize>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in range {
+        if let Some(word) = ident(code, i).filter(|w| !out.contains(w)) {
+            out.push(word);
+        }
+    }
+    out
 }
 
 /// The plain column names of the list opened at `open` (`(a, b)`); expressions are left out.

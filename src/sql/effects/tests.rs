@@ -12,9 +12,15 @@ fn shown(sql: &str) -> Vec<String> {
             Effect::Drop { object } => format!("-{}", obj(&object)),
             Effect::Rename { from, to } => format!("{}->{}", obj(&from), obj(&to)),
             Effect::UnknownColumns(n) => format!("?cols {n}"),
+            Effect::KnownColumns(n) => format!("cols {n}"),
             Effect::Alter(o) => format!("*{}", obj(&o)),
             Effect::Uses(o) => format!("uses {}", obj(&o)),
+            Effect::Depends { object, columns } => {
+                format!("{} on {}", obj(&object), columns.join(","))
+            }
+            Effect::Shape { index, shape } => format!("{index} on {shape:?}"),
         })
+        .filter(|line| !line.contains(" on "))
         .collect()
 }
 
@@ -65,7 +71,30 @@ fn create_table_names_columns_constraints_and_what_postgres_names_for_them() {
         shown(
             "CREATE TABLE c (LIKE t INCLUDING ALL); CREATE TABLE d AS SELECT 1 AS x; CREATE TEMP TABLE tmp (a int)"
         ),
-        ["+rel c", "?cols c", "+rel d", "?cols d"]
+        ["+rel c", "?cols c", "+rel d", "+col d.x"]
+    );
+}
+
+#[test]
+fn constraints_and_indexes_name_the_columns_they_use() {
+    let deps: Vec<String> = of_file(
+        "ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a, b) REFERENCES u, ADD c int CHECK (c > d); \
+         CREATE INDEX i ON t (lower(e)) WHERE f IS NULL",
+    )
+    .unwrap()
+    .into_iter()
+    .filter_map(|(_, e)| match e {
+        Effect::Depends { object, columns } => Some(format!("{} on {}", obj(&object), columns.join(","))),
+        _ => None,
+    })
+    .collect();
+    assert_eq!(
+        deps,
+        [
+            "con t.t_fk on a,b",
+            "con t.t_c_check on c,d",
+            "rel i on lower,e,f,is,null"
+        ]
     );
 }
 

@@ -1,0 +1,305 @@
+//! The sqlrail files an adopted history becomes. Each source migration becomes one DDL
+//! file, except where its statements cannot share one transaction: a concurrent index
+//! statement becomes an index file placed right after the DDL before it (`after:`); in a
+//! migration its tool ran outside a transaction, the DDL is cut after `ALTER TYPE … ADD
+//! VALUE` (a new enum value cannot be used in the transaction that adds it). The tool's
+//! own `BEGIN;`/`COMMIT;` around a file are dropped (sqlrail owns the transaction).
+//! Files are numbered per phase from 1 in the history's order, named after the source.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Phase;
+use crate::sql::code::Code;
+use crate::sql::{Lexer, Statement, StatementKind, TokenKind, split};
+
+use super::{Found, InitError, Source};
+
+/// One sqlrail file to write.
+#[derive(Debug, Clone)]
+pub struct Adopted {
+    /// The source migration's file.
+    pub from: PathBuf,
+    /// Its version in the adopted tool's ledger.
+    pub origin: Option<String>,
+    pub phase: Phase,
+    /// `V3__create_users`.
+    pub stem: String,
+    pub sql: String,
+    /// For an index file: the DDL migration (id) it runs right after, or right before.
+    pub after: Option<String>,
+    pub before: Option<String>,
+    /// Whether `sql` is the source file's whole text, unchanged.
+    pub verbatim: bool,
+    pub notes: Vec<String>,
+}
+
+impl Adopted {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.phase.dir(), self.stem)
+    }
+
+    pub fn to(&self, root: &Path) -> PathBuf {
+        root.join("sql")
+            .join(self.phase.dir())
+            .join(format!("{}.sql", self.stem))
+    }
+}
+
+/// A piece of a source migration, before numbering.
+struct Piece {
+    phase: Phase,
+    sql: String,
+    /// The name part of its file name.
+    name: String,
+    verbatim: bool,
+    notes: Vec<String>,
+}
+
+/// The files `found`'s sources become, in the history's order.
+pub fn plan(found: &Found) -> Result<Vec<Adopted>, InitError> {
+    let mut next = [1u64; 3];
+    let mut out: Vec<Adopted> = Vec::new();
+    // Index files waiting for the DDL file that follows them (none came before).
+    let mut waiting: Vec<usize> = Vec::new();
+    for source in &found.sources {
+        let pieces = if let Some(phase) = source.phase {
+            vec![Piece {
+                phase,
+                sql: source.sql.clone(),
+                name: source.name.clone(),
+                verbatim: true,
+                notes: Vec::new(),
+            }]
+        } else {
+            pieces(source)?
+        };
+        if pieces.is_empty() {
+            continue;
+        }
+        let ddl_pieces = pieces.iter().filter(|p| p.phase == Phase::Ddl).count();
+        let mut ddl_seen = 0;
+        for piece in pieces {
+            let slot = Phase::ALL
+                .iter()
+                .position(|p| *p == piece.phase)
+                .expect("a phase");
+            let kept = source.phase.and_then(|_| {
+                let stem = source.path.file_stem()?.to_str()?.to_owned();
+                let (version, _) = crate::config::parse_stem(&stem)?;
+                Some((version, stem))
+            });
+            let stem = match kept {
+                Some((version, stem)) => {
+                    next[slot] = next[slot].max(version + 1);
+                    stem
+                }
+                None => {
+                    let mut name = name_part(&piece.name);
+                    if piece.phase == Phase::Ddl {
+                        ddl_seen += 1;
+                        if ddl_pieces > 1 && ddl_seen > 1 {
+                            name = format!("{name}_{ddl_seen}");
+                        }
+                    }
+                    let stem = format!("V{}__{name}", next[slot]);
+                    next[slot] += 1;
+                    stem
+                }
+            };
+            let mut adopted = Adopted {
+                from: source.path.clone(),
+                origin: (found.tool.is_some() && source.phase.is_none())
+                    .then(|| source.origin.clone()),
+                phase: piece.phase,
+                stem,
+                sql: piece.sql,
+                after: None,
+                before: None,
+                verbatim: piece.verbatim,
+                notes: piece.notes,
+            };
+            if adopted.phase == Phase::Indexes && source.phase.is_none() {
+                match out.iter().rev().find(|a| a.phase == Phase::Ddl) {
+                    Some(ddl) => adopted.after = Some(ddl.id()),
+                    None => waiting.push(out.len()),
+                }
+            }
+            if adopted.phase == Phase::Ddl {
+                let id = adopted.id();
+                for i in waiting.drain(..) {
+                    out[i].before = Some(id.clone());
+                }
+            }
+            out.push(adopted);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for a in &out {
+        if !seen.insert(a.id()) {
+            return Err(InitError::File {
+                path: a.from.clone(),
+                message: format!("{} is proposed twice; rename one of the files", a.id()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Where the statement `s` ends in `sql`: after its `;` (or at the end of the text).
+fn terminated(sql: &str, s: &Statement) -> usize {
+    Lexer::at(sql.as_bytes(), s.end)
+        .map_while(Result::ok)
+        .find(|t| t.kind == TokenKind::Semicolon)
+        .map_or(sql.len(), |t| t.end)
+}
+
+/// A source's statements as pieces: DDL runs, concurrent index statements, with the
+/// statements that belong nowhere left out (and said so).
+fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
+    let sql = &source.sql;
+    let file = split(sql).map_err(|e| {
+        let (line, column) = crate::sql::LineIndex::new(sql).position(sql, e.start);
+        InitError::File {
+            path: source.path.clone(),
+            message: format!(
+                "{line}:{column}: unterminated {} opened here; close it",
+                e.unclosed
+            ),
+        }
+    })?;
+    let mut notes = Vec::new();
+    if let Some(p) = file.psql.first() {
+        notes.push(format!(
+            "line {}: psql-only syntax (a meta-command or COPY data), which the server rejects; rewrite it as SQL",
+            p.line
+        ));
+    }
+    let statements = &file.statements;
+    let last = statements.len().saturating_sub(1);
+    let mut out: Vec<Piece> = Vec::new();
+    // The DDL run being gathered: from `start` (bytes), and whether it has a statement.
+    let mut start = 0;
+    let mut run: Option<usize> = None;
+    let mut dropped_any = false;
+    let close = |out: &mut Vec<Piece>, from: usize, to: usize, notes: &mut Vec<String>| {
+        out.push(Piece {
+            phase: Phase::Ddl,
+            sql: sql[from..to].to_owned(),
+            name: source.name.clone(),
+            verbatim: false,
+            notes: std::mem::take(notes),
+        });
+    };
+    for (i, s) in statements.iter().enumerate() {
+        let end = terminated(sql, s);
+        let code = Code::lex(sql, s.start..s.end);
+        let wrapping = s.kind == StatementKind::TransactionControl
+            && ((i == 0 && (code.is(0, "begin") || code.is(0, "start")))
+                || (i == last && (code.is(0, "commit") || code.is(0, "end"))));
+        if wrapping {
+            if let Some(from) = run.take() {
+                close(&mut out, from, s.start, &mut notes);
+            }
+            start = end;
+            dropped_any = true;
+            continue;
+        }
+        let concurrent_index = !s.in_transaction
+            && (code.at(0, &["drop", "index"])
+                || code.is(0, "reindex")
+                || (code.is(0, "create")
+                    && code
+                        .find_at_depth(0..4.min(code.len()), 0, &["index"])
+                        .is_some()));
+        if concurrent_index {
+            if let Some(from) = run.take() {
+                close(&mut out, from, s.start, &mut notes);
+            }
+            let name = crate::sql::code::index_statement(&code)
+                .and_then(|i| i.name)
+                .unwrap_or_else(|| source.name.clone());
+            out.push(Piece {
+                phase: Phase::Indexes,
+                sql: format!("{};\n", &sql[s.start..s.end]),
+                name,
+                verbatim: false,
+                notes: Vec::new(),
+            });
+            start = end;
+            continue;
+        }
+        if !s.in_transaction {
+            notes.push(format!(
+                "line {}: `{}` cannot run in a transaction and is not an index build; it was left out: run it by hand if it is needed",
+                s.line, s.tag
+            ));
+            if let Some(from) = run.take() {
+                close(&mut out, from, s.start, &mut notes);
+            }
+            start = end;
+            continue;
+        }
+        if s.kind == StatementKind::TransactionControl {
+            notes.push(format!(
+                "line {}: `{}` inside the migration: sqlrail runs each migration in one transaction; remove it",
+                s.line, s.tag
+            ));
+        }
+        run.get_or_insert(start);
+        start = end;
+        // A value added to an enum cannot be used in the transaction that added it: in a
+        // migration its tool ran without a transaction, what follows runs in the next file.
+        let adds_value =
+            code.at(0, &["alter", "type"]) && code.find(2, &["add", "value"]).is_some();
+        if adds_value && !source.transactional && i < last {
+            let from = run.take().expect("just set");
+            close(&mut out, from, end, &mut notes);
+        }
+    }
+    if let Some(from) = run {
+        // The last run keeps what follows its last statement (trailing comments).
+        let whole = from == 0 && !dropped_any && out.is_empty();
+        out.push(Piece {
+            phase: Phase::Ddl,
+            sql: if whole {
+                sql.clone()
+            } else {
+                sql[from..].to_owned()
+            },
+            name: source.name.clone(),
+            verbatim: whole,
+            notes: std::mem::take(&mut notes),
+        });
+    }
+    if dropped_any && let Some(first) = out.iter_mut().find(|p| p.phase == Phase::Ddl) {
+        first.notes.push(
+            "its BEGIN/COMMIT were dropped: sqlrail runs each migration in its own transaction"
+                .into(),
+        );
+    }
+    if !notes.is_empty()
+        && let Some(last) = out.last_mut()
+    {
+        last.notes.append(&mut notes);
+    }
+    Ok(out)
+}
+
+/// A name fit for a refinery file name: lower case, runs of anything but letters and
+/// digits turned into `_`.
+pub fn name_part(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_');
+    if out.is_empty() {
+        "migration".into()
+    } else {
+        out.to_owned()
+    }
+}

@@ -1,0 +1,369 @@
+//! Where a database stands when sqlrail's ledger records nothing for it: empty, migrated
+//! by the tool the project was adopted from (its ledger says exactly which migrations),
+//! or migrated by hand or by something else (placed in the history by its answers to the
+//! migrations' checks, see `history::adoption`).
+//!
+//! Reconciliation happens only here. Once the ledger records migrations, every migration
+//! it does not record runs: a fingerprint that holds before its migration means the check
+//! is weak or the change was made by hand, and neither is a reason to skip it (`sqlrail
+//! mark` records a migration made by hand, on purpose and with a reason).
+
+use postgres::types::Type;
+use serde::Serialize;
+
+use crate::config::{Fingerprint, Phase};
+use crate::db::fingerprint::holds_all;
+use crate::history::adoption::{Placement, Unplaced, place};
+use crate::history::probe::{Probe, probe};
+use crate::history::{History, proposal};
+use crate::ledger::foreign::{self, ForeignLedger};
+use crate::ledger::{Ledger, Row};
+use crate::project::Project;
+
+use super::executor::{ExecError, Executor};
+
+/// Where the database stands.
+#[derive(Debug, Clone)]
+pub enum Standing {
+    /// The ledger records migrations: what it does not record runs.
+    Recorded,
+    /// Nothing of the project is in the database: everything runs.
+    Empty,
+    /// The ledger of the tool the project was adopted from says which migrations ran.
+    Foreign(ForeignLedger),
+    /// The database's answers to the steps' checks put it after step `placement.state`.
+    Placed(Placement),
+}
+
+/// A summary of the standing for `plan --format json` and `apply --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Adoption {
+    /// `recorded`, `empty`, `foreign-ledger` or `placed`.
+    pub standing: &'static str,
+    /// The other tool's ledger table, when it decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
+    /// The last migration of the DDL sequence already in the database, when placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Migrations whose checks disagree with the history everywhere (set aside).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<String>,
+}
+
+impl Standing {
+    /// Whether step `step` (from 1) of `history` is already in the database.
+    pub fn has(&self, history: &History<'_>, project: &Project, step: usize) -> bool {
+        match self {
+            Standing::Recorded | Standing::Empty => false,
+            Standing::Placed(p) => step <= p.state,
+            Standing::Foreign(ledger) => history
+                .steps
+                .get(step - 1)
+                .and_then(|s| project.entry(&s.migration.id))
+                .and_then(|e| e.origin.as_deref())
+                .is_some_and(|origin| ledger.has(origin)),
+        }
+    }
+
+    pub fn summary(&self, history: &History<'_>) -> Adoption {
+        let id = |step: usize| history.steps[step - 1].migration.id.clone();
+        match self {
+            Standing::Recorded => Adoption {
+                standing: "recorded",
+                ledger: None,
+                after: None,
+                set_aside: Vec::new(),
+            },
+            Standing::Empty => Adoption {
+                standing: "empty",
+                ledger: None,
+                after: None,
+                set_aside: Vec::new(),
+            },
+            Standing::Foreign(ledger) => Adoption {
+                standing: "foreign-ledger",
+                ledger: Some(ledger.table.clone()),
+                after: None,
+                set_aside: Vec::new(),
+            },
+            Standing::Placed(p) => Adoption {
+                standing: "placed",
+                ledger: None,
+                after: (p.state > 0).then(|| id(p.state)),
+                set_aside: p.set_aside.iter().map(|(s, _)| id(*s)).collect(),
+            },
+        }
+    }
+
+    /// One line for the log, or `None` when there is nothing to say (recorded, empty).
+    pub fn describe(&self, history: &History<'_>, project: &Project) -> Option<String> {
+        let id = |step: usize| history.steps[step - 1].migration.id.as_str();
+        match self {
+            Standing::Recorded | Standing::Empty => None,
+            Standing::Foreign(ledger) => {
+                let origins = project.manifest.migrations.iter().filter_map(|e| e.origin.as_deref());
+                Some(format!(
+                    "adopting: the ledger records nothing, and {}'s ledger {} records {} of this project's migrations; they are recorded as reconciled, the rest run",
+                    ledger.tool.as_str(),
+                    ledger.table,
+                    ledger.count(origins)
+                ))
+            }
+            Standing::Placed(p) if p.state == 0 => Some(
+                "adopting: the ledger records nothing and no migration's change is in the database; every migration runs".into(),
+            ),
+            Standing::Placed(p) => {
+                let mut line = format!(
+                    "adopting: the ledger records nothing; the database has the changes of the history up to {} ({} of {} migrations of the DDL sequence), which are recorded as reconciled; the rest run",
+                    id(p.state),
+                    p.state,
+                    history.sequenced
+                );
+                if let Some(last) = p.repeated {
+                    line.push_str(&format!(
+                        "; whether {}..{} ran cannot be told, and they run again (they are safe to repeat)",
+                        id(p.state + 1),
+                        id(last)
+                    ));
+                }
+                for (step, held) in &p.set_aside {
+                    line.push_str(&format!(
+                        "\n  note: the check of {} {} whatever the history's point, so it was set aside",
+                        id(*step),
+                        if *held { "holds" } else { "does not hold" }
+                    ));
+                }
+                Some(line)
+            }
+        }
+    }
+}
+
+/// Why adoption stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AdoptError {
+    #[error("{0}")]
+    Exec(#[from] ExecError),
+    #[error("{message}")]
+    Unplaced { message: String },
+}
+
+/// Finds where the database stands. `rows`: the ledger's rows (none, or no ledger).
+pub fn standing(
+    exec: &mut Executor,
+    project: &Project,
+    history: &History<'_>,
+    ledger: &Ledger,
+    rows: &[Row],
+) -> Result<Standing, AdoptError> {
+    if !rows.is_empty() {
+        return Ok(Standing::Recorded);
+    }
+    if let Some(from) = &project.manifest.settings.adopted_from {
+        let found = exec.read("the adopted tool's ledger", |c| {
+            foreign::read(c, from.tool, from.table.as_deref())
+        })?;
+        if let Some(ledger) = found {
+            if ledger.dirty {
+                return Err(AdoptError::Unplaced {
+                    message: format!(
+                        "{}'s ledger {} is marked dirty: its last migration failed half-way. Repair the database as {} would need (see its docs), then run again",
+                        ledger.tool.as_str(),
+                        ledger.table,
+                        ledger.tool.as_str()
+                    ),
+                });
+            }
+            return Ok(Standing::Foreign(ledger));
+        }
+    }
+    if exec.read("whether the database is empty", |c| empty(c, ledger))? {
+        return Ok(Standing::Empty);
+    }
+    let checks: Vec<Option<Fingerprint>> = (1..=history.sequenced)
+        .map(|step| check_of(project, history, step))
+        .collect();
+    let listed: Vec<&Fingerprint> = checks.iter().flatten().collect();
+    let answers = exec.read("the migrations' checks", |c| holds_all(c, &listed))?;
+    let mut answers = answers.into_iter();
+    let observed: Vec<Option<bool>> = checks
+        .iter()
+        .map(|c| c.as_ref().and_then(|_| answers.next()))
+        .collect();
+    let refs: Vec<Option<&Fingerprint>> = checks.iter().map(Option::as_ref).collect();
+    match place(history, &refs, &observed) {
+        Ok(placement) => Ok(Standing::Placed(placement)),
+        Err(Unplaced::Ambiguous { states }) => match told_apart(exec, history, &states)? {
+            Some(placement) => Ok(Standing::Placed(placement)),
+            None => Err(AdoptError::Unplaced {
+                message: unplaced_message(
+                    history,
+                    &checks,
+                    &observed,
+                    &Unplaced::Ambiguous { states },
+                ),
+            }),
+        },
+        Err(unplaced) => Err(AdoptError::Unplaced {
+            message: unplaced_message(history, &checks, &observed, &unplaced),
+        }),
+    }
+}
+
+/// Places the database among `states` (neighbouring points the checks cannot tell apart)
+/// with the data migrations between them (`history::probe`): the database is after the
+/// last one whose inserted rows are there; the ones after it run (again). `None` when one
+/// after that point cannot be told.
+fn told_apart(
+    exec: &mut Executor,
+    history: &History<'_>,
+    states: &[usize],
+) -> Result<Option<Placement>, AdoptError> {
+    let (first, last) = (states[0], states[states.len() - 1]);
+    if last - first + 1 != states.len() {
+        return Ok(None);
+    }
+    // Per step between: Some(true) it ran, Some(false) it runs (again), None untold.
+    let mut told: Vec<(usize, Option<bool>)> = Vec::new();
+    for step in first + 1..=last {
+        let verdict = match probe(history, step) {
+            Probe::Repeatable => Some(false),
+            Probe::Unknown => None,
+            Probe::Data { inserted, harmless } => {
+                let answer = |c: &mut postgres::Client, q: &str| {
+                    c.query_typed(q, &[])
+                        .ok()
+                        .and_then(|rows| rows.first().and_then(|r| r.try_get::<_, bool>(0).ok()))
+                };
+                exec.read("telling data migrations apart", |c| {
+                    if inserted.iter().any(|q| answer(c, q) == Some(true)) {
+                        return Ok(Some(true));
+                    }
+                    let rerunnable = harmless.iter().all(|q| answer(c, q) == Some(true));
+                    Ok(rerunnable.then_some(false))
+                })?
+            }
+        };
+        told.push((step, verdict));
+    }
+    let state = told
+        .iter()
+        .rev()
+        .find(|(_, ran)| *ran == Some(true))
+        .map_or(first, |(step, _)| *step);
+    // A migration before one that ran ran too; one after it must be one that can run.
+    if told
+        .iter()
+        .any(|(step, ran)| *step > state && ran.is_none())
+    {
+        return Ok(None);
+    }
+    Ok(Some(Placement {
+        state,
+        set_aside: Vec::new(),
+        repeated: (state < last).then_some(last),
+    }))
+}
+
+/// The check a step is placed by: its fingerprint, or the one the history proposes.
+pub fn check_of(project: &Project, history: &History<'_>, step: usize) -> Option<Fingerprint> {
+    let m = history.steps.get(step - 1)?.migration;
+    let written = project
+        .entry(&m.id)
+        .filter(|_| m.phase == Phase::Ddl)
+        .and_then(|e| e.fingerprint.clone());
+    written.or_else(|| proposal::propose(history, step))
+}
+
+fn unplaced_message(
+    history: &History<'_>,
+    checks: &[Option<Fingerprint>],
+    observed: &[Option<bool>],
+    unplaced: &Unplaced,
+) -> String {
+    let id = |step: usize| history.steps[step - 1].migration.id.as_str();
+    let mark = "tell sqlrail where it stands with `sqlrail mark --through <id> --reason \"…\"` (every migration up to <id> is recorded as applied), then apply";
+    match unplaced {
+        Unplaced::Ambiguous { states } => {
+            let (first, last) = (states[0], states[states.len() - 1]);
+            let after = if first == 0 {
+                "before the first migration".to_owned()
+            } else {
+                format!("after {}", id(first))
+            };
+            format!(
+                "adopting: the ledger records nothing, and the database could be anywhere from {after} to after {}: {} change nothing a catalog check can see and cannot safely run twice. Nothing was applied; {mark}",
+                id(last),
+                (first + 1..=last).map(id).collect::<Vec<_>>().join(", ")
+            )
+        }
+        Unplaced::NoMatch {
+            closest,
+            disagreeing,
+        } => {
+            let listed: Vec<String> = disagreeing
+                .iter()
+                .take(8)
+                .map(|&s| {
+                    let check = checks[s - 1]
+                        .as_ref()
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
+                    let held = observed[s - 1] == Some(true);
+                    format!(
+                        "  {}: {check} {} here but should {} after {}",
+                        id(s),
+                        if held { "holds" } else { "does not hold" },
+                        if held { "not" } else { "" },
+                        if *closest == 0 {
+                            "nothing".into()
+                        } else {
+                            id(*closest).to_owned()
+                        }
+                    )
+                })
+                .collect();
+            format!(
+                "adopting: the ledger records nothing, and the database matches no point of the history (it is closest to the state after {}, but {} check(s) disagree):\n{}\nit was changed outside these migrations or migrated half-way. Nothing was applied; repair the differences, or {mark}",
+                if *closest == 0 {
+                    "nothing".to_owned()
+                } else {
+                    id(*closest).to_owned()
+                },
+                disagreeing.len(),
+                listed.join("\n")
+            )
+        }
+    }
+}
+
+/// Whether the database holds no object of its own (sqlrail's tables and what extensions
+/// installed aside): a fresh database, where every migration runs.
+fn empty(client: &mut postgres::Client, ledger: &Ledger) -> Result<bool, postgres::Error> {
+    let ours = "n.nspname = $1 AND (c.relname = $2 OR c.relname LIKE $2 || '\\_%' OR c.relname LIKE 'sqlrail\\_%')";
+    let system = "n.nspname IN ('pg_catalog', 'information_schema') OR n.nspname LIKE 'pg\\_%'";
+    let extension = |oid: &str, catalog: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '{catalog}'::regclass AND d.objid = {oid} AND d.deptype = 'e')"
+        )
+    };
+    let sql = format!(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+           WHERE NOT ({system}) AND NOT ({ours}) AND NOT {rel_ext}) \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+           WHERE NOT ({system}) AND NOT {proc_ext}) \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+           WHERE NOT ({system}) AND t.typtype IN ('e', 'd', 'r') AND NOT {type_ext}) \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE NOT ({system}) AND n.nspname NOT IN ('public', $1))",
+        rel_ext = extension("c.oid", "pg_class"),
+        proc_ext = extension("p.oid", "pg_proc"),
+        type_ext = extension("t.oid", "pg_type"),
+    );
+    Ok(client
+        .query_typed_one(
+            &sql,
+            &[(&ledger.schema, Type::TEXT), (&ledger.table, Type::TEXT)],
+        )?
+        .get(0))
+}
