@@ -158,6 +158,23 @@ pub enum Command {
     ///   sqlrail verify --database-url postgres://postgres@127.0.0.1/crm
     #[command(verbatim_doc_comment)]
     Verify(DbArgs),
+    /// Record, on purpose and with a reason, that a migration is applied (or remove its row).
+    ///
+    /// For changes sqlrail did not make: a migration applied by hand during an incident
+    /// (`mark ID`), a database another tool migrated up to a point (`--through ID`:
+    /// every unrecorded step of the DDL sequence up to and including ID), or a row to take
+    /// back so the migration runs again (`--remove`). Nothing is run; the row is written
+    /// under the migration lock with the reason, which `status` shows.
+    ///
+    /// Exit status: 0 written, 2 an unknown or (for --remove) unrecorded migration, an
+    /// empty reason, or a connection error, 3 the lock was not free within --lock-wait.
+    ///
+    /// Examples:
+    ///   sqlrail mark ddl/V12__add_leads_email --reason "added by hand in incident 231"
+    ///   sqlrail mark --through ddl/V40__invoices --reason "migrated by goose up to 20220530"
+    ///   sqlrail mark --remove ddl/V12__add_leads_email --reason "the hand-made column was dropped"
+    #[command(verbatim_doc_comment)]
+    Mark(MarkArgs),
     /// Create the next migration file of a phase, with its manifest entry.
     ///
     /// The file is sql/<PHASE>/V<next>__<NAME>.sql, where <next> follows the highest
@@ -229,6 +246,31 @@ pub struct ApplyArgs {
     /// Apply even though recorded migrations changed since they were applied.
     #[arg(long)]
     pub allow_drift: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MarkArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The migration to record (`ddl/V12__add_leads_email`).
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "through",
+        conflicts_with = "through"
+    )]
+    pub id: Option<String>,
+    /// Record every unrecorded migration of the DDL sequence up to and including this one.
+    #[arg(long, value_name = "ID", conflicts_with = "remove")]
+    pub through: Option<String>,
+    /// Remove the migration's row instead: it runs again on the next apply.
+    #[arg(long)]
+    pub remove: bool,
+    /// Why (kept with the row, shown by `status`).
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// How long to wait for another runner's migration lock before exiting 3.
+    #[arg(long, value_name = "DURATION")]
+    pub lock_wait: Option<crate::config::HumanDuration>,
 }
 
 #[derive(Debug, clap::Args)]

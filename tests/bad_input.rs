@@ -20,7 +20,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 fn tables(db: &TestDb) -> i64 {
     db.client()
         .query_one(
-            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') \
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'sqlrail') \
              AND tablename <> 'schema_migrations' AND tablename NOT LIKE 'sqlrail\\_%'",
             &[],
         )

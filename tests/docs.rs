@@ -194,7 +194,7 @@ fn getting_started_runs_as_written() {
     let filled: i64 = db
         .client()
         .query_one(
-            "SELECT count(*) FROM sqlrail_backfills WHERE state = 'done'",
+            "SELECT count(*) FROM sqlrail.sqlrail_backfills WHERE state = 'done'",
             &[],
         )
         .unwrap()

@@ -47,19 +47,19 @@ fn init_in_an_empty_folder_makes_a_project_lint_accepts() {
     assert!(stderr.contains("manifest.yaml already exists"), "{stderr}");
 }
 
-/// A golang-migrate style folder with a down script, a Flyway-style file, an unnumbered
-/// file and a dbmate file with a down section.
-fn foreign_project(dir: &Path) {
+/// A folder of plain numbered files (no tool's layout): a down script, a Flyway-style
+/// name, an unnumbered file, a data fix and a concurrent index build.
+fn numbered_project(dir: &Path) {
     let m = dir.join("db/migrations");
     std::fs::create_dir_all(&m).unwrap();
     let files = [
         (
-            "001_create_users.up.sql",
+            "001_create_users.sql",
             "CREATE TABLE users (id bigint PRIMARY KEY, email text, email_lower text);\n",
         ),
         ("001_create_users.down.sql", "DROP TABLE users;\n"),
         (
-            "002_users_email.up.sql",
+            "002_users_email.sql",
             "CREATE INDEX CONCURRENTLY idx_users_email ON users (email);\n",
         ),
         (
@@ -67,12 +67,8 @@ fn foreign_project(dir: &Path) {
             "UPDATE users SET email_lower = lower(email) WHERE email_lower IS NULL;\n",
         ),
         (
-            "V10__Orders Table.sql",
+            "10__Orders Table.sql",
             "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\nINSERT INTO orders VALUES (1, NULL);\n",
-        ),
-        (
-            "20240101_dbmate.sql",
-            "-- migrate:up\nCREATE TABLE x (id int);\n-- migrate:down\nDROP TABLE x;\n",
         ),
         (
             "views.sql",
@@ -85,9 +81,9 @@ fn foreign_project(dir: &Path) {
 }
 
 #[test]
-fn init_adopts_existing_migrations_without_touching_them() {
+fn init_adopts_numbered_files_in_order_and_leaves_the_originals() {
     let dir = tempfile::tempdir().unwrap();
-    foreign_project(dir.path());
+    numbered_project(dir.path());
     let before: Vec<(String, String)> = walk(dir.path());
     let (code, _, stderr) = sqlrail(&["init"], dir.path());
     assert_eq!(code, 0, "{stderr}");
@@ -96,15 +92,19 @@ fn init_adopts_existing_migrations_without_touching_them() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- id: "))
         .collect();
+    // History's order, data steps kept in place, the concurrent build placed at its point.
     assert_eq!(
         ids,
         [
             "ddl/V1__create_users",
-            "indexes/V1__users_email",
-            "backfills/V1__fill_lower",
-            "ddl/V2__orders_table",
-            "ddl/V3__views"
+            "indexes/V1__idx_users_email",
+            "ddl/V2__fill_lower",
+            "ddl/V3__orders_table",
         ],
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("after: ddl/V1__create_users"),
         "{manifest}"
     );
     assert!(
@@ -112,43 +112,36 @@ fn init_adopts_existing_migrations_without_touching_them() {
         "{manifest}"
     );
     assert!(
-        manifest.contains("fingerprint: { view: user_emails }"),
-        "{manifest}"
-    );
-    assert!(
-        manifest.contains("backfill: { table: users }"),
-        "{manifest}"
-    );
-    assert!(
-        stderr.contains("skipped db/migrations/001_create_users.down.sql"),
+        stderr.contains("skipped db/migrations/001_create_users.down.sql: a down script"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("skipped db/migrations/20240101_dbmate.sql: a dbmate file"),
+        stderr.contains("skipped db/migrations/views.sql: not a migration"),
         "{stderr}"
     );
-    assert!(stderr.contains("mixes schema and data changes"), "{stderr}");
-    assert!(stderr.contains("no file was moved"), "{stderr}");
     let after: Vec<(String, String)> = walk(dir.path())
         .into_iter()
         .filter(|(p, _)| p.starts_with("db/"))
         .collect();
-    assert_eq!(before, after, "no file changed without --rename");
+    assert_eq!(before, after, "the originals are left as they were");
+    assert_eq!(
+        read(&dir.path().join("sql/ddl/V2__fill_lower.sql")),
+        "UPDATE users SET email_lower = lower(email) WHERE email_lower IS NULL;\n"
+    );
 }
 
 #[test]
-fn init_rename_moves_files_and_the_checksums_match() {
+fn init_rename_moves_what_is_adopted_unchanged_and_the_project_applies() {
     let db = TestDb::new("init_rename");
     let dir = tempfile::tempdir().unwrap();
-    foreign_project(dir.path());
+    numbered_project(dir.path());
     let (code, _, stderr) = sqlrail(&["init", "--rename"], dir.path());
     assert_eq!(code, 0, "{stderr}");
     for moved in [
         "sql/ddl/V1__create_users.sql",
-        "sql/indexes/V1__users_email.sql",
-        "sql/backfills/V1__fill_lower.sql",
-        "sql/ddl/V2__orders_table.sql",
-        "sql/ddl/V3__views.sql",
+        "sql/indexes/V1__idx_users_email.sql",
+        "sql/ddl/V2__fill_lower.sql",
+        "sql/ddl/V3__orders_table.sql",
     ] {
         assert!(dir.path().join(moved).is_file(), "{moved}: {stderr}");
     }
@@ -161,12 +154,17 @@ fn init_rename_moves_files_and_the_checksums_match() {
     // The checksums were computed under the new names: the manifest is in sync.
     let (code, _, stderr) = sqlrail(&["manifest", "sync", "--check"], dir.path());
     assert_eq!(code, 0, "{stderr}");
-    // And the adopted project applies (the backfill without a key range is a warning).
+    // And the adopted project applies, the index built at its point in the history.
     let url = format!("postgres://postgres@127.0.0.1:5432/{}", db.name);
     let (code, _, stderr) = sqlrail(&["apply", "--database-url", &url], dir.path());
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("ddl: 3 applied"), "{stderr}");
     assert!(stderr.contains("indexes: 1 built"), "{stderr}");
+    let built_before_fill = stderr
+        .find("built            indexes/V1__idx_users_email")
+        .unwrap()
+        < stderr.find("applied          ddl/V2__fill_lower").unwrap();
+    assert!(built_before_fill, "{stderr}");
 }
 
 fn walk(root: &Path) -> Vec<(String, String)> {

@@ -161,7 +161,7 @@ fn a_unique_index_over_duplicates_warns_and_is_built_once_they_are_removed() {
     let state: String = db
         .client()
         .query_one(
-            "SELECT state || '/' || attempts FROM sqlrail_index_builds WHERE id = 'indexes/V1__index_1'",
+            "SELECT state || '/' || attempts FROM sqlrail.sqlrail_index_builds WHERE id = 'indexes/V1__index_1'",
             &[],
         )
         .unwrap()
@@ -354,7 +354,7 @@ fn a_backfill_killed_with_sigkill_resumes_at_its_cursor() {
     loop {
         let batches = db
             .client()
-            .query_opt("SELECT batches FROM sqlrail_backfills", &[])
+            .query_opt("SELECT batches FROM sqlrail.sqlrail_backfills", &[])
             .ok()
             .flatten()
             .map_or(0, |r| r.get::<_, i64>(0));
@@ -403,7 +403,10 @@ fn rows_held_by_another_session_are_filled_by_a_later_pass() {
     let started = Instant::now();
     loop {
         let over = watcher
-            .query_opt("SELECT cursor > high_water FROM sqlrail_backfills", &[])
+            .query_opt(
+                "SELECT cursor > high_water FROM sqlrail.sqlrail_backfills",
+                &[],
+            )
             .ok()
             .flatten()
             .is_some_and(|r| r.get::<_, bool>(0));
@@ -464,7 +467,7 @@ fn per_tenant_backfills_walk_each_tenants_keys() {
     assert_eq!(
         query_i64(
             &db,
-            "SELECT count(*) FROM sqlrail_backfills WHERE state = 'done'"
+            "SELECT count(*) FROM sqlrail.sqlrail_backfills WHERE state = 'done'"
         ),
         3
     );
@@ -611,7 +614,7 @@ fn apply_reports_batch_durations_in_text_and_json() {
     assert!(stderr.contains("; batch p50 "), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let stats = &report["summary"]["backfill_batches"];
-    let batches = query_i64(&db, "SELECT batches FROM sqlrail_backfills");
+    let batches = query_i64(&db, "SELECT batches FROM sqlrail.sqlrail_backfills");
     assert_eq!(stats["batches"].as_i64(), Some(batches), "{stdout}");
     assert_eq!(
         report["backfills"][0]["batch_durations"], *stats,

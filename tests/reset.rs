@@ -68,7 +68,7 @@ fn reset_drops_recreates_applies_and_seeds() {
     assert_eq!(code, 0, "{stderr}");
     clean
         .client()
-        .batch_execute("CREATE TABLE sqlrail_seeds (file text NOT NULL, seeded_at timestamptz NOT NULL DEFAULT now())")
+        .batch_execute("CREATE TABLE sqlrail.sqlrail_seeds (file text NOT NULL, seeded_at timestamptz NOT NULL DEFAULT now())")
         .unwrap();
     assert_eq!(schema_dump(&db), schema_dump(&clean));
 }

@@ -124,11 +124,22 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     session.exec.release();
 
     let count = |r: &str| outcomes.iter().filter(|o| o.result == r).count();
-    let indexes = |r: &str| index_outcomes.iter().filter(|o| o.result == r).count();
+    // Index files placed in the DDL sequence ran there; they count with the phase's.
+    let placed_index = |r: &str| {
+        outcomes
+            .iter()
+            .filter(|o| o.id.starts_with("indexes/") && o.result == r)
+            .count()
+    };
+    let indexes =
+        |r: &str| index_outcomes.iter().filter(|o| o.result == r).count() + placed_index(r);
     let backfills = |r: &str| backfill_outcomes.iter().filter(|o| o.result == r).count();
     let summary = Summary {
         applied: count("applied"),
-        reconciled: count("reconciled"),
+        reconciled: outcomes
+            .iter()
+            .filter(|o| o.id.starts_with("ddl/") && o.result == "reconciled")
+            .count(),
         found_committed: count("already-applied"),
         deferred: deferred.clone(),
         indexes_built: indexes("built"),
@@ -161,12 +172,21 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         }
     }
     if runs(PhaseToApply::Indexes) {
+        let other: String = [
+            ("dropped", indexes("dropped")),
+            ("reindexed", indexes("reindexed")),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!(", {n} {what}"))
+        .collect();
+        let ran = summary.indexes_built + summary.indexes_reconciled + summary.indexes_failed;
         eprintln!(
-            "indexes: {} built, {} reconciled, {} failed{}",
+            "indexes: {} built, {} reconciled, {} failed{other}{}",
             summary.indexes_built,
             summary.indexes_reconciled,
             summary.indexes_failed,
-            if index_outcomes.is_empty() {
+            if ran == 0 && other.is_empty() {
                 " (every index is recorded)"
             } else {
                 ""

@@ -14,7 +14,9 @@ use crate::error::{Error, Exit};
 use crate::history::History;
 use crate::project::{Migration, Project, checksum};
 
-use super::manifest::{new_entry_fields, no_proposal_note, proposal_for, write_atomically};
+use super::manifest::{
+    new_entry_fields, no_proposal_note, print_no_proposal_notes, proposal_for, write_atomically,
+};
 
 /// The lint configuration a new project starts with: every knob, at its default.
 pub const NEW_LINT_RULES: &str = "\
@@ -213,9 +215,7 @@ fn report(root: &Path, found: &Found, adopted: &[Adopted], notes: &[String], arg
     for (path, why) in &found.skipped {
         eprintln!("skipped {}: {why}", shown(root, path));
     }
-    for note in notes {
-        eprintln!("note: {note}");
-    }
+    print_no_proposal_notes(notes);
 }
 
 /// Writes the sql/ tree: each adopted file at its place (moved with `--rename` when it is

@@ -113,9 +113,7 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
     for change in &changes {
         eprintln!("{change}");
     }
-    for note in &notes {
-        eprintln!("note: {note}");
-    }
+    print_no_proposal_notes(&notes);
     if changes.is_empty() {
         eprintln!(
             "manifest.yaml is in sync with {} migration files",
@@ -164,17 +162,31 @@ pub(crate) fn proposal_for(history: &History<'_>, m: &Migration) -> Option<Finge
         .and_then(|step| crate::history::proposal::propose(history, step))
 }
 
-/// Why `m` gets no fingerprint, and what that means.
+/// Why `m` gets no fingerprint: one line for the notes `no_proposal_notes` prints.
 pub(crate) fn no_proposal_note(history: &History<'_>, m: &Migration) -> String {
     let why = history
         .step_of(&m.id)
         .map_or("it is not in the history", |step| {
             crate::history::proposal::why_none(history, step)
         });
-    format!(
-        "no fingerprint proposed for {}: {why}. It is fine without one (a database sqlrail migrates records it in the ledger); adopting a database migrated without sqlrail then cannot tell whether it ran unless a neighbour's check does. To give it one, write a `sql:` check that is true exactly after it (docs/manifest.md#fingerprints)",
-        m.id
-    )
+    format!("{}: {why}", m.id)
+}
+
+/// Prints the migrations that got no fingerprint, once, with what that means.
+pub(crate) fn print_no_proposal_notes(notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
+    eprintln!(
+        "note: {} DDL migration(s) get no fingerprint, because no catalog check proves them:",
+        notes.len()
+    );
+    for note in notes {
+        eprintln!("  {note}");
+    }
+    eprintln!(
+        "  That is fine: a database sqlrail migrates records them in its ledger. A database migrated without sqlrail is placed by its neighbours' checks (and data probes); to check one itself, write a `sql:` check true exactly after it (docs/manifest.md#fingerprints)."
+    );
 }
 
 /// The fields of a new entry: its checksum, a DDL file's proposed fingerprint, a

@@ -6,6 +6,7 @@ mod connection;
 pub mod init;
 pub mod lint;
 pub mod manifest;
+pub mod mark;
 pub mod new;
 pub mod plan;
 pub mod reset;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Status(args) => status::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Mark(args) => mark::run(&args),
         Command::New(args) => new::run(&args),
         Command::Manifest(ManifestCommand::Sync(args)) => manifest::sync(&args),
         Command::Split(args) => split::run(&args),

@@ -49,6 +49,10 @@ pub struct Plan {
     /// Whether the ledger table exists yet.
     #[serde(skip)]
     pub ledger_exists: bool,
+    /// What adoption found, for people (`None` when the ledger records migrations, or
+    /// the database is empty).
+    #[serde(skip)]
+    pub adoption_line: Option<String>,
 }
 
 impl Plan {
@@ -72,6 +76,9 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
         let text = serde_json::to_string_pretty(&plan).map_err(std::io::Error::other)?;
         writeln!(out, "{text}")?;
     } else {
+        if let Some(line) = &plan.adoption_line {
+            eprintln!("{line}");
+        }
         print(&plan, &session.project);
     }
     Ok(if plan.drifted() {
@@ -174,6 +181,7 @@ pub fn read_plan_in(session: &mut Session) -> Result<Plan, Error> {
     let migrations = plan(&session.project, &history, &reading);
     let (index_rows, backfill_rows) = phase_rows(&mut session.exec, &session.state, &reading)?;
     Ok(Plan {
+        adoption_line: reading.standing.describe(&history, &session.project),
         adoption: reading.standing.summary(&history),
         migrations,
         indexes: index_plans(&session.project, &index_rows),

@@ -13,6 +13,8 @@ use crate::cli::{DbArgs, Format};
 use crate::config::{Fingerprint, Phase};
 use crate::db::fingerprint::holds_all;
 use crate::error::{Error, Exit};
+use crate::exec::adopt::Standing;
+use crate::exec::ddl::{Action, plan, read};
 use crate::history::{History, Truth};
 
 use super::connection::open;
@@ -29,18 +31,24 @@ struct Entry {
 
 pub fn run(args: &DbArgs) -> Result<Exit, Error> {
     let mut session = open(args, None, args.format == Format::Json)?;
-    let ledger = session.ledger.clone();
-    let rows = if session.exec.read("the ledger", |c| ledger.exists(c))? {
-        session.exec.read("the ledger", |c| ledger.rows(c))?
-    } else {
-        Vec::new()
-    };
     let project = &session.project;
     let history = History::of(project);
-    let recorded: std::collections::HashSet<i32> = rows.iter().map(|r| r.version).collect();
+    // What is recorded: DDL migrations in the ledger, placed index builds and backfills
+    // in the phase state (an index dropped at its point is history too).
+    let reading = read(
+        &mut session.exec,
+        project,
+        &history,
+        &session.ledger,
+        &session.state,
+        Some(&Standing::Recorded),
+    )?;
+    let planned = plan(project, &history, &reading);
     let is_recorded = |step: usize| {
-        let m = history.steps[step - 1].migration;
-        m.phase == Phase::Ddl && recorded.contains(&(m.version as i32))
+        matches!(
+            planned[step - 1].action,
+            Action::Applied | Action::AppliedCommentsChanged | Action::Drifted
+        )
     };
     // The database is taken to be at its last recorded step.
     let at = (1..=history.sequenced)
@@ -51,6 +59,7 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
         .filter(|&s| is_recorded(s))
         .filter_map(|s| {
             let m = history.steps[s - 1].migration;
+            (m.phase == Phase::Ddl).then_some(())?;
             Some((s, project.entry(&m.id)?.fingerprint.as_ref()?))
         })
         .collect();
@@ -103,7 +112,7 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
             }
         }
         eprintln!(
-            "{} of {} recorded fingerprints answer as the history says{}",
+            "{} of {} recorded fingerprints hold as the history expects{}",
             entries.len() - drifted,
             entries.len(),
             if superseded > 0 {

@@ -160,55 +160,146 @@ pub fn standing(
     if !rows.is_empty() {
         return Ok(Standing::Recorded);
     }
-    if let Some(from) = &project.manifest.settings.adopted_from {
-        let found = exec.read("the adopted tool's ledger", |c| {
+    let foreign = match &project.manifest.settings.adopted_from {
+        Some(from) => exec.read("the adopted tool's ledger", |c| {
             foreign::read(c, from.tool, from.table.as_deref())
-        })?;
-        if let Some(ledger) = found {
-            if ledger.dirty {
-                return Err(AdoptError::Unplaced {
-                    message: format!(
-                        "{}'s ledger {} is marked dirty: its last migration failed half-way. Repair the database as {} would need (see its docs), then run again",
-                        ledger.tool.as_str(),
-                        ledger.table,
-                        ledger.tool.as_str()
-                    ),
-                });
-            }
-            return Ok(Standing::Foreign(ledger));
+        })?,
+        None => None,
+    };
+    if let Some(ledger) = &foreign
+        && ledger.dirty
+    {
+        return Err(AdoptError::Unplaced {
+            message: format!(
+                "{}'s ledger {} is marked dirty: its last migration failed half-way. Repair the database as {} would need (see its docs), then run again",
+                ledger.tool.as_str(),
+                ledger.table,
+                ledger.tool.as_str()
+            ),
+        });
+    }
+    let empty = exec.read("whether the database is empty", |c| empty(c, ledger))?;
+    let placed = if empty {
+        Ok(Placement {
+            state: 0,
+            set_aside: Vec::new(),
+            repeated: None,
+        })
+    } else {
+        placement_by_checks(exec, project, history)?
+    };
+    let Some(foreign) = foreign else {
+        return match placed {
+            Ok(p) if empty && p.state == 0 => Ok(Standing::Empty),
+            Ok(p) => Ok(Standing::Placed(p)),
+            Err(message) => Err(AdoptError::Unplaced { message }),
+        };
+    };
+    // The other tool's ledger decides, unless the schema plainly says otherwise (a ledger
+    // copied from another database, or a schema changed by hand since).
+    if let Ok(p) = &placed {
+        let sure = |step: usize| step <= p.state || step > p.repeated.unwrap_or(p.state);
+        let standing = Standing::Foreign(foreign.clone());
+        let disagree: Vec<&str> = (1..=history.sequenced)
+            .filter(|&step| sure(step) && standing.has(history, project, step) != (step <= p.state))
+            .map(|step| history.steps[step - 1].migration.id.as_str())
+            .collect();
+        if !disagree.is_empty() {
+            let at = if p.state == 0 {
+                "an empty database".to_owned()
+            } else {
+                format!(
+                    "the state after {}",
+                    history.steps[p.state - 1].migration.id
+                )
+            };
+            return Err(AdoptError::Unplaced {
+                message: format!(
+                    "adopting: {}'s ledger {} and the schema disagree: the schema is {at}, but the ledger says otherwise of {} ({}{}). Nothing was applied; find out which is right, then `sqlrail mark --through <id> --reason \"…\"` where the database stands",
+                    foreign.tool.as_str(),
+                    foreign.table,
+                    if disagree.len() == 1 {
+                        "one migration".to_owned()
+                    } else {
+                        format!("{} migrations", disagree.len())
+                    },
+                    disagree
+                        .iter()
+                        .take(5)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if disagree.len() > 5 { ", …" } else { "" }
+                ),
+            });
         }
     }
-    if exec.read("whether the database is empty", |c| empty(c, ledger))? {
-        return Ok(Standing::Empty);
-    }
+    Ok(Standing::Foreign(foreign))
+}
+
+/// Places the database in the history by its answers to the steps' checks; `Err` with a
+/// message when it cannot be placed.
+fn placement_by_checks(
+    exec: &mut Executor,
+    project: &Project,
+    history: &History<'_>,
+) -> Result<Result<Placement, String>, AdoptError> {
     let checks: Vec<Option<Fingerprint>> = (1..=history.sequenced)
         .map(|step| check_of(project, history, step))
         .collect();
     let listed: Vec<&Fingerprint> = checks.iter().flatten().collect();
-    let answers = exec.read("the migrations' checks", |c| holds_all(c, &listed))?;
+    let answers = match exec.read("the migrations' checks", |c| holds_all(c, &listed)) {
+        Ok(answers) => answers,
+        // A check that is wrong (not the connection): find it, so the error names its
+        // migration.
+        Err(error @ ExecError::Failed { .. }) => {
+            for (step, check) in checks
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| Some((i + 1, c.as_ref()?)))
+            {
+                let id = &history.steps[step - 1].migration.id;
+                exec.read(&format!("{id}: fingerprint"), |c| holds_all(c, &[check]))
+                    .map_err(|e| match e {
+                        ExecError::Failed {
+                            unit,
+                            message,
+                            error,
+                            attempts,
+                        } if error.code().is_none() => ExecError::Failed {
+                            unit,
+                            message: format!(
+                                "a `sql:` check must return a boolean in its first column ({message})"
+                            ),
+                            error,
+                            attempts,
+                        },
+                        other => other,
+                    })?;
+            }
+            return Err(error.into());
+        }
+        Err(error) => return Err(error.into()),
+    };
     let mut answers = answers.into_iter();
     let observed: Vec<Option<bool>> = checks
         .iter()
         .map(|c| c.as_ref().and_then(|_| answers.next()))
         .collect();
     let refs: Vec<Option<&Fingerprint>> = checks.iter().map(Option::as_ref).collect();
-    match place(history, &refs, &observed) {
-        Ok(placement) => Ok(Standing::Placed(placement)),
+    Ok(match place(history, &refs, &observed) {
+        Ok(placement) => Ok(placement),
         Err(Unplaced::Ambiguous { states }) => match told_apart(exec, history, &states)? {
-            Some(placement) => Ok(Standing::Placed(placement)),
-            None => Err(AdoptError::Unplaced {
-                message: unplaced_message(
-                    history,
-                    &checks,
-                    &observed,
-                    &Unplaced::Ambiguous { states },
-                ),
-            }),
+            Some(placement) => Ok(placement),
+            None => Err(unplaced_message(
+                history,
+                &checks,
+                &observed,
+                &Unplaced::Ambiguous { states },
+            )),
         },
-        Err(unplaced) => Err(AdoptError::Unplaced {
-            message: unplaced_message(history, &checks, &observed, &unplaced),
-        }),
-    }
+        Err(unplaced) => Err(unplaced_message(history, &checks, &observed, &unplaced)),
+    })
 }
 
 /// Places the database among `states` (neighbouring points the checks cannot tell apart)

@@ -283,8 +283,13 @@ pub fn apply_these(
                 message: Some(message),
             },
         };
+        let what = match parse(m) {
+            Ok(Operation::Drop { .. }) => "index drop",
+            Ok(Operation::Reindex { .. }) => "reindex",
+            _ => "index build",
+        };
         match &outcome.message {
-            Some(message) => log(&format!("warning: index file failed: {message}")),
+            Some(message) => log(&format!("warning: {what} failed: {message}")),
             None => log(&format!(
                 "{:<16} {} ({} ms)",
                 outcome.result, outcome.id, outcome.duration_ms

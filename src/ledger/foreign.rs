@@ -66,6 +66,28 @@ pub fn read(
     let Some(found) = found else {
         return Ok(None);
     };
+    // A table of that name that is not the tool's (an application's own
+    // `schema_migrations`) is not its ledger.
+    let columns: &[&str] = match tool {
+        Tool::Diesel => &["version", "run_on"],
+        Tool::Goose => &["version_id", "is_applied", "id"],
+        Tool::GolangMigrate => &["version", "dirty"],
+        Tool::Dbmate => &["version"],
+        Tool::Flyway => &["version", "success", "installed_rank"],
+        Tool::Sqitch => &["change", "change_id"],
+        Tool::Refinery => &["version", "checksum"],
+    };
+    let columns: Vec<&str> = columns.to_vec();
+    let shaped: bool = client
+        .query_typed_one(
+            "SELECT count(*) = cardinality($2::text[]) FROM pg_catalog.pg_attribute \
+             WHERE attrelid = to_regclass($1) AND attname = ANY($2::text[]) AND attnum > 0 AND NOT attisdropped",
+            &[(&quoted(table), Type::TEXT), (&columns, Type::TEXT_ARRAY)],
+        )?
+        .get(0);
+    if !shaped {
+        return Ok(None);
+    }
     let t = quoted(table);
     let versions = |client: &mut Client, sql: String| -> Result<Applied, postgres::Error> {
         Ok(Applied::Versions(

@@ -19,7 +19,8 @@ pub struct Ours<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Touch {
     pub line: u32,
-    pub statement_start: usize,
+    /// The statement's bytes in the file.
+    pub span: std::ops::Range<usize>,
     pub what: String,
 }
 
@@ -72,7 +73,7 @@ impl Ours<'_> {
             if let Some(what) = effect.or(write) {
                 out.push(Touch {
                     line: s.line,
-                    statement_start: s.start,
+                    span: s.start..s.end,
                     what,
                 });
             }

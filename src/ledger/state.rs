@@ -171,6 +171,18 @@ impl PhaseState {
         )
     }
 
+    /// Forgets an index file's or a backfill's state (`sqlrail mark --remove`): it runs
+    /// again on the next apply.
+    pub fn forget_sql(&self, id: &str) -> String {
+        let id = literal(id);
+        format!(
+            "DELETE FROM {ix} WHERE id = {id}; DELETE FROM {bf} WHERE id = {id}; DELETE FROM {sk} WHERE id = {id}",
+            ix = self.indexes(),
+            bf = self.backfills(),
+            sk = self.skipped_table(),
+        )
+    }
+
     pub fn backfill_rows(&self, client: &mut Client) -> Result<Vec<BackfillRow>, postgres::Error> {
         self.read_backfills(client, "true", &[])
     }

@@ -38,7 +38,7 @@ pub use finding::{Finding, Findings, Tally};
 pub use rule::{Check, Place, Report, Rule};
 pub use settings::LintSettings;
 
-use project::{ProjectContext, ProjectFile};
+use project::{ProjectContext, ProjectFile, project_of};
 use rules::dml_in_do_block::{self, Procedure};
 
 /// A project whose manifest the consistency rules check.
@@ -358,11 +358,14 @@ fn project_findings(
             )
         })
         .collect();
+    let history_project = project_of(&project.manifest_path, &manifest, &files);
+    let history = crate::history::History::of(&history_project);
     let context = ProjectContext {
         manifest_path: &project.manifest_path,
         manifest_text: &manifest_text,
         manifest: &manifest,
         files: &files,
+        history: &history,
     };
     let manifest_source: Arc<String> = Arc::new(manifest_text.clone());
     let manifest_display: Arc<str> = Arc::from(project.manifest_display.as_str());

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Manifest, Phase};
+use crate::history::History;
+use crate::project::{Migration, Project};
 
 /// One `.sql` file under `sql/<phase>/`.
 #[derive(Debug, Clone)]
@@ -52,9 +54,41 @@ pub struct ProjectContext<'a> {
     pub manifest_text: &'a str,
     pub manifest: &'a Manifest,
     pub files: &'a [ProjectFile],
+    /// The history of the files that are migrations, for the rules that judge
+    /// fingerprints and the order of phases.
+    pub history: &'a History<'a>,
+}
+
+/// The migrations among `files` (named, read), as a project for the history.
+pub fn project_of(manifest_path: &Path, manifest: &Manifest, files: &[ProjectFile]) -> Project {
+    let mut migrations: Vec<Migration> = files
+        .iter()
+        .filter_map(|f| {
+            let id = f.id.clone()?;
+            let sql = f.source.as_deref()?.clone();
+            let (_, version, name) = crate::config::parse_id(&id)?;
+            Some(Migration {
+                phase: f.phase,
+                version,
+                name: name.to_owned(),
+                path: f.path.clone(),
+                checksum: f.checksum?,
+                sql,
+                id,
+            })
+        })
+        .collect();
+    migrations.sort_by_key(|m| (m.phase, m.version));
+    let root = manifest_path.parent().unwrap_or(Path::new("."));
+    Project::new(root, manifest_path.to_owned(), manifest.clone(), migrations)
 }
 
 impl ProjectContext<'_> {
+    /// The index in `files` of migration `id`'s file.
+    pub fn file_of(&self, id: &str) -> Option<usize> {
+        self.files.iter().position(|f| f.id.as_deref() == Some(id))
+    }
+
     /// The bytes of the manifest line that holds `- id: <id>`.
     pub fn entry_span(&self, id: &str) -> Range<usize> {
         let line = crate::config::line_of_id(self.manifest_text, id) as usize;

@@ -30,7 +30,7 @@ fn ddl_recorded_once(server: &Server, db: &str, expected: &Expected) -> Vec<Stri
     let rows = server
         .admin(db)
         .query(
-            "SELECT version, count(*), bool_or(reconciled) FROM schema_migrations GROUP BY version ORDER BY version",
+            "SELECT version, count(*), bool_or(reconciled) FROM sqlrail.schema_migrations GROUP BY version ORDER BY version",
             &[],
         )
         .unwrap();
@@ -72,7 +72,7 @@ fn indexes_recorded_and_valid(server: &Server, db: &str, expected: &Expected) ->
     let mut found = Vec::new();
     let rows = client
         .query(
-            "SELECT id, state FROM sqlrail_index_builds ORDER BY id",
+            "SELECT id, state FROM sqlrail.sqlrail_index_builds ORDER BY id",
             &[],
         )
         .unwrap();
@@ -109,7 +109,7 @@ fn backfills_done_once(server: &Server, db: &str, expected: &Expected) -> Vec<St
     let mut found = Vec::new();
     let rows = client
         .query(
-            "SELECT id, tenant, state FROM sqlrail_backfills ORDER BY id, tenant",
+            "SELECT id, tenant, state FROM sqlrail.sqlrail_backfills ORDER BY id, tenant",
             &[],
         )
         .unwrap();
@@ -196,7 +196,7 @@ fn nothing_left_behind(server: &Server, db: &str) -> Vec<String> {
     }
     let held: i64 = client
         .query_one(
-            "SELECT count(*) FROM sqlrail_lock WHERE holder IS NOT NULL",
+            "SELECT count(*) FROM sqlrail.sqlrail_lock WHERE holder IS NOT NULL",
             &[],
         )
         .unwrap()

@@ -146,15 +146,15 @@ fn damage_is_caught(server: &Server, db: &str, expected: &Expected, clean_dump: 
             "1 rows left unfilled",
         ),
         (
-            "DELETE FROM schema_migrations WHERE version = 40",
+            "DELETE FROM sqlrail.schema_migrations WHERE version = 40",
             "DDL ledger: missing versions [40]",
         ),
         (
-            "UPDATE schema_migrations SET reconciled = true WHERE version = 41",
+            "UPDATE sqlrail.schema_migrations SET reconciled = true WHERE version = 41",
             "version 41 was reconciled",
         ),
         (
-            "UPDATE sqlrail_index_builds SET state = 'building' WHERE id LIKE '%V15%'",
+            "UPDATE sqlrail.sqlrail_index_builds SET state = 'building' WHERE id LIKE '%V15%'",
             "is building",
         ),
         (
@@ -162,7 +162,7 @@ fn damage_is_caught(server: &Server, db: &str, expected: &Expected, clean_dump: 
             "index idx_chaos_items_code is invalid",
         ),
         (
-            "UPDATE sqlrail_backfills SET state = 'running' WHERE id LIKE '%V9%'",
+            "UPDATE sqlrail.sqlrail_backfills SET state = 'running' WHERE id LIKE '%V9%'",
             "is running",
         ),
         (
@@ -170,7 +170,7 @@ fn damage_is_caught(server: &Server, db: &str, expected: &Expected, clean_dump: 
             "schema differs from a clean run's",
         ),
         (
-            "UPDATE sqlrail_lock SET holder = 'someone'",
+            "UPDATE sqlrail.sqlrail_lock SET holder = 'someone'",
             "the migration lease is still held",
         ),
     ];
@@ -429,7 +429,7 @@ impl RowLocks {
             let mut cursor = || {
                 admin
                     .query_opt(
-                        "SELECT cursor FROM sqlrail_backfills \
+                        "SELECT cursor FROM sqlrail.sqlrail_backfills \
                          WHERE id LIKE 'backfills/%chaos%' AND state <> 'done' \
                          ORDER BY updated_at DESC LIMIT 1",
                         &[],

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{File, dirs_with, source, split_version};
+use super::{File, dirs_with, section, source, split_version};
 use crate::adopt::Found;
 
 fn numbered(f: &File) -> bool {
@@ -38,7 +38,19 @@ pub fn read(_root: &Path, files: &[File]) -> Option<Found> {
         };
         let name = name.split("__").last().unwrap_or(name);
         let number: u128 = version.parse().unwrap_or(u128::MAX);
-        let sql = f.text.clone().unwrap_or_default();
+        let text = f.text.as_deref().unwrap_or_default();
+        // A file of a tool with up and down sections, among plain files: only its up
+        // section is the migration.
+        let marker = |l: &str, words: &[&str]| {
+            let l = l.trim().to_ascii_lowercase().replace(' ', "");
+            words.iter().any(|w| l.starts_with(w))
+        };
+        let sql = section(
+            text,
+            |l| marker(l, &["--migrate:up", "--+gooseup"]),
+            |l| marker(l, &["--migrate:down", "--+goosedown"]),
+        )
+        .unwrap_or_else(|| text.to_owned());
         sources.push((
             (number, f.path.clone()),
             source(f, version, name, sql, true),

@@ -8,18 +8,18 @@ use crate::sql::StatementKind;
 
 pub const RULE: Rule = Rule {
     id: "fingerprint-invalid",
-    summary: "a DDL entry without a fingerprint, a `sql:` fingerprint that is not one SELECT, or an `index:` fingerprint naming another index than the file builds",
+    summary: "a `sql:` fingerprint that is not one SELECT, or an `index:` fingerprint naming another index than the file builds",
     severity: Severity::Medium,
     check: Check::Project(check),
     explanation: r#"**Problem.** A fingerprint is the catalog check that proves a migration's change is
 already in a database whose ledger does not record it; `apply` then records the migration
-as reconciled instead of failing with "already exists". A DDL migration without one cannot
-be reconciled. A `sql:` fingerprint runs on production during `plan`, `status` and `apply`,
+as reconciled instead of running it. A `sql:` fingerprint runs on production during `plan`, `status` and `apply`,
 so it must be exactly one read-only `SELECT` returning a boolean. An `index:` fingerprint
 that names another index than the file builds proves nothing about the file.
 
 (Malformed names such as `column: phone` without a table are configuration errors, reported
-when the manifest is loaded.)
+when the manifest is loaded; a missing fingerprint is `fingerprint-missing`, one that does
+not prove its migration `fingerprint-unsound`.)
 
 **Safe alternative.** Give every DDL entry the cheapest check that is true exactly when the
 change is in place: `table:`, `column:`, `constraint:`, combined with `all:`.
@@ -40,10 +40,6 @@ fn check(project: &ProjectContext<'_>, out: &mut Vec<ProjectReport>) {
         };
         let mut problems = Vec::new();
         match &entry.fingerprint {
-            None if phase == Phase::Ddl => problems.push(format!(
-                "`{}` has no fingerprint: a database that has the change without a ledger row cannot be reconciled",
-                entry.id
-            )),
             None => {}
             Some(fingerprint) => {
                 sql_problems(fingerprint, &mut problems);

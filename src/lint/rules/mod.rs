@@ -15,8 +15,11 @@ mod dml_in_indexes;
 mod drop;
 mod duplicate_version;
 pub(crate) mod fingerprint_invalid;
+mod fingerprint_missing;
+mod fingerprint_unsound;
 mod index_not_concurrent;
 mod index_outside_indexes;
+mod index_placement;
 mod manifest_missing_entry;
 mod manifest_missing_file;
 mod non_transactional_in_ddl;
@@ -24,6 +27,7 @@ mod one_statement_per_index_file;
 mod rename;
 mod rewrite_table;
 mod set_not_null;
+mod touches_sqlrail_tables;
 mod transaction_control;
 mod unknown_rule;
 mod unused_allow;
@@ -49,6 +53,8 @@ pub static ALL: &[&Rule] = &[
     &transaction_control::RULE,
     &non_transactional_in_ddl::RULE,
     &backfill_without_key_range::RULE,
+    &index_placement::RULE,
+    &touches_sqlrail_tables::RULE,
     // Lock hazards.
     &alter_column_type::RULE,
     &set_not_null::RULE,
@@ -64,6 +70,8 @@ pub static ALL: &[&Rule] = &[
     &duplicate_version::RULE,
     &bad_file_name::RULE,
     &fingerprint_invalid::RULE,
+    &fingerprint_unsound::RULE,
+    &fingerprint_missing::RULE,
     // Exceptions.
     &unknown_rule::RULE,
     &allow_missing_reason::RULE,
