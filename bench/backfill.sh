@@ -59,7 +59,7 @@ SQL
 
 reset_column() {
   "${PSQL[@]}" -d "$DB" -c "UPDATE leads SET last_call_direction = NULL WHERE last_call_direction IS NOT NULL" \
-    -c "DELETE FROM sqlrail_backfills" -c "DELETE FROM sqlrail_backfill_skipped" -c "VACUUM leads" -c "CHECKPOINT" >/dev/null 2>&1 || true
+    -c "DELETE FROM sqlrail.sqlrail_backfills" -c "DELETE FROM sqlrail.sqlrail_backfill_skipped" -c "VACUUM leads" -c "CHECKPOINT" >/dev/null 2>&1 || true
 }
 filled() { "${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM leads WHERE last_call_direction IS NOT NULL"; }
 now() { date +%s.%N; }

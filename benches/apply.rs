@@ -79,7 +79,7 @@ fn generate(count: usize, statements: impl Fn(usize) -> usize) -> Generated {
 
 /// The psql script: per migration the same transaction, settings and ledger row as sqlrail.
 fn psql_script(generated: &Generated) -> String {
-    let ledger = Ledger::new("public", "schema_migrations");
+    let ledger = Ledger::new("sqlrail", "schema_migrations");
     let mut script = String::new();
     for (n, (stem, sql)) in generated.migrations.iter().enumerate() {
         let name = stem.split_once("__").unwrap().1;
@@ -135,7 +135,7 @@ impl Db {
 
     fn recorded(&self) -> i64 {
         self.client()
-            .query_one("SELECT count(*) FROM schema_migrations", &[])
+            .query_one("SELECT count(*) FROM sqlrail.schema_migrations", &[])
             .unwrap()
             .get(0)
     }
@@ -169,7 +169,7 @@ fn sqlrail_apply(project: &Path, url: &str) -> Duration {
 }
 
 fn psql_run(db: &Db, port: u16, script: &Path) -> Duration {
-    Ledger::new("public", "schema_migrations")
+    Ledger::new("sqlrail", "schema_migrations")
         .ensure(&mut db.client())
         .unwrap();
     let started = Instant::now();

@@ -49,10 +49,15 @@ pub enum Command {
     /// Apply pending migrations to the database (the deploy step): DDL, then index builds,
     /// then backfills.
     ///
-    /// DDL (sql/ddl): every pending file in version order, each in one transaction together
-    /// with its ledger row (`schema_migrations`), with the manifest's lock_timeout (5s)
-    /// retried on the lock-retry schedule. A migration that is not recorded but whose
-    /// fingerprint holds is recorded as reconciled instead of run. A failure stops apply.
+    /// DDL (sql/ddl): every migration the ledger (sqlrail.schema_migrations) does not
+    /// record, in version order, each in one transaction together with its ledger row,
+    /// with the manifest's lock_timeout (5s) retried on the lock-retry schedule; index
+    /// files and backfills placed in the DDL sequence (`before:`/`after:`) run at their
+    /// point. A failure stops apply. When the ledger records nothing and the database is
+    /// not empty, the database is first placed in the history (by the ledger of the tool
+    /// it was adopted from, or by what the migrations' fingerprints answer) and the
+    /// migrations it already has are recorded as reconciled, not run; when it cannot be
+    /// placed, nothing is applied (see `sqlrail mark`).
     ///
     /// Indexes (sql/indexes): one CREATE INDEX CONCURRENTLY per file, outside transactions,
     /// without the DDL lock_timeout. A valid index of that name is recorded, an invalid one
@@ -105,22 +110,33 @@ pub enum Command {
     ///   sqlrail reset --yes --phase ddl
     #[command(verbatim_doc_comment)]
     Reset(ResetArgs),
-    /// Start a project: manifest.yaml, lint-rules.yaml and sql/{ddl,indexes,backfills}.
+    /// Start a project, or adopt another tool's migration history.
     ///
-    /// In a folder without .sql files, writes a commented manifest.yaml and
-    /// lint-rules.yaml and creates the three sql/ directories. In a folder that already
-    /// holds .sql files (anywhere below it), it adopts them: each file is given a phase
-    /// from what its statements do (CREATE INDEX CONCURRENTLY: indexes; data changes
-    /// only: backfills; the rest: ddl) and a refinery-style name, V<n>__<name>.sql, in the
-    /// order of the versions or names they have; the plan is printed and the manifest
-    /// written with checksums under the proposed ids. No file is moved or renamed unless
-    /// --rename. An existing manifest.yaml or lint-rules.yaml is never overwritten.
+    /// In a folder without migrations, writes a commented manifest.yaml and lint-rules.yaml
+    /// and creates sql/{ddl,indexes,backfills}.
     ///
-    /// Exit status: 0 written, 2 the folder is already a project, or usage error.
+    /// In a folder that holds another tool's history, adopts it: the layout is recognised
+    /// (diesel's <version>_<name>/up.sql, goose's `-- +goose Up` files, golang-migrate's
+    /// N_name.up.sql, dbmate's `-- migrate:up`, Flyway's V1__x.sql, sqitch's sqitch.plan,
+    /// refinery, or plain numbered files) and its migrations are taken in that tool's
+    /// order, with only their up SQL (down scripts and sections are left out). They are
+    /// written as sqlrail files in the same order, so a fresh database gets the schema the
+    /// history built: everything in sql/ddl, except statements that cannot run in a
+    /// transaction (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY), which become
+    /// index files placed at their point (`after:` in the manifest); seed rows and data
+    /// fixes stay where they ran. The manifest gets each file's checksum, a fingerprint
+    /// proven against the history (what the migration itself makes), its version in the
+    /// other tool (`origin:`) and `adopted_from:`, so that a database the other tool
+    /// migrated part-way is adopted by the next apply. The history's lint findings are
+    /// grandfathered in lint-baseline.json. Files that are not migrations are reported and
+    /// left alone; so are the originals, unless --rename.
+    ///
+    /// Exit status: 0 written (or printed, with --dry-run), 2 the folder is already a
+    /// project, a file cannot be read or split, or a destination exists.
     ///
     /// Examples:
     ///   sqlrail init
-    ///   sqlrail init db/migrations
+    ///   sqlrail init db/migrations --dry-run
     ///   sqlrail init --rename
     #[command(verbatim_doc_comment)]
     Init(InitArgs),
@@ -134,9 +150,11 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Show what apply would do, migration by migration; changes nothing.
     ///
-    /// Reads the ledger and evaluates the fingerprints of pending migrations: each DDL
-    /// migration is `applied`, `applied-comments-changed`, `drifted`, `reconcile` (its change
-    /// is already there) or `run`. Exit status: 0, 1 if drift was found, 2 on errors.
+    /// Lists every step of the DDL sequence (`applied`, `drifted`, `reconcile` when a database
+    /// without ledger rows already has it, `run`), then the index phase (`build`,
+    /// `rebuild`, `recorded`) and the backfills (`run`, `resume` at a cursor, `done`,
+    /// `paused`), with counts per phase; says where a database without ledger rows stands
+    /// in the history. Exit status: 0, 1 if drift was found, 2 on errors.
     ///
     /// Example:
     ///   sqlrail plan --database-url postgres://postgres@127.0.0.1/crm
@@ -150,9 +168,12 @@ pub enum Command {
     ///   sqlrail status --format json
     #[command(verbatim_doc_comment)]
     Status(DbArgs),
-    /// Check that every recorded migration's fingerprint still holds (schema drift).
+    /// Check that every recorded migration's fingerprint answers as the history says.
     ///
-    /// Exit status: 0 all hold, 1 some do not (listed), 2 on errors.
+    /// A fingerprint of an object a later recorded migration drops, renames or replaces is
+    /// expected not to hold; drift is a check that disagrees with the history.
+    ///
+    /// Exit status: 0 no drift, 1 drift (listed), 2 on errors.
     ///
     /// Example:
     ///   sqlrail verify --database-url postgres://postgres@127.0.0.1/crm
@@ -186,6 +207,7 @@ pub enum Command {
     ///   sqlrail new ddl add_leads_score
     ///   sqlrail new indexes leads_score
     ///   sqlrail new backfills leads_score --table leads
+    ///   sqlrail new indexes users_email_uniq --before ddl/V12__users_email_key
     #[command(verbatim_doc_comment)]
     New(NewArgs),
     /// Keep manifest.yaml in step with the files under sql/.
@@ -368,6 +390,14 @@ pub struct NewArgs {
     /// For a backfill: the table's integer key column [default: id].
     #[arg(long, requires = "table")]
     pub key: Option<String>,
+    /// For an index file or a backfill: run it in the DDL sequence right before this DDL
+    /// migration (which needs it), instead of after the whole DDL phase.
+    #[arg(long, value_name = "DDL_ID", conflicts_with = "after")]
+    pub before: Option<String>,
+    /// For an index file or a backfill: run it in the DDL sequence right after this DDL
+    /// migration.
+    #[arg(long, value_name = "DDL_ID")]
+    pub after: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

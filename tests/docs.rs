@@ -156,6 +156,42 @@ fn sh_blocks(markdown: &str) -> Vec<String> {
     blocks
 }
 
+/// The `yaml` code blocks of a Markdown file that are manifests (start with `settings:`
+/// or `migrations:`).
+fn manifest_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```yaml") => current = Some(String::new()),
+            (Some(block), "```") => {
+                let block = std::mem::take(block);
+                if block.starts_with("settings:") || block.starts_with("migrations:") {
+                    blocks.push(block);
+                }
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_manifest_examples_of_the_docs_load() {
+    let page = std::fs::read_to_string(repo_root().join("docs/manifest.md")).unwrap();
+    let blocks = manifest_blocks(&page);
+    assert!(blocks.len() >= 3, "{} manifest examples", blocks.len());
+    for block in blocks {
+        let parsed = sqlrail::config::Manifest::parse(Path::new("docs/manifest.md"), &block);
+        assert!(parsed.is_ok(), "{parsed:?}\n{block}");
+    }
+}
+
 #[test]
 fn getting_started_runs_as_written() {
     let db = TestDb::new("getting_started");
@@ -188,16 +224,23 @@ fn getting_started_runs_as_written() {
         "indexes: 1 built, 0 reconciled, 0 failed",
         "ddl: nothing to apply",
         "fingerprint { table: leads }",
+        "done             backfills/V1__phone_e164",
+        "built            indexes/V2__leads_phone_uniq",
+        "applied          ddl/V2__leads_phone_key",
+        "found a goose history: 2 migration(s)",
+        "adopting: the ledger records nothing; the database has the changes of the history up to ddl/V1__create_orders",
+        "reconciled       ddl/V1__create_orders",
+        "applied          ddl/V2__add_status",
     ] {
         assert!(stderr.contains(line), "`{line}` missing from:\n{stderr}");
     }
-    let filled: i64 = db
+    let status: i64 = db
         .client()
         .query_one(
-            "SELECT count(*) FROM sqlrail.sqlrail_backfills WHERE state = 'done'",
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'status'",
             &[],
         )
         .unwrap()
         .get(0);
-    assert_eq!(filled, 1, "{stderr}");
+    assert_eq!(status, 1, "{stderr}");
 }

@@ -55,8 +55,10 @@ struct Piece {
     notes: Vec<String>,
 }
 
-/// The files `found`'s sources become, in the history's order.
-pub fn plan(found: &Found) -> Result<Vec<Adopted>, InitError> {
+/// The files `found`'s sources become, in the history's order. Sources without a
+/// statement (a migration left empty) are added to `found.skipped`.
+pub fn plan(found: &mut Found) -> Result<Vec<Adopted>, InitError> {
+    let mut empty = Vec::new();
     let mut next = [1u64; 3];
     let mut out: Vec<Adopted> = Vec::new();
     // Index files waiting for the DDL file that follows them (none came before).
@@ -74,6 +76,10 @@ pub fn plan(found: &Found) -> Result<Vec<Adopted>, InitError> {
             pieces(source)?
         };
         if pieces.is_empty() {
+            empty.push((
+                source.path.clone(),
+                "no SQL statements (an empty migration): nothing to adopt".to_owned(),
+            ));
             continue;
         }
         let ddl_pieces = pieces.iter().filter(|p| p.phase == Phase::Ddl).count();
@@ -133,6 +139,7 @@ pub fn plan(found: &Found) -> Result<Vec<Adopted>, InitError> {
             out.push(adopted);
         }
     }
+    found.skipped.extend(empty);
     let mut seen = std::collections::HashSet::new();
     for a in &out {
         if !seen.insert(a.id()) {

@@ -14,8 +14,8 @@ fn write(root: &Path, files: &[(&str, &str)]) {
 fn adopted(files: &[(&str, &str)]) -> (Option<crate::config::Tool>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), files);
-    let found = find(dir.path()).unwrap();
-    let plan = plan(&found).unwrap();
+    let mut found = find(dir.path()).unwrap();
+    let plan = plan(&mut found).unwrap();
     let shown = plan
         .iter()
         .map(|a| {
@@ -193,8 +193,8 @@ fn non_transactional_files_are_cut_after_a_new_enum_value_and_wrapping_is_droppe
             ),
         ],
     );
-    let found = find(dir.path()).unwrap();
-    let plan = plan(&found).unwrap();
+    let mut found = find(dir.path()).unwrap();
+    let plan = plan(&mut found).unwrap();
     assert_eq!(plan.len(), 2);
     assert_eq!(plan[0].sql.trim(), "ALTER TYPE dir ADD VALUE 'x';");
     assert_eq!(plan[1].sql.trim(), "UPDATE t SET d = 'x';");

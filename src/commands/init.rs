@@ -50,8 +50,8 @@ pub fn run(args: &InitArgs) -> Result<Exit, Error> {
         }
         .into());
     }
-    let found = adopt::find(&root)?;
-    let adopted = adopt::plan(&found)?;
+    let mut found = adopt::find(&root)?;
+    let adopted = adopt::plan(&mut found)?;
     let (manifest_text, notes) = manifest(&root, &manifest_path, &found, &adopted)?;
     report(&root, &found, &adopted, &notes, args);
     if args.dry_run {

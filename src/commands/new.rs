@@ -49,6 +49,21 @@ pub fn run(args: &NewArgs) -> Result<Exit, Error> {
             None => format!("backfill: {{ table: {table} }}"),
         });
     }
+    let placed = [("before", &args.before), ("after", &args.after)];
+    for (key, target) in placed {
+        let Some(target) = target else { continue };
+        if phase == Phase::Ddl {
+            return Err(Error::Usage(format!(
+                "--{key} places an index file or a backfill in the DDL sequence; a DDL migration's place is its version"
+            )));
+        }
+        if manifest.entry(target).is_none() || !target.starts_with("ddl/") {
+            return Err(Error::Usage(format!(
+                "--{key} {target}: no such DDL migration in manifest.yaml; give its id, e.g. ddl/V12__users_email_key"
+            )));
+        }
+        fields.push(format!("{key}: {target}"));
+    }
     let mut edit = ManifestText::new(&manifest_path, &text);
     edit.append_entry(&id, &fields)
         .map_err(|e| Error::Usage(e.to_string()))?;

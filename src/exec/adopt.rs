@@ -166,15 +166,15 @@ pub fn standing(
         })?,
         None => None,
     };
-    if let Some(ledger) = &foreign
-        && ledger.dirty
+    if let Some(theirs) = &foreign
+        && theirs.dirty
     {
         return Err(AdoptError::Unplaced {
             message: format!(
                 "{}'s ledger {} is marked dirty: its last migration failed half-way. Repair the database as {} would need (see its docs), then run again",
-                ledger.tool.as_str(),
-                ledger.table,
-                ledger.tool.as_str()
+                theirs.tool.as_str(),
+                theirs.table,
+                theirs.tool.as_str()
             ),
         });
     }

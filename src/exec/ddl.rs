@@ -601,8 +601,11 @@ pub fn batch(
     );
     let body_start = text.len();
     text.push_str(body);
-    // A newline first: the file may end in a `--` comment.
-    text.push_str("\n;\n");
+    // A newline first: the file may end in a `--` comment. Then every setting the file
+    // changed for the session (pg_dump's `set_config('search_path', '', false)`, a
+    // `SET ROLE`) goes back to the connection's own: the next migration runs as if in a
+    // session of its own, as under psql, and the ledger row is written as ourselves.
+    text.push_str("\n;\nRESET ALL;\n");
     text.push_str(insert);
     text.push_str(";\nCOMMIT;");
     Batch { text, body_start }

@@ -150,19 +150,29 @@ fn last_at<T: Copy>(events: &[(usize, T)], at: usize) -> Option<T> {
     n.checked_sub(1).map(|i| events[i].1)
 }
 
-/// The catalog as the replay has it so far.
+/// The catalog as the replay has it so far. Every relation's members, indexes, columns'
+/// dependents and backing indexes are kept by relation, so a drop or rename touches what
+/// it moves, not the whole catalog: a 50,000-migration history replays in linear time.
 #[derive(Default)]
 struct Model {
     live: HashMap<Object, Option<RelKind>>,
-    /// An index's table.
+    /// A relation's columns, constraints and triggers; a type's enum values.
+    members: HashMap<Name, HashSet<Object>>,
+    /// An index's table, and a table's indexes.
     index_on: HashMap<Name, Name>,
+    indexes_of: HashMap<Name, HashSet<Name>>,
     /// Constraints backed by an index of the same name (primary key, unique, exclusion).
-    backed: HashSet<(Name, String)>,
+    backed: HashMap<Name, HashSet<String>>,
     /// What each column of a table has using it (constraints, indexes): dropped with it.
-    dependents: HashMap<(Name, String), Vec<Object>>,
+    dependents: HashMap<Name, HashMap<String, Vec<Object>>>,
     shapes: HashMap<Object, Vec<(usize, Option<IndexShape>)>>,
     events: HashMap<Object, Vec<(usize, State)>>,
     unknown_columns: HashMap<Name, Vec<(usize, bool)>>,
+}
+
+/// The relation (or, for an enum value, the type) an object is a member of.
+fn owner(object: &Object) -> Option<&Name> {
+    object.parent()
 }
 
 impl Model {
@@ -183,6 +193,48 @@ impl Model {
         }
     }
 
+    /// Makes `object` live, with its place among its owner's members.
+    fn insert(&mut self, object: Object, kind: Option<RelKind>) {
+        if let Some(owner) = owner(&object) {
+            self.members
+                .entry(owner.clone())
+                .or_default()
+                .insert(object.clone());
+        }
+        self.live.insert(object, kind);
+    }
+
+    /// Removes `object` from the live catalog; its kind, if it was live.
+    fn remove(&mut self, object: &Object) -> Option<Option<RelKind>> {
+        let kind = self.live.remove(object)?;
+        if let Some(owner) = owner(object)
+            && let Some(members) = self.members.get_mut(owner)
+        {
+            members.remove(object);
+        }
+        Some(kind)
+    }
+
+    fn set_index_on(&mut self, index: &Name, table: &Name) {
+        if let Some(old) = self.index_on.insert(index.clone(), table.clone())
+            && let Some(set) = self.indexes_of.get_mut(&old)
+        {
+            set.remove(index);
+        }
+        self.indexes_of
+            .entry(table.clone())
+            .or_default()
+            .insert(index.clone());
+    }
+
+    fn unset_index_on(&mut self, index: &Name) {
+        if let Some(table) = self.index_on.remove(index)
+            && let Some(set) = self.indexes_of.get_mut(&table)
+        {
+            set.remove(index);
+        }
+    }
+
     fn create(&mut self, step: usize, object: Object, kind: Option<RelKind>) {
         self.record(step, &object, State::Present(kind));
         if kind == Some(RelKind::Index) {
@@ -200,47 +252,52 @@ impl Model {
             let row_type = Object::Type(name.clone());
             if !self.live.contains_key(&row_type) {
                 self.record(step, &row_type, State::Present(None));
-                self.live.insert(row_type, None);
+                self.insert(row_type, None);
             }
         }
-        self.live.insert(object, kind);
+        self.insert(object, kind);
     }
 
     fn drop(&mut self, step: usize, object: &Object) {
-        let Some(kind) = self.live.remove(object) else {
+        let Some(kind) = self.remove(object) else {
             return;
         };
         self.record(step, object, State::Absent);
         if let Object::Column(table, column) = object {
-            for dependent in self
+            let dependents = self
                 .dependents
-                .remove(&(table.clone(), column.clone()))
-                .unwrap_or_default()
-            {
+                .get_mut(table)
+                .and_then(|columns| columns.remove(column))
+                .unwrap_or_default();
+            for dependent in dependents {
                 self.drop(step, &dependent);
             }
         }
         match object {
             Object::Relation(name) => {
-                let children: Vec<Object> = self
-                    .live
-                    .keys()
-                    .filter(|o| o.parent() == Some(name) && !matches!(o, Object::EnumValue(..)))
-                    .cloned()
-                    .collect();
-                for child in children {
-                    self.drop(step, &child);
+                let members: Vec<Object> = self
+                    .members
+                    .remove(name)
+                    .map(|m| m.into_iter().collect())
+                    .unwrap_or_default();
+                for member in members
+                    .iter()
+                    .filter(|m| !matches!(m, Object::EnumValue(..)))
+                {
+                    self.drop(step, member);
                 }
                 let indexes: Vec<Name> = self
-                    .index_on
-                    .iter()
-                    .filter(|(_, table)| *table == name)
-                    .map(|(index, _)| index.clone())
-                    .collect();
+                    .indexes_of
+                    .remove(name)
+                    .map(|i| i.into_iter().collect())
+                    .unwrap_or_default();
                 for index in indexes {
                     self.index_on.remove(&index);
                     self.drop(step, &Object::Relation(index));
                 }
+                self.unset_index_on(name);
+                self.backed.remove(name);
+                self.dependents.remove(name);
                 if kind != Some(RelKind::Index) && kind != Some(RelKind::Sequence) {
                     self.drop(step, &Object::Type(name.clone()));
                 }
@@ -248,11 +305,15 @@ impl Model {
             }
             Object::Type(name) => {
                 let values: Vec<Object> = self
-                    .live
-                    .keys()
-                    .filter(|o| matches!(o, Object::EnumValue(t, _) if t == name))
-                    .cloned()
-                    .collect();
+                    .members
+                    .get(name)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|o| matches!(o, Object::EnumValue(..)))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 for value in values {
                     self.drop(step, &value);
                 }
@@ -262,6 +323,7 @@ impl Model {
                 }
             }
             Object::Schema(schema) => {
+                // Rare enough (a schema dropped with CASCADE) to look at every object.
                 let inside: Vec<Object> = self
                     .live
                     .keys()
@@ -273,13 +335,16 @@ impl Model {
                 }
             }
             Object::Constraint(table, constraint)
-                if self.backed.remove(&(table.clone(), constraint.clone())) =>
+                if self
+                    .backed
+                    .get_mut(table)
+                    .is_some_and(|set| set.remove(constraint)) =>
             {
                 let index = Name {
                     schema: table.schema.clone(),
                     name: constraint.clone(),
                 };
-                self.index_on.remove(&index);
+                self.unset_index_on(&index);
                 self.drop(step, &Object::Relation(index));
             }
             _ => {}
@@ -287,13 +352,12 @@ impl Model {
     }
 
     fn rename(&mut self, step: usize, from: &Object, to: &Object) {
-        let Some(kind) = self.live.get(from).copied() else {
+        let Some(kind) = self.remove(from) else {
             return;
         };
-        self.live.remove(from);
         self.record(step, from, State::Absent);
         self.record(step, to, State::Present(kind));
-        self.live.insert(to.clone(), kind);
+        self.insert(to.clone(), kind);
         if kind == Some(RelKind::Index) {
             let shape = self
                 .shapes
@@ -304,49 +368,46 @@ impl Model {
         }
         match (from, to) {
             (Object::Column(table, old), Object::Column(_, new)) => {
-                if let Some(list) = self.dependents.remove(&(table.clone(), old.clone())) {
-                    self.dependents.insert((table.clone(), new.clone()), list);
+                if let Some(columns) = self.dependents.get_mut(table)
+                    && let Some(list) = columns.remove(old)
+                {
+                    columns.insert(new.clone(), list);
                 }
             }
             (Object::Relation(old), Object::Relation(new)) => {
-                let keys: Vec<(Name, String)> = self
-                    .dependents
-                    .keys()
-                    .filter(|(t, _)| t == old)
-                    .cloned()
-                    .collect();
-                for key in keys {
-                    let list = self.dependents.remove(&key).unwrap_or_default();
-                    let moved = list.iter().map(|o| reparent(o, new)).collect();
-                    self.dependents.insert((new.clone(), key.1), moved);
+                let members: Vec<Object> = self
+                    .members
+                    .get(old)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|o| !matches!(o, Object::EnumValue(..)))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for member in members {
+                    let moved = reparent(&member, new);
+                    self.rename(step, &member, &moved);
                 }
-                let children: Vec<Object> = self
-                    .live
-                    .keys()
-                    .filter(|o| o.parent() == Some(old) && !matches!(o, Object::EnumValue(..)))
-                    .cloned()
-                    .collect();
-                for child in children {
-                    let moved = reparent(&child, new);
-                    self.rename(step, &child, &moved);
-                }
-                for table in self.index_on.values_mut() {
-                    if table == old {
-                        *table = new.clone();
+                if let Some(indexes) = self.indexes_of.remove(old) {
+                    for index in &indexes {
+                        self.index_on.insert(index.clone(), new.clone());
                     }
+                    self.indexes_of.insert(new.clone(), indexes);
                 }
-                if let Some(table) = self.index_on.remove(old) {
-                    self.index_on.insert(new.clone(), table);
+                if let Some(table) = self.index_on.get(old).cloned() {
+                    self.unset_index_on(old);
+                    self.set_index_on(new, &table);
                 }
-                let backed: Vec<(Name, String)> = self
-                    .backed
-                    .iter()
-                    .filter(|(t, _)| t == old)
-                    .cloned()
-                    .collect();
-                for (t, c) in backed {
-                    self.backed.remove(&(t, c.clone()));
-                    self.backed.insert((new.clone(), c));
+                if let Some(backed) = self.backed.remove(old) {
+                    self.backed.insert(new.clone(), backed);
+                }
+                if let Some(columns) = self.dependents.remove(old) {
+                    let moved = columns
+                        .into_iter()
+                        .map(|(c, list)| (c, list.iter().map(|o| reparent(o, new)).collect()))
+                        .collect();
+                    self.dependents.insert(new.clone(), moved);
                 }
                 if kind != Some(RelKind::Index) && kind != Some(RelKind::Sequence) {
                     self.rename(step, &Object::Type(old.clone()), &Object::Type(new.clone()));
@@ -363,11 +424,15 @@ impl Model {
             }
             (Object::Type(old), Object::Type(new)) => {
                 let values: Vec<Object> = self
-                    .live
-                    .keys()
-                    .filter(|o| matches!(o, Object::EnumValue(t, _) if t == old))
-                    .cloned()
-                    .collect();
+                    .members
+                    .get(old)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|o| matches!(o, Object::EnumValue(..)))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 for value in values {
                     let moved = reparent(&value, new);
                     self.rename(step, &value, &moved);
@@ -382,9 +447,15 @@ impl Model {
                 }
             }
             (Object::Constraint(table, old), Object::Constraint(_, new))
-                if self.backed.remove(&(table.clone(), old.clone())) =>
+                if self
+                    .backed
+                    .get_mut(table)
+                    .is_some_and(|set| set.remove(old)) =>
             {
-                self.backed.insert((table.clone(), new.clone()));
+                self.backed
+                    .entry(table.clone())
+                    .or_default()
+                    .insert(new.clone());
                 let index = |name: &str| {
                     Object::Relation(Name {
                         schema: table.schema.clone(),
@@ -428,9 +499,12 @@ impl Model {
                         .live
                         .contains_key(&Object::Constraint(table.clone(), index.name.clone()))
                     {
-                        self.backed.insert((table.clone(), index.name.clone()));
+                        self.backed
+                            .entry(table.clone())
+                            .or_default()
+                            .insert(index.name.clone());
                     }
-                    self.index_on.insert(index.clone(), table);
+                    self.set_index_on(index, &table);
                 }
                 if !self.live.contains_key(&object) {
                     self.create(step, object, *kind);
@@ -452,12 +526,16 @@ impl Model {
                 };
                 if let Some(table) = table {
                     for column in columns {
-                        let key = (table.clone(), column.clone());
                         if self
                             .live
                             .contains_key(&Object::Column(table.clone(), column.clone()))
                         {
-                            self.dependents.entry(key).or_default().push(object.clone());
+                            self.dependents
+                                .entry(table.clone())
+                                .or_default()
+                                .entry(column.clone())
+                                .or_default()
+                                .push(object.clone());
                         }
                     }
                 }

@@ -1,5 +1,5 @@
-//! sqlrail's own tables are out of the migrations' reach: a migration that drops, renames,
-//! alters or writes the ledger, the lease or the phase state (or drops their schema) is
+//! sqlrail's own tables are out of the migrations' reach: a migration that creates, drops,
+//! renames, alters or writes the ledger, the lease or the phase state (or drops their schema) is
 //! refused by `apply` and reported by `lint`. On a real history, `DROP TABLE IF EXISTS
 //! schema_migrations;` (a table of the tool used before) dropped sqlrail's ledger inside
 //! the migration's own transaction.
@@ -57,6 +57,7 @@ impl Ours<'_> {
                     Effect::Create { object, .. } if object.parent().is_some() => {
                         ("alters", object)
                     }
+                    Effect::Create { object, .. } => ("creates", object),
                     _ => return None,
                 };
                 self.object(object)

@@ -14,7 +14,7 @@ pub const RULE: Rule = Rule {
 needs no fingerprint. One that has the change without a ledger row (made by hand, or by
 the tool used before sqlrail) is placed in the history by the migrations' checks: a
 migration without one is told apart from its neighbours only by theirs, and adoption may
-have to stop and ask (`sqlrail mark --through`).
+have to stop and ask (`sqlrail mark --through <id>`).
 
 Reported only where a check exists that proves the migration (what it creates, adds or
 renames); migrations that only change data, grants or settings have none, and need none.
