@@ -49,6 +49,9 @@ pub struct Found {
     pub sources: Vec<Source>,
     /// Files looked at and not adopted, with why.
     pub skipped: Vec<(PathBuf, String)>,
+    /// The tool's name for the project, where its ledger keeps several (sqitch's
+    /// `%project`).
+    pub project: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -64,22 +64,25 @@ pub fn plan(found: &mut Found) -> Result<Vec<Adopted>, InitError> {
     // Index files waiting for the DDL file that follows them (none came before).
     let mut waiting: Vec<usize> = Vec::new();
     for source in &found.sources {
-        let pieces = if let Some(phase) = source.phase {
-            vec![Piece {
+        let (pieces, left_out) = if let Some(phase) = source.phase {
+            let whole = Piece {
                 phase,
                 sql: source.sql.clone(),
                 name: source.name.clone(),
                 verbatim: true,
                 notes: Vec::new(),
-            }]
+            };
+            (vec![whole], Vec::new())
         } else {
             pieces(source)?
         };
         if pieces.is_empty() {
-            empty.push((
-                source.path.clone(),
-                "no SQL statements (an empty migration): nothing to adopt".to_owned(),
-            ));
+            let why = if left_out.is_empty() {
+                "no SQL statements (an empty migration): nothing to adopt".to_owned()
+            } else {
+                format!("nothing of it could be adopted: {}", left_out.join("; "))
+            };
+            empty.push((source.path.clone(), why));
             continue;
         }
         let ddl_pieces = pieces.iter().filter(|p| p.phase == Phase::Ddl).count();
@@ -160,9 +163,42 @@ fn terminated(sql: &str, s: &Statement) -> usize {
         .map_or(sql.len(), |t| t.end)
 }
 
-/// A source's statements as pieces: DDL runs, concurrent index statements, with the
-/// statements that belong nowhere left out (and said so).
-fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
+/// Whether `code` is `SET …` or pg_dump's `SELECT pg_catalog.set_config(…)`: session
+/// settings that may come before a file's `BEGIN`.
+fn is_setting(code: &Code<'_>) -> bool {
+    code.is(0, "set")
+        || (code.is(0, "select")
+            && (1..code.len()).any(|i| code.text(i).eq_ignore_ascii_case("set_config")))
+}
+
+/// The statements (indexes) of the tool's own `BEGIN`/`COMMIT` around the file: the first
+/// `BEGIN` when only session settings come before it, and the last statement when it is
+/// `COMMIT` (or `END`).
+fn wrapping(sql: &str, statements: &[Statement]) -> (Option<usize>, Option<usize>) {
+    let code = |s: &Statement| Code::lex(sql, s.start..s.end);
+    let begin = statements
+        .iter()
+        .position(|s| {
+            let c = code(s);
+            !is_setting(&c) || s.kind == StatementKind::TransactionControl
+        })
+        .filter(|&i| {
+            let c = code(&statements[i]);
+            statements[i].kind == StatementKind::TransactionControl
+                && (c.is(0, "begin") || c.is(0, "start"))
+        });
+    let commit = statements.len().checked_sub(1).filter(|&i| {
+        let c = code(&statements[i]);
+        statements[i].kind == StatementKind::TransactionControl
+            && (c.is(0, "commit") || c.is(0, "end"))
+    });
+    (begin, commit)
+}
+
+/// A source's statements as pieces: DDL runs and concurrent index statements, with the
+/// statements that belong nowhere left out (and said so); and, when no piece is left,
+/// the notes on what was left out.
+fn pieces(source: &Source) -> Result<(Vec<Piece>, Vec<String>), InitError> {
     let sql = &source.sql;
     let file = split(sql).map_err(|e| {
         let (line, column) = crate::sql::LineIndex::new(sql).position(sql, e.start);
@@ -183,15 +219,18 @@ fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
     }
     let statements = &file.statements;
     let last = statements.len().saturating_sub(1);
+    let (begin, commit) = wrapping(sql, statements);
     let mut out: Vec<Piece> = Vec::new();
-    // The DDL run being gathered: from `start` (bytes), and whether it has a statement.
+    // The DDL run being gathered, and where the text not yet given to a piece starts.
     let mut start = 0;
-    let mut run: Option<usize> = None;
+    let mut run: Option<String> = None;
+    // Whether the run is the file's text unchanged so far.
+    let mut verbatim = true;
     let mut dropped_any = false;
-    let close = |out: &mut Vec<Piece>, from: usize, to: usize, notes: &mut Vec<String>| {
+    let close = |out: &mut Vec<Piece>, text: String, notes: &mut Vec<String>| {
         out.push(Piece {
             phase: Phase::Ddl,
-            sql: sql[from..to].to_owned(),
+            sql: text,
             name: source.name.clone(),
             verbatim: false,
             notes: std::mem::take(notes),
@@ -200,15 +239,14 @@ fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
     for (i, s) in statements.iter().enumerate() {
         let end = terminated(sql, s);
         let code = Code::lex(sql, s.start..s.end);
-        let wrapping = s.kind == StatementKind::TransactionControl
-            && ((i == 0 && (code.is(0, "begin") || code.is(0, "start")))
-                || (i == last && (code.is(0, "commit") || code.is(0, "end"))));
-        if wrapping {
-            if let Some(from) = run.take() {
-                close(&mut out, from, s.start, &mut notes);
+        if Some(i) == begin || Some(i) == commit {
+            // Settings before the BEGIN stay with what follows it, in one file.
+            if let Some(text) = run.as_mut() {
+                text.push_str(&sql[start..s.start]);
             }
             start = end;
             dropped_any = true;
+            verbatim = false;
             continue;
         }
         let concurrent_index = !s.in_transaction
@@ -219,8 +257,9 @@ fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
                         .find_at_depth(0..4.min(code.len()), 0, &["index"])
                         .is_some()));
         if concurrent_index {
-            if let Some(from) = run.take() {
-                close(&mut out, from, s.start, &mut notes);
+            if let Some(mut text) = run.take() {
+                text.push_str(&sql[start..s.start]);
+                close(&mut out, text, &mut notes);
             }
             let name = crate::sql::code::index_statement(&code)
                 .and_then(|i| i.name)
@@ -233,17 +272,49 @@ fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
                 notes: Vec::new(),
             });
             start = end;
+            verbatim = false;
+            continue;
+        }
+        // `DETACH PARTITION … CONCURRENTLY` leaves the same schema as the plain form,
+        // which runs in a transaction (holding a stronger lock for its moment).
+        let detach = !s.in_transaction
+            && code.is(0, "alter")
+            && code.find(1, &["detach", "partition"]).is_some()
+            && code.is(code.len() - 1, "concurrently");
+        if detach {
+            let text = run.get_or_insert_with(String::new);
+            let word = code.span(code.len() - 1, code.len() - 1);
+            text.push_str(&sql[start..word.start]);
+            text.push_str(sql[word.end..end].trim_start());
+            notes.push(format!(
+                "line {}: `DETACH PARTITION … CONCURRENTLY` cannot run in a transaction; it runs as a plain `DETACH PARTITION` (same schema, a brief ACCESS EXCLUSIVE lock on the parent)",
+                s.line
+            ));
+            start = end;
+            verbatim = false;
             continue;
         }
         if !s.in_transaction {
-            notes.push(format!(
-                "line {}: `{}` cannot run in a transaction and is not an index build; it was left out: run it by hand if it is needed",
-                s.line, s.tag
-            ));
-            if let Some(from) = run.take() {
-                close(&mut out, from, s.start, &mut notes);
+            let maintenance = ["vacuum", "cluster", "checkpoint"]
+                .iter()
+                .any(|w| code.is(0, w));
+            notes.push(if maintenance {
+                format!(
+                    "line {}: `{}` is maintenance that cannot run in a transaction (it changes no schema); it was left out",
+                    s.line, s.tag
+                )
+            } else {
+                format!(
+                    "line {}: `{}` cannot run in a transaction and is not an index build; it was left out: run it by hand if it is needed",
+                    s.line, s.tag
+                )
+            });
+            if let Some(mut text) = run.take() {
+                text.push_str(&sql[start..s.start]);
+                close(&mut out, text, &mut notes);
             }
             start = end;
+            verbatim = false;
             continue;
         }
         if s.kind == StatementKind::TransactionControl {
@@ -252,27 +323,26 @@ fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
                 s.line, s.tag
             ));
         }
-        run.get_or_insert(start);
+        run.get_or_insert_with(String::new)
+            .push_str(&sql[start..end]);
         start = end;
         // A value added to an enum cannot be used in the transaction that added it: in a
         // migration its tool ran without a transaction, what follows runs in the next file.
         let adds_value =
             code.at(0, &["alter", "type"]) && code.find(2, &["add", "value"]).is_some();
         if adds_value && !source.transactional && i < last {
-            let from = run.take().expect("just set");
-            close(&mut out, from, end, &mut notes);
+            let text = run.take().expect("just set");
+            close(&mut out, text, &mut notes);
+            verbatim = false;
         }
     }
-    if let Some(from) = run {
+    if let Some(mut text) = run {
         // The last run keeps what follows its last statement (trailing comments).
-        let whole = from == 0 && !dropped_any && out.is_empty();
+        text.push_str(&sql[start..]);
+        let whole = verbatim && out.is_empty();
         out.push(Piece {
             phase: Phase::Ddl,
-            sql: if whole {
-                sql.clone()
-            } else {
-                sql[from..].to_owned()
-            },
+            sql: if whole { sql.clone() } else { text },
             name: source.name.clone(),
             verbatim: whole,
             notes: std::mem::take(&mut notes),
@@ -289,7 +359,7 @@ fn pieces(source: &Source) -> Result<Vec<Piece>, InitError> {
     {
         last.notes.append(&mut notes);
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// A name fit for a refinery file name: lower case, runs of anything but letters and

@@ -103,8 +103,13 @@ fn manifest(
         text = text.replace(
             "migrations:\n",
             &format!(
-                "settings:\n  # The history came from {0}; a database {0} migrated is adopted from its ledger.\n  adopted_from: {{ tool: {0} }}\nmigrations:\n",
-                tool.as_str()
+                "settings:\n  # The history came from {0}; a database {0} migrated is adopted from its ledger.\n  adopted_from: {{ tool: {0}{1} }}\nmigrations:\n",
+                tool.as_str(),
+                found
+                    .project
+                    .as_deref()
+                    .map(|p| format!(", project: {}", crate::config::yaml_scalar(p)))
+                    .unwrap_or_default()
             ),
         );
     }

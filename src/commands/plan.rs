@@ -209,11 +209,13 @@ fn phase_rows(
 }
 
 fn index_plans(project: &Project, rows: &[IndexRow]) -> Vec<IndexPlan> {
+    let by_id: std::collections::HashMap<&str, &IndexRow> =
+        rows.iter().map(|r| (r.id.as_str(), r)).collect();
     project
         .phase(Phase::Indexes)
         .filter(|m| placement(project, m).is_none())
         .map(|m| {
-            let row = rows.iter().find(|r| r.id == m.id);
+            let row = by_id.get(m.id.as_str());
             let action = match row {
                 Some(r) if DONE_STATES.contains(&r.state.as_str()) => "recorded",
                 Some(_) => "rebuild",
@@ -228,6 +230,11 @@ fn index_plans(project: &Project, rows: &[IndexRow]) -> Vec<IndexPlan> {
 }
 
 fn backfill_plans(project: &Project, rows: &[BackfillRow]) -> Vec<BackfillPlan> {
+    let mut by_id: std::collections::HashMap<&str, Vec<&BackfillRow>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        by_id.entry(r.id.as_str()).or_default().push(r);
+    }
     project
         .phase(Phase::Backfills)
         .filter(|m| placement(project, m).is_none())
@@ -237,7 +244,7 @@ fn backfill_plans(project: &Project, rows: &[BackfillRow]) -> Vec<BackfillPlan> 
                 .and_then(|e| e.backfill.as_ref())
                 .map(|b| b.status)
                 .unwrap_or_default();
-            let mine: Vec<&BackfillRow> = rows.iter().filter(|r| r.id == m.id).collect();
+            let mine: Vec<&BackfillRow> = by_id.get(m.id.as_str()).cloned().unwrap_or_default();
             let unfinished = mine.iter().find(|r| r.state != "done");
             let (action, cursor, high_water) = match (status, unfinished) {
                 (BackfillStatus::Done, _) => ("done", None, None),

@@ -167,9 +167,11 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
 }
 
 fn index_entries(project: &crate::project::Project, rows: &[IndexRow]) -> Vec<IndexEntry> {
+    let by_id: std::collections::HashMap<&str, &IndexRow> =
+        rows.iter().map(|r| (r.id.as_str(), r)).collect();
     project
         .phase(Phase::Indexes)
-        .map(|m| match rows.iter().find(|r| r.id == m.id) {
+        .map(|m| match by_id.get(m.id.as_str()) {
             Some(r) => IndexEntry {
                 id: m.id.clone(),
                 state: if r.state == "building" {
@@ -195,16 +197,19 @@ fn index_entries(project: &crate::project::Project, rows: &[IndexRow]) -> Vec<In
 }
 
 fn backfill_entries(project: &crate::project::Project, rows: &[BackfillRow]) -> Vec<BackfillEntry> {
+    let mut by_id: std::collections::HashMap<&str, Vec<&BackfillRow>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        by_id.entry(r.id.as_str()).or_default().push(r);
+    }
     let mut entries = Vec::new();
     for m in project.phase(Phase::Backfills) {
         let paused = project
             .manifest
-            .migrations
-            .iter()
-            .find(|e| e.id == m.id)
+            .entry(&m.id)
             .and_then(|e| e.backfill.as_ref())
             .is_some_and(|b| b.status == crate::config::BackfillStatus::Paused);
-        let mine: Vec<&BackfillRow> = rows.iter().filter(|r| r.id == m.id).collect();
+        let mine: Vec<&BackfillRow> = by_id.get(m.id.as_str()).cloned().unwrap_or_default();
         if mine.is_empty() {
             entries.push(BackfillEntry {
                 id: m.id.clone(),

@@ -182,7 +182,7 @@ impl std::str::FromStr for Fingerprint {
 }
 
 /// `text` as a YAML flow scalar: plain where YAML reads it back unchanged, else quoted.
-fn yaml_scalar(text: &str) -> String {
+pub fn yaml_scalar(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()

@@ -82,6 +82,9 @@ pub struct AdoptedFrom {
     /// Its ledger table, `[schema.]table` [default: the tool's own default].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
+    /// sqitch: the plan's `%project`, which its registry's rows are filtered by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// The migration tools `sqlrail init` adopts histories from.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
 pub use duration::HumanDuration;
-pub use fingerprint::{Fingerprint, IndexDef};
+pub use fingerprint::{Fingerprint, IndexDef, yaml_scalar};
 pub use ids::{parse_file_name, parse_id, parse_stem};
 pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
 pub use manifest::{
@@ -62,6 +62,28 @@ pub fn line_of_key(text: &str, key: &str) -> u32 {
 /// The line of migration `id`'s entry in the manifest text (1 if not found).
 pub fn line_of_id(manifest_text: &str, id: &str) -> u32 {
     yaml::line_of(manifest_text, "id", id, 0)
+}
+
+/// The lines of every entry's `id:` in the manifest text, found in one pass.
+pub struct EntryLines<'t> {
+    lines: HashMap<&'t str, Vec<u32>>,
+}
+
+impl<'t> EntryLines<'t> {
+    pub fn of(manifest_text: &'t str) -> Self {
+        EntryLines {
+            lines: yaml::lines_by_value(manifest_text, "id"),
+        }
+    }
+
+    /// The line of `id`'s entry (its `occurrence`-th, from 0), or 1 if not found.
+    pub fn line(&self, id: &str, occurrence: usize) -> u32 {
+        self.lines
+            .get(id)
+            .and_then(|l| l.get(occurrence))
+            .copied()
+            .unwrap_or(1)
+    }
 }
 
 impl Manifest {
@@ -126,9 +148,10 @@ impl Manifest {
             ));
         }
         let mut seen = HashSet::new();
+        let entry_lines = EntryLines::of(text);
         for entry in &self.migrations {
             let occurrence = usize::from(seen.contains(entry.id.as_str()));
-            let line = yaml::line_of(text, "id", &entry.id, occurrence);
+            let line = entry_lines.line(&entry.id, occurrence);
             let Some((phase, _, _)) = parse_id(&entry.id) else {
                 return Err(invalid(
                     line,

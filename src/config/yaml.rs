@@ -36,23 +36,39 @@ fn tidy(message: &str) -> String {
     }
 }
 
+/// The value of a `key: value` line (`- key: value`, quoted or not, before a `# comment`).
+fn value_of<'t>(line: &'t str, key: &str) -> Option<&'t str> {
+    let line = line.trim_start().trim_start_matches("- ").trim_start();
+    let rest = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+    // A trailing `# comment` is not part of the value.
+    let rest = rest.split(" #").next().unwrap_or(rest);
+    Some(rest.trim().trim_matches(['"', '\'']))
+}
+
 /// The 1-based line of the `occurrence`-th (from 0) `key: value` line of `text`: used to
 /// point validation errors (found after parsing) at the entry they are about.
 pub(crate) fn line_of(text: &str, key: &str, value: &str, occurrence: usize) -> u32 {
     text.lines()
         .enumerate()
-        .filter(|(_, line)| {
-            let line = line.trim_start().trim_start_matches("- ").trim_start();
-            line.strip_prefix(key)
-                .and_then(|rest| rest.trim_start().strip_prefix(':'))
-                .is_some_and(|rest| {
-                    // A trailing `# comment` is not part of the value.
-                    let rest = rest.split(" #").next().unwrap_or(rest);
-                    rest.trim().trim_matches(['"', '\'']) == value
-                })
-        })
+        .filter(|(_, line)| value_of(line, key) == Some(value))
         .nth(occurrence)
         .map_or(1, |(n, _)| n as u32 + 1)
+}
+
+/// Every `key: value` line of `text`, by value: the lines (1-based) where each value
+/// appears, in order. One pass, for callers that look many values up (a manifest of
+/// 50,000 entries was searched once per entry).
+pub(crate) fn lines_by_value<'t>(
+    text: &'t str,
+    key: &str,
+) -> std::collections::HashMap<&'t str, Vec<u32>> {
+    let mut lines: std::collections::HashMap<&str, Vec<u32>> = std::collections::HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if let Some(value) = value_of(line, key) {
+            lines.entry(value).or_default().push(n as u32 + 1);
+        }
+    }
+    lines
 }
 
 /// The 1-based line where `key:` first appears (for errors about a setting).

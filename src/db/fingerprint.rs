@@ -18,7 +18,7 @@ use crate::sql::names::fold_part as fold;
 /// lower-cased, `"Quoted"` parts kept as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Qualified {
-    /// `None`: look the object up through the search path.
+    /// `None`: the object is looked up in `current_schema()`.
     pub schema: Option<String>,
     pub parent: Option<String>,
     pub name: String,
@@ -84,10 +84,14 @@ fn leaf(fingerprint: &Fingerprint) -> Option<(&'static str, Qualified, Option<Sh
     Some((kind, name, None))
 }
 
-/// The relation `k.parent` (a member's table) or `k.name`, in `k.schema` or visible.
+/// The relation `k.parent` (a member's table) or `k.name`, in `k.schema`, or for an
+/// unqualified name in the schema unqualified `CREATE`s make objects in
+/// (`current_schema()`): the history reads unqualified names so too, and a name that is
+/// merely visible (`now` in `pg_catalog`, a table of another schema on the search path)
+/// is not the object the migration made.
 const RELATION: &str = "SELECT c.oid, c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relname = coalesce(k.parent, k.name) \
-     AND CASE WHEN k.schema IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = k.schema END";
+     AND n.nspname = coalesce(k.schema, pg_catalog.current_schema())";
 
 /// One row per check: its number and whether it holds.
 fn catalog_query() -> String {
@@ -95,10 +99,10 @@ fn catalog_query() -> String {
     let member = |kinds: &str, tail: &str| {
         format!("EXISTS (SELECT 1 FROM ({RELATION} AND c.relkind IN ({kinds})) r {tail})")
     };
-    let visible = |catalog: &str, name: &str, namespace: &str, visible: &str| {
+    let in_schema = |catalog: &str, name: &str, namespace: &str| {
         format!(
             "EXISTS (SELECT 1 FROM pg_catalog.{catalog} o JOIN pg_catalog.pg_namespace n ON n.oid = o.{namespace} \
-             WHERE o.{name} = k.name AND CASE WHEN k.schema IS NULL THEN pg_catalog.{visible}(o.oid) ELSE n.nspname = k.schema END)"
+             WHERE o.{name} = k.name AND n.nspname = coalesce(k.schema, pg_catalog.current_schema()))"
         )
     };
     format!(
@@ -121,7 +125,7 @@ fn catalog_query() -> String {
          WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = k.name) \
          WHEN 'enum_value' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid \
               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = k.parent AND e.enumlabel = k.name \
-              AND CASE WHEN k.schema IS NULL THEN pg_catalog.pg_type_is_visible(t.oid) ELSE n.nspname = k.schema END) \
+              AND n.nspname = coalesce(k.schema, pg_catalog.current_schema())) \
          END \
          FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], $8::text[]) \
            AS k(i, kind, schema, parent, name, is_unique, is_partial, columns)",
@@ -140,13 +144,8 @@ fn catalog_query() -> String {
             "'r', 'p', 'f', 'v'",
             "JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid WHERE t.tgname = k.name AND NOT t.tgisinternal"
         ),
-        type_ = visible("pg_type", "typname", "typnamespace", "pg_type_is_visible"),
-        function = visible(
-            "pg_proc",
-            "proname",
-            "pronamespace",
-            "pg_function_is_visible"
-        ),
+        type_ = in_schema("pg_type", "typname", "typnamespace"),
+        function = in_schema("pg_proc", "proname", "pronamespace"),
     )
 }
 

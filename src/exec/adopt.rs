@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::config::{Fingerprint, Phase};
 use crate::db::fingerprint::holds_all;
-use crate::history::adoption::{Placement, Unplaced, place};
-use crate::history::probe::{Probe, probe};
+use crate::history::adoption::{Placement, Unplaced, agrees_somewhere, place};
+use crate::history::probe::{Probe, probe, written_tables};
 use crate::history::{History, proposal};
 use crate::ledger::foreign::{self, ForeignLedger};
 use crate::ledger::{Ledger, Row};
@@ -120,12 +120,17 @@ impl Standing {
                     p.state,
                     history.sequenced
                 );
-                if let Some(last) = p.repeated {
-                    line.push_str(&format!(
+                match p.repeated {
+                    Some(last) if last == p.state + 1 => line.push_str(&format!(
+                        "; whether {} ran cannot be told, and it runs again (it is safe to repeat)",
+                        id(last)
+                    )),
+                    Some(last) => line.push_str(&format!(
                         "; whether {}..{} ran cannot be told, and they run again (they are safe to repeat)",
                         id(p.state + 1),
                         id(last)
-                    ));
+                    )),
+                    None => {}
                 }
                 for (step, held) in &p.set_aside {
                     line.push_str(&format!(
@@ -162,7 +167,7 @@ pub fn standing(
     }
     let foreign = match &project.manifest.settings.adopted_from {
         Some(from) => exec.read("the adopted tool's ledger", |c| {
-            foreign::read(c, from.tool, from.table.as_deref())
+            foreign::read(c, from.tool, from.table.as_deref(), from.project.as_deref())
         })?,
         None => None,
     };
@@ -179,32 +184,39 @@ pub fn standing(
         });
     }
     let empty = exec.read("whether the database is empty", |c| empty(c, ledger))?;
-    let placed = if empty {
-        Ok(Placement {
-            state: 0,
-            set_aside: Vec::new(),
-            repeated: None,
-        })
+    let checked = if empty {
+        Checked {
+            checks: Vec::new(),
+            observed: Vec::new(),
+            placed: Ok(Placement {
+                state: 0,
+                set_aside: Vec::new(),
+                repeated: None,
+            }),
+        }
     } else {
         placement_by_checks(exec, project, history)?
     };
     let Some(foreign) = foreign else {
-        return match placed {
+        return match checked.placed {
             Ok(p) if empty && p.state == 0 => Ok(Standing::Empty),
             Ok(p) => Ok(Standing::Placed(p)),
-            Err(message) => Err(AdoptError::Unplaced { message }),
+            Err(unplaced) => Err(AdoptError::Unplaced {
+                message: unplaced_message(history, &checked.checks, &checked.observed, &unplaced),
+            }),
         };
     };
     // The other tool's ledger decides, unless the schema plainly says otherwise (a ledger
     // copied from another database, or a schema changed by hand since).
-    if let Ok(p) = &placed {
-        let sure = |step: usize| step <= p.state || step > p.repeated.unwrap_or(p.state);
-        let standing = Standing::Foreign(foreign.clone());
-        let disagree: Vec<&str> = (1..=history.sequenced)
-            .filter(|&step| sure(step) && standing.has(history, project, step) != (step <= p.state))
-            .map(|step| history.steps[step - 1].migration.id.as_str())
-            .collect();
-        if !disagree.is_empty() {
+    let standing = Standing::Foreign(foreign.clone());
+    let (disagree, at): (Vec<usize>, String) = match &checked.placed {
+        Ok(p) => {
+            let sure = |step: usize| step <= p.state || step > p.repeated.unwrap_or(p.state);
+            let disagree = (1..=history.sequenced)
+                .filter(|&step| {
+                    sure(step) && standing.has(history, project, step) != (step <= p.state)
+                })
+                .collect();
             let at = if p.state == 0 {
                 "an empty database".to_owned()
             } else {
@@ -213,37 +225,88 @@ pub fn standing(
                     history.steps[p.state - 1].migration.id
                 )
             };
-            return Err(AdoptError::Unplaced {
-                message: format!(
-                    "adopting: {}'s ledger {} and the schema disagree: the schema is {at}, but the ledger says otherwise of {} ({}{}). Nothing was applied; find out which is right, then `sqlrail mark --through <id> --reason \"…\"` where the database stands",
-                    foreign.tool.as_str(),
-                    foreign.table,
-                    if disagree.len() == 1 {
-                        "one migration".to_owned()
-                    } else {
-                        format!("{} migrations", disagree.len())
-                    },
-                    disagree
-                        .iter()
-                        .take(5)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if disagree.len() > 5 { ", …" } else { "" }
-                ),
-            });
+            (
+                disagree,
+                format!("the schema is {at}, but the ledger says otherwise of"),
+            )
         }
+        // The checks place the database nowhere (or in several places): the ledger's own
+        // claim must then fit every check that fits some point of the history.
+        Err(_) => (
+            claim_disagreements(history, project, &standing, &checked),
+            "the checks of some migrations contradict what the ledger says of them:".to_owned(),
+        ),
+    };
+    if !disagree.is_empty() {
+        let ids: Vec<&str> = disagree
+            .iter()
+            .map(|&step| history.steps[step - 1].migration.id.as_str())
+            .collect();
+        return Err(AdoptError::Unplaced {
+            message: format!(
+                "adopting: {}'s ledger {} and the schema disagree: {at} {} ({}{}). Nothing was applied; find out which is right, then `sqlrail mark --through <id> --reason \"…\"` where the database stands",
+                foreign.tool.as_str(),
+                foreign.table,
+                if ids.len() == 1 {
+                    "one migration".to_owned()
+                } else {
+                    format!("{} migrations", ids.len())
+                },
+                ids.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                if ids.len() > 5 { ", …" } else { "" }
+            ),
+        });
     }
     Ok(Standing::Foreign(foreign))
 }
 
-/// Places the database in the history by its answers to the steps' checks; `Err` with a
-/// message when it cannot be placed.
+/// The database's answers to the steps' checks, and where they place it.
+struct Checked {
+    /// Per step of the DDL sequence (index = step - 1).
+    checks: Vec<Option<Fingerprint>>,
+    observed: Vec<Option<bool>>,
+    placed: Result<Placement, Unplaced>,
+}
+
+/// The steps whose check disagrees with the state the foreign ledger claims (every step
+/// up to the last it records, but those it does not record, which will run), leaving out
+/// checks that fit no point of the history (objects made outside the files).
+fn claim_disagreements(
+    history: &History<'_>,
+    project: &Project,
+    standing: &Standing,
+    checked: &Checked,
+) -> Vec<usize> {
+    let claimed: Vec<bool> = (1..=history.sequenced)
+        .map(|step| standing.has(history, project, step))
+        .collect();
+    let last = claimed.iter().rposition(|&c| c).map_or(0, |i| i + 1);
+    (1..=history.sequenced)
+        .filter(|&step| {
+            let (Some(check), Some(answer)) =
+                (&checked.checks[step - 1], checked.observed[step - 1])
+            else {
+                return false;
+            };
+            // An unrecorded step up to `last` runs: its change is not expected there.
+            if step <= last && !claimed[step - 1] {
+                return false;
+            }
+            history
+                .predict(check, last, step)
+                .known()
+                .is_some_and(|p| p != answer)
+                && agrees_somewhere(history, check, step, answer)
+        })
+        .collect()
+}
+
+/// Places the database in the history by its answers to the steps' checks.
 fn placement_by_checks(
     exec: &mut Executor,
     project: &Project,
     history: &History<'_>,
-) -> Result<Result<Placement, String>, AdoptError> {
+) -> Result<Checked, AdoptError> {
     let checks: Vec<Option<Fingerprint>> = (1..=history.sequenced)
         .map(|step| check_of(project, history, step))
         .collect();
@@ -287,52 +350,89 @@ fn placement_by_checks(
         .map(|c| c.as_ref().and_then(|_| answers.next()))
         .collect();
     let refs: Vec<Option<&Fingerprint>> = checks.iter().map(Option::as_ref).collect();
-    Ok(match place(history, &refs, &observed) {
-        Ok(placement) => Ok(placement),
-        Err(Unplaced::Ambiguous { states }) => match told_apart(exec, history, &states)? {
-            Some(placement) => Ok(placement),
-            None => Err(unplaced_message(
-                history,
-                &checks,
-                &observed,
-                &Unplaced::Ambiguous { states },
-            )),
-        },
-        Err(unplaced) => Err(unplaced_message(history, &checks, &observed, &unplaced)),
+    let placed = match place(history, &refs, &observed) {
+        Err(Unplaced::Ambiguous { states, set_aside }) => {
+            match told_apart(exec, history, &states, &set_aside)? {
+                Some(placement) => Ok(placement),
+                None => Err(Unplaced::Ambiguous { states, set_aside }),
+            }
+        }
+        other => other,
+    };
+    Ok(Checked {
+        checks,
+        observed,
+        placed,
     })
+}
+
+/// What the data statements of one migration of the window say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Its inserted rows are there: it ran (and every one before it).
+    Ran,
+    /// Its inserted rows are missing and nothing later writes their tables: it did not.
+    NotRan,
+    /// Whether it ran or not, running it (again) changes nothing it did not already.
+    Rerunnable,
+    /// It cannot be told.
+    Untold,
 }
 
 /// Places the database among `states` (neighbouring points the checks cannot tell apart)
 /// with the data migrations between them (`history::probe`): the database is after the
 /// last one whose inserted rows are there; the ones after it run (again). `None` when one
-/// after that point cannot be told.
+/// after that point cannot be told, or the answers contradict each other (rows of a later
+/// migration there, of an earlier one missing). The probes run read-only.
 fn told_apart(
     exec: &mut Executor,
     history: &History<'_>,
     states: &[usize],
+    set_aside: &[(usize, bool)],
 ) -> Result<Option<Placement>, AdoptError> {
     let (first, last) = (states[0], states[states.len() - 1]);
     if last - first + 1 != states.len() {
         return Ok(None);
     }
-    // Per step between: Some(true) it ran, Some(false) it runs (again), None untold.
-    let mut told: Vec<(usize, Option<bool>)> = Vec::new();
+    let written: Vec<Option<Vec<String>>> = (first + 1..=last)
+        .map(|step| written_tables(history, step))
+        .collect();
+    let mut told: Vec<(usize, Verdict)> = Vec::new();
     for step in first + 1..=last {
         let verdict = match probe(history, step) {
-            Probe::Repeatable => Some(false),
-            Probe::Unknown => None,
+            Probe::Repeatable => Verdict::Rerunnable,
+            Probe::Unknown => Verdict::Untold,
             Probe::Data { inserted, harmless } => {
-                let answer = |c: &mut postgres::Client, q: &str| {
-                    c.query_typed(q, &[])
-                        .ok()
-                        .and_then(|rows| rows.first().and_then(|r| r.try_get::<_, bool>(0).ok()))
-                };
+                // Missing rows prove nothing when a later migration of the window may
+                // have changed or removed them.
+                let later = &written[step - first..];
+                let hidden = inserted.iter().any(|row| {
+                    later
+                        .iter()
+                        .any(|w| w.as_ref().is_none_or(|tables| tables.contains(&row.table)))
+                });
                 exec.read("telling data migrations apart", |c| {
-                    if inserted.iter().any(|q| answer(c, q) == Some(true)) {
-                        return Ok(Some(true));
+                    let present: Vec<Option<bool>> =
+                        inserted.iter().map(|row| answer(c, &row.query)).collect();
+                    if !present.is_empty() && present.iter().all(|p| *p == Some(true)) {
+                        return Ok(Verdict::Ran);
                     }
-                    let rerunnable = harmless.iter().all(|q| answer(c, q) == Some(true));
-                    Ok(rerunnable.then_some(false))
+                    if !present.is_empty() && present.iter().all(|p| *p == Some(false)) {
+                        return Ok(if hidden {
+                            Verdict::Untold
+                        } else {
+                            Verdict::NotRan
+                        });
+                    }
+                    if !present.is_empty() {
+                        return Ok(Verdict::Untold);
+                    }
+                    let unchanged = harmless.iter().all(|q| answer(c, q) == Some(true));
+                    Ok(if unchanged {
+                        Verdict::Rerunnable
+                    } else {
+                        Verdict::Untold
+                    })
                 })?
             }
         };
@@ -341,20 +441,34 @@ fn told_apart(
     let state = told
         .iter()
         .rev()
-        .find(|(_, ran)| *ran == Some(true))
+        .find(|(_, v)| *v == Verdict::Ran)
         .map_or(first, |(step, _)| *step);
-    // A migration before one that ran ran too; one after it must be one that can run.
-    if told
+    let contradicted = told
         .iter()
-        .any(|(step, ran)| *step > state && ran.is_none())
-    {
+        .any(|(step, v)| *step < state && *v == Verdict::NotRan);
+    // A migration after the point runs: it must be one that did not run or can run again.
+    let untold = told
+        .iter()
+        .any(|(step, v)| *step > state && *v == Verdict::Untold);
+    if contradicted || untold {
         return Ok(None);
     }
     Ok(Some(Placement {
         state,
-        set_aside: Vec::new(),
+        set_aside: set_aside.to_vec(),
         repeated: (state < last).then_some(last),
     }))
+}
+
+/// A probe's answer, read-only; `None` when the query fails or returns no boolean.
+fn answer(client: &mut postgres::Client, query: &str) -> Option<bool> {
+    let mut tx = client.build_transaction().read_only(true).start().ok()?;
+    let answer = tx
+        .query_typed(query, &[])
+        .ok()
+        .and_then(|rows| rows.first().and_then(|r| r.try_get::<_, bool>(0).ok()));
+    tx.rollback().ok()?;
+    answer
 }
 
 /// The check a step is placed by: its fingerprint, or the one the history proposes.
@@ -376,7 +490,7 @@ fn unplaced_message(
     let id = |step: usize| history.steps[step - 1].migration.id.as_str();
     let mark = "tell sqlrail where it stands with `sqlrail mark --through <id> --reason \"…\"` (every migration up to <id> is recorded as applied), then apply";
     match unplaced {
-        Unplaced::Ambiguous { states } => {
+        Unplaced::Ambiguous { states, .. } => {
             let (first, last) = (states[0], states[states.len() - 1]);
             let after = if first == 0 {
                 "before the first migration".to_owned()

@@ -334,6 +334,8 @@ pub fn apply(
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut checked = false;
     let mut known: Option<Standing> = None;
+    // Whether this run has recorded adoption's reconciled steps (once, all together).
+    let mut adopted = false;
     let ours = Ours {
         schema: &ledger.schema,
         ledger_table: &ledger.table,
@@ -378,6 +380,24 @@ pub fn apply(
             checked = true;
         }
         let adoption = reading.standing.summary(&history);
+        if !matches!(reading.standing, Standing::Recorded) {
+            let reconciled: Vec<&Planned> = planned
+                .iter()
+                .filter(|p| p.action == Action::Reconcile)
+                .collect();
+            if !reconciled.is_empty() && !adopted {
+                outcomes.extend(reconcile_all(
+                    exec,
+                    project,
+                    ledger,
+                    state,
+                    &reconciled,
+                    log,
+                )?);
+                adopted = true;
+                continue 'reread;
+            }
+        }
         let todo: Vec<&Planned> = planned
             .iter()
             .filter(|p| matches!(p.action, Action::Run | Action::Reconcile))
@@ -516,6 +536,81 @@ pub fn apply(
     }
 }
 
+/// Records every step adoption found in the database as reconciled, in one transaction,
+/// before anything runs: a run cut short between them would leave a ledger that records
+/// some, and the next run (which trusts a non-empty ledger) would run the others again on
+/// a database that has them.
+fn reconcile_all(
+    exec: &mut Executor,
+    project: &Project,
+    ledger: &Ledger,
+    state: &PhaseState,
+    reconciled: &[&Planned],
+    log: &dyn Fn(&str),
+) -> Result<Vec<Outcome>, DdlError> {
+    let started = Instant::now();
+    let holder = exec.holder().to_owned();
+    let mut statements = Vec::new();
+    let mut first_version = None;
+    for p in reconciled {
+        let m = project.migration(&p.id).expect("planned from the project");
+        statements.push(match m.phase {
+            Phase::Ddl => {
+                let version = m.version as i32;
+                first_version.get_or_insert(version);
+                let stem = m.id.split_once('/').map_or(m.id.as_str(), |(_, s)| s);
+                let name = stem.split_once("__").map_or(m.name.as_str(), |(_, n)| n);
+                ledger.insert_sql(&NewRow {
+                    version,
+                    name,
+                    checksum: m.checksum,
+                    normalized_checksum: normalized_hash(&m.sql, 0, m.sql.len()),
+                    reconciled: true,
+                    attempts: 1,
+                    applied_by: &holder,
+                    note: None,
+                })
+            }
+            Phase::Indexes => state.index_finished_sql(&m.id, m.checksum, "reconciled", None),
+            Phase::Backfills => format!(
+                "{}; {}",
+                state.backfill_start_sql(&m.id, NO_TENANT, m.checksum, 1, 0),
+                state.set_state_sql(
+                    &m.id,
+                    NO_TENANT,
+                    "done",
+                    Some("reconciled: adopted with the database")
+                )
+            ),
+        });
+    }
+    let batch = statements.join(";\n");
+    let done = first_version.map(|v| ledger.recorded_sql(v));
+    exec.run(
+        "adoption: recording what the database has",
+        UnitKind::Other,
+        done.as_deref(),
+        |client, fence| client.batch_execute(&format!("BEGIN;\n{fence};\n{batch};\nCOMMIT;")),
+        |client| match first_version {
+            Some(v) => Ok(ledger.is_recorded(client, v)?.then_some(())),
+            None => Ok(None),
+        },
+    )?;
+    let duration_ms = started.elapsed().as_millis();
+    Ok(reconciled
+        .iter()
+        .map(|p| {
+            log(&format!("{:<16} {}", "reconciled", p.id));
+            Outcome {
+                id: p.id.clone(),
+                result: "reconciled",
+                duration_ms,
+                attempts: 1,
+            }
+        })
+        .collect())
+}
+
 fn placed_failure(
     project: &Project,
     m: &Migration,
@@ -603,9 +698,10 @@ pub fn batch(
     text.push_str(body);
     // A newline first: the file may end in a `--` comment. Then every setting the file
     // changed for the session (pg_dump's `set_config('search_path', '', false)`, a
-    // `SET ROLE`) goes back to the connection's own: the next migration runs as if in a
-    // session of its own, as under psql, and the ledger row is written as ourselves.
-    text.push_str("\n;\nRESET ALL;\n");
+    // `SET ROLE`, `SET SESSION AUTHORIZATION`) goes back to the connection's own: the
+    // next migration runs as if in a session of its own, as under psql, and the ledger
+    // row is written as ourselves. (`RESET ALL` alone leaves the session authorization.)
+    text.push_str("\n;\nRESET SESSION AUTHORIZATION;\nRESET ROLE;\nRESET ALL;\n");
     text.push_str(insert);
     text.push_str(";\nCOMMIT;");
     Batch { text, body_start }

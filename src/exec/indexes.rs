@@ -229,10 +229,12 @@ pub fn apply_these(
     exec.ensure_lock()?;
     exec.read("the phase state", |c| state.ensure(c))?;
     let rows = exec.read("the phase state", |c| state.index_rows(c))?;
+    let rows: std::collections::HashMap<&str, &crate::ledger::state::IndexRow> =
+        rows.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut outcomes = Vec::new();
     let mut options_set = false;
     for m in these {
-        if let Some(row) = rows.iter().find(|r| r.id == m.id)
+        if let Some(row) = rows.get(m.id.as_str())
             && DONE_STATES.contains(&row.state.as_str())
         {
             if row.checksum != m.checksum.to_string() {

@@ -40,7 +40,11 @@ pub struct Placement {
 pub enum Unplaced {
     /// The answers fit the states after each of `states` equally (the migrations between
     /// them have no check that tells them apart), and some of those cannot run twice.
-    Ambiguous { states: Vec<usize> },
+    /// `set_aside` as in [`Placement`].
+    Ambiguous {
+        states: Vec<usize>,
+        set_aside: Vec<(usize, bool)>,
+    },
     /// No state fits every answer; `closest` fits all but the checks of `disagreeing`
     /// (steps).
     NoMatch {
@@ -51,44 +55,61 @@ pub enum Unplaced {
 
 /// A `DO` block that only creates or drops what its own conditions say is missing or
 /// there (`IF NOT EXISTS (…) THEN CREATE ROLE …`), or that ignores "already exists"
-/// (`EXCEPTION WHEN duplicate_object THEN NULL`), and writes no data.
+/// (`EXCEPTION WHEN duplicate_object THEN NULL`), and runs nothing else that changes the
+/// database: any data command, `PERFORM`, `CALL` or dynamic SQL makes it unsafe to repeat.
 fn guarded_block(code: &Code<'_>) -> bool {
+    use crate::sql::effects::procedural::{commands, words};
     let Some(body) =
         (1..code.len()).find_map(|i| crate::sql::effects::procedural::literal_body(code, i))
     else {
         return false;
     };
-    let lower = body.to_ascii_lowercase();
-    let writes = !crate::sql::effects::procedural::commands(&body, &["insert", "update", "delete"])
-        .is_empty()
-        || lower.contains("execute");
-    if writes {
+    let unsafe_commands = [
+        "insert", "update", "delete", "truncate", "merge", "copy", "perform", "call", "execute",
+        "select",
+    ];
+    if !commands(&body, &unsafe_commands).is_empty() {
         return false;
     }
-    if lower.contains("exception")
-        && (lower.contains("duplicate_object") || lower.contains("duplicate_table"))
-    {
-        return true;
-    }
-    let commands = crate::sql::effects::procedural::commands(&body, &["create", "alter", "drop"]);
-    !commands.is_empty()
-        && commands.iter().all(|span| {
-            // The condition of the nearest IF before the command tests existence.
-            let before = &lower[..span.start];
-            before
-                .rfind("if ")
-                .is_some_and(|at| before[at..].contains("exists") && before[at..].contains("then"))
-        })
+    let words = words(&body);
+    let ignores_duplicates = words.windows(2).any(|w| {
+        w[0] == "when"
+            && matches!(
+                w[1].as_str(),
+                "duplicate_object"
+                    | "duplicate_table"
+                    | "duplicate_column"
+                    | "duplicate_schema"
+                    | "duplicate_function"
+            )
+    });
+    let ddl = commands(&body, &["create", "alter", "drop"]);
+    !ddl.is_empty()
+        && (ignores_duplicates
+            || ddl.iter().all(|span| {
+                // The nearest IF before the command tests existence.
+                let before = words_before(&body, span.start);
+                before.iter().rposition(|w| w == "if").is_some_and(|at| {
+                    before[at..].iter().any(|w| w == "exists")
+                        && before[at..].iter().any(|w| w == "then")
+                })
+            }))
 }
 
-/// A `SELECT` that changes nothing: no function calls but `set_config` and `setval`
-/// (pg_dump's preamble; a sequence set to a fixed value).
+/// The lower-cased words of `body` before byte `end`.
+fn words_before(body: &str, end: usize) -> Vec<String> {
+    crate::sql::effects::procedural::words(&body[..end])
+}
+
+/// A `SELECT` that changes nothing: no function calls but `set_config` (pg_dump's
+/// preamble). `setval` is not one: run again on a database in use, it winds the
+/// sequence back and the next insert collides.
 fn harmless_select(code: &Code<'_>) -> bool {
     code.is(0, "select")
         && (1..code.len()).all(|i| {
             code.kind(i + 1) != Some(crate::sql::TokenKind::OpenParen)
                 || code.kind(i) != Some(crate::sql::TokenKind::Word)
-                || ["set_config", "setval"].iter().any(|f| code.is(i, f))
+                || code.is(i, "set_config")
         })
 }
 
@@ -127,6 +148,21 @@ fn idempotent_action(code: &Code<'_>, action: std::ops::Range<usize>) -> bool {
             && code
                 .find(i, &["if", "exists"])
                 .is_some_and(|j| j < action.end))
+}
+
+/// Whether `answer` to the check of step `own` fits some point of the history (a check
+/// that fits none is of an object the files never show, and is set aside).
+pub fn agrees_somewhere(
+    history: &History<'_>,
+    check: &Fingerprint,
+    own: usize,
+    answer: bool,
+) -> bool {
+    let n = history.sequenced;
+    std::iter::once(0)
+        .chain(change_points(check, &history.timeline, own))
+        .filter(|&p| p <= n)
+        .any(|point| history.predict(check, point, own).known() != Some(!answer))
 }
 
 /// Places a database whose answers to each step's check are `observed` (index = step - 1;
@@ -214,7 +250,7 @@ pub fn place(
             repeated: Some(last),
         });
     }
-    Err(Unplaced::Ambiguous { states })
+    Err(Unplaced::Ambiguous { states, set_aside })
 }
 
 /// Whether the migration at `step` can run again on a database that already has it with

@@ -23,13 +23,15 @@ use crate::project::{Migration, Project};
 use crate::sql::effects::{Effect, of_file};
 
 pub use predict::Truth;
-pub use timeline::Timeline;
+pub use timeline::{StepEffects, Timeline};
 
 /// One step of the history: a migration and what its statements do.
 #[derive(Debug)]
 pub struct Step<'p> {
     pub migration: &'p Migration,
     pub effects: Vec<Effect>,
+    /// The statement (index in the file) each effect comes from.
+    pub statements: Vec<usize>,
 }
 
 /// The project's steps in order, and the objects' lifetimes through them. Step `k`
@@ -41,6 +43,8 @@ pub struct History<'p> {
     /// backfills placed in it); the rest are index files built after it.
     pub sequenced: usize,
     pub timeline: Timeline,
+    /// Steps by migration id, built on the first look-up.
+    step_by_id: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl<'p> History<'p> {
@@ -49,34 +53,48 @@ impl<'p> History<'p> {
     pub fn of(project: &'p Project) -> History<'p> {
         let sequence = order::sequence(project);
         let sequenced = sequence.len();
+        let in_sequence: std::collections::HashSet<&str> =
+            sequence.iter().map(|m| m.id.as_str()).collect();
         let rest = project
             .phase(Phase::Indexes)
-            .filter(|m| !sequence.iter().any(|s| s.id == m.id));
+            .filter(|m| !in_sequence.contains(m.id.as_str()));
         let steps: Vec<Step<'p>> = sequence
             .iter()
             .copied()
             .chain(rest)
-            .map(|migration| Step {
-                migration,
-                effects: of_file(&migration.sql)
-                    .map(|effects| effects.into_iter().map(|(_, e)| e).collect())
-                    .unwrap_or_default(),
+            .map(|migration| {
+                let (statements, effects) = of_file(&migration.sql)
+                    .map(|effects| effects.into_iter().unzip())
+                    .unwrap_or_default();
+                Step {
+                    migration,
+                    effects,
+                    statements,
+                }
             })
             .collect();
-        let timeline = Timeline::replay(steps.iter().map(|s| s.effects.as_slice()));
+        let timeline = Timeline::replay(steps.iter().map(|s| StepEffects {
+            effects: &s.effects,
+            statements: &s.statements,
+        }));
         History {
             steps,
             sequenced,
             timeline,
+            step_by_id: std::sync::OnceLock::new(),
         }
     }
 
     /// The step (from 1) of migration `id`.
     pub fn step_of(&self, id: &str) -> Option<usize> {
-        self.steps
-            .iter()
-            .position(|s| s.migration.id == id)
-            .map(|i| i + 1)
+        let steps = self.step_by_id.get_or_init(|| {
+            self.steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.migration.id.clone(), i + 1))
+                .collect()
+        });
+        steps.get(id).copied()
     }
 
     /// What `fingerprint` should answer after step `state`, for the migration at step

@@ -117,7 +117,9 @@ pub fn walk(fingerprint: &Fingerprint, visit: &mut impl FnMut(&Fingerprint)) {
 }
 
 /// What `fingerprint` answers after step `at`. A `sql:` check is the project's own query,
-/// which the history cannot read: it is taken to hold from its migration's step `own` on.
+/// which the history cannot read: it is taken to hold from its migration's step `own` on,
+/// and before that it may or may not (a check of rows an earlier migration also inserts):
+/// its being false places a database before `own`, its being true proves nothing.
 pub fn predict(fingerprint: &Fingerprint, timeline: &Timeline, at: usize, own: usize) -> Truth {
     match fingerprint {
         Fingerprint::All(list) => {
@@ -141,7 +143,8 @@ pub fn predict(fingerprint: &Fingerprint, timeline: &Timeline, at: usize, own: u
             }
         }
         Fingerprint::Not(inner) => predict(inner, timeline, at, own).not(),
-        Fingerprint::Sql(_) => Truth::of(at >= own),
+        Fingerprint::Sql(_) if at >= own => Truth::True,
+        Fingerprint::Sql(_) => Truth::Unknown,
         leaf => {
             let Some(object) = object(leaf) else {
                 return Truth::Unknown;
@@ -162,18 +165,34 @@ pub fn predict(fingerprint: &Fingerprint, timeline: &Timeline, at: usize, own: u
                     },
                     _ => Truth::True,
                 },
-                State::Absent => match &object {
-                    Object::Column(table, _)
-                        if timeline.columns_unknown(table, at)
-                            && timeline.state(&Object::Relation(table.clone()), at)
-                                != State::Absent =>
-                    {
-                        Truth::Unknown
-                    }
-                    _ => Truth::False,
+                State::Unknown => Truth::Unknown,
+                State::Absent => match parent(&object) {
+                    // A member of a table whose columns the history cannot list, or of a
+                    // relation that may or may not exist, may be there.
+                    Some(table) => match timeline.state(&Object::Relation(table.clone()), at) {
+                        State::Unknown => Truth::Unknown,
+                        State::Present(_)
+                            if matches!(object, Object::Column(..))
+                                && timeline.columns_unknown(table, at) =>
+                        {
+                            Truth::Unknown
+                        }
+                        _ => Truth::False,
+                    },
+                    None => Truth::False,
                 },
             }
         }
+    }
+}
+
+/// The relation a column, constraint or trigger belongs to.
+fn parent(object: &Object) -> Option<&Name> {
+    match object {
+        Object::Column(table, _) | Object::Constraint(table, _) | Object::Trigger(table, _) => {
+            Some(table)
+        }
+        _ => None,
     }
 }
 
@@ -183,7 +202,7 @@ pub fn change_points(fingerprint: &Fingerprint, timeline: &Timeline, own: usize)
     walk(fingerprint, &mut |leaf| {
         if let Some(object) = object(leaf) {
             points.extend(timeline.changes(&object));
-            if let Object::Column(table, _) = &object {
+            if let Some(table) = parent(&object) {
                 points.extend(timeline.changes(&Object::Relation(table.clone())));
             }
         }

@@ -2,9 +2,13 @@
 //! migration itself creates (tables, columns, constraints, indexes, types and their values,
 //! functions, views, triggers, schemas, extensions, renamed objects under their new names),
 //! each kept only when the history says it does not hold just before the migration and
-//! holds just after. `CREATE OR REPLACE` of an existing view, an index re-created under
+//! holds just after. When no such check exists, checks that may or may not hold before
+//! (an object first made with `IF NOT EXISTS`, which might predate the history) are
+//! proposed instead: when false they still prove the migration has not run. `CREATE OR REPLACE` of an existing view, an index re-created under
 //! its old name and a function the file drops again are so left out. A migration that
 //! creates nothing but drops something gets `not:` checks of what it drops.
+
+use std::collections::HashSet;
 
 use crate::config::Fingerprint;
 use crate::sql::effects::{Effect, Name, Object, RelKind};
@@ -20,14 +24,28 @@ const MAX_CHECKS: usize = 6;
 /// check proves its effect.
 pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
     let effects = &history.steps.get(step.checked_sub(1)?)?.effects;
-    let proves = |check: &Fingerprint| {
-        history.predict(check, step - 1, step) == Truth::False
-            && history.predict(check, step, step) == Truth::True
+    let here = Here::of(effects);
+    let after = |check: &Fingerprint| history.predict(check, step, step) == Truth::True;
+    // A strong check is false just before the migration; a weak one may or may not be
+    // (an object first made with IF NOT EXISTS): it still tells "not run" when false.
+    let strong = |check: &Fingerprint| {
+        history.predict(check, step - 1, step) == Truth::False && after(check)
+    };
+    let weak = |check: &Fingerprint| {
+        history.predict(check, step - 1, step) == Truth::Unknown && after(check)
     };
     let mut checks: Vec<Fingerprint> = Vec::new();
-    let push = |check: Fingerprint, checks: &mut Vec<Fingerprint>| {
-        if checks.len() < MAX_CHECKS && !checks.contains(&check) && proves(&check) {
-            checks.push(check);
+    let mut weak_checks: Vec<Fingerprint> = Vec::new();
+    let mut push = |check: Fingerprint, checks: &mut Vec<Fingerprint>| {
+        if checks.len() < MAX_CHECKS && !checks.contains(&check) {
+            if strong(&check) {
+                checks.push(check);
+            } else if weak(&check)
+                && weak_checks.len() < MAX_CHECKS
+                && !weak_checks.contains(&check)
+            {
+                weak_checks.push(check);
+            }
         }
     };
     // Relations this migration (re-)creates whose own check proves nothing (a view dropped
@@ -46,18 +64,18 @@ pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
             // A renamed relation's kind is the one it was created with.
             Effect::Rename { to, .. } => match history.timeline.state(&resolve(to), step) {
                 State::Present(kind) => (to, kind),
-                State::Absent => continue,
+                State::Absent | State::Unknown => continue,
             },
             _ => continue,
         };
-        if let Some(check) = positive(object, kind, effects) {
+        if let Some(check) = positive(object, kind, &here) {
             // An index re-created under a name an earlier one had is told apart by its
             // definition (by name alone, a database before the old one was dropped looks
             // the same as one after the new one was built).
             let reused = |o: &Object| history.timeline.creations(&resolve(o)).any(|s| s < step);
             let redefined = match (&check, object) {
                 (Fingerprint::Index(name), Object::Relation(_))
-                    if !proves(&check) || reused(object) =>
+                    if !strong(&check) || reused(object) =>
                 {
                     history.timeline.shape(&resolve(object), step).map(|shape| {
                         Fingerprint::IndexDef(crate::config::IndexDef {
@@ -72,7 +90,7 @@ pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
             };
             let check = redefined.unwrap_or(check);
             if let Object::Relation(name) = object
-                && !proves(&check)
+                && !strong(&check)
             {
                 unproven.push(name);
             }
@@ -81,19 +99,56 @@ pub fn propose(history: &History<'_>, step: usize) -> Option<Fingerprint> {
     }
     if checks.is_empty() {
         for effect in effects {
-            // What was dropped had the kind it was created with.
+            // What was dropped had the kind it was created with; a drop of something the
+            // history never showed (State::Unknown) proves nothing.
             if let Effect::Drop { object } = effect
                 && let State::Present(kind) = history.timeline.state(&resolve(object), step - 1)
-                && let Some(check) = positive(object, kind, &[])
+                && let Some(check) = positive(object, kind, &Here::default())
             {
                 push(Fingerprint::Not(Box::new(check)), &mut checks);
             }
         }
     }
+    if checks.is_empty() {
+        checks = weak_checks;
+    }
     match checks.len() {
         0 => None,
         1 => checks.pop(),
         _ => Some(Fingerprint::All(checks)),
+    }
+}
+
+/// What one migration creates, looked up by every effect's proposal.
+#[derive(Default)]
+struct Here<'e> {
+    created: HashSet<&'e Object>,
+    /// Names of constraints it creates (their indexes need no check of their own).
+    constraints: HashSet<&'e str>,
+    /// Whether it creates a column (a serial column's sequence needs no check).
+    creates_column: bool,
+}
+
+impl<'e> Here<'e> {
+    fn of(effects: &'e [Effect]) -> Here<'e> {
+        let mut here = Here::default();
+        for effect in effects {
+            if let Effect::Create { object, .. } = effect {
+                here.created.insert(object);
+                match object {
+                    Object::Constraint(_, c) => {
+                        here.constraints.insert(c.as_str());
+                    }
+                    Object::Column(..) => here.creates_column = true,
+                    _ => {}
+                }
+            }
+        }
+        here
+    }
+
+    fn relation(&self, table: &Name) -> bool {
+        self.created.contains(&Object::Relation(table.clone()))
     }
 }
 
@@ -117,42 +172,16 @@ pub fn why_none(history: &History<'_>, step: usize) -> &'static str {
 
 /// The check that `object` exists, unless a broader check of the same migration covers it
 /// (a column of a table the migration creates, the index backing a new constraint).
-fn positive(object: &Object, kind: Option<RelKind>, effects: &[Effect]) -> Option<Fingerprint> {
-    let created_here = |target: &Object| {
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::Create { object, .. } if object == target))
-    };
-    let relation_here = |table: &Name| created_here(&Object::Relation(table.clone()));
+fn positive(object: &Object, kind: Option<RelKind>, here: &Here<'_>) -> Option<Fingerprint> {
     Some(match object {
         Object::Relation(name) => match kind {
             Some(RelKind::Table) => Fingerprint::Table(shown(name)),
             Some(RelKind::View | RelKind::MaterializedView) => Fingerprint::View(shown(name)),
-            Some(RelKind::Index) => {
-                let backs_constraint = effects.iter().any(|e| {
-                    matches!(e, Effect::Create { object: Object::Constraint(_, c), .. } if *c == name.name)
-                });
-                if backs_constraint {
-                    return None;
-                }
-                Fingerprint::Index(shown(name))
-            }
-            Some(RelKind::Sequence) => {
-                // A serial column's sequence comes with a column check already.
-                let of_column = effects.iter().any(|e| {
-                    matches!(
-                        e,
-                        Effect::Create {
-                            object: Object::Column(..),
-                            ..
-                        }
-                    )
-                });
-                if of_column {
-                    return None;
-                }
-                Fingerprint::Sequence(shown(name))
-            }
+            Some(RelKind::Index) if here.constraints.contains(name.name.as_str()) => return None,
+            Some(RelKind::Index) => Fingerprint::Index(shown(name)),
+            // A serial column's sequence comes with a column check already.
+            Some(RelKind::Sequence) if here.creates_column => return None,
+            Some(RelKind::Sequence) => Fingerprint::Sequence(shown(name)),
             // A composite type is checked as a type; a relation of unknown kind not at all.
             Some(RelKind::Composite) | None => return None,
         },
@@ -160,10 +189,12 @@ fn positive(object: &Object, kind: Option<RelKind>, effects: &[Effect]) -> Optio
         Object::Function(name) => Fingerprint::Function(shown(name)),
         Object::Schema(s) => Fingerprint::Schema(part(s)),
         Object::Extension(e) => Fingerprint::Extension(part(e)),
-        Object::Column(t, c) if !relation_here(t) => Fingerprint::Column(member(t, c)),
-        Object::Constraint(t, c) if !relation_here(t) => Fingerprint::Constraint(member(t, c)),
-        Object::Trigger(t, c) if !relation_here(t) => Fingerprint::Trigger(member(t, c)),
-        Object::EnumValue(t, v) if !created_here(&Object::Type(t.clone())) && !v.contains('.') => {
+        Object::Column(t, c) if !here.relation(t) => Fingerprint::Column(member(t, c)),
+        Object::Constraint(t, c) if !here.relation(t) => Fingerprint::Constraint(member(t, c)),
+        Object::Trigger(t, c) if !here.relation(t) => Fingerprint::Trigger(member(t, c)),
+        Object::EnumValue(t, v)
+            if !here.created.contains(&Object::Type(t.clone())) && !v.contains('.') =>
+        {
             Fingerprint::EnumValue(member(t, v))
         }
         _ => return None,

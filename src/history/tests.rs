@@ -140,7 +140,10 @@ fn columns_of_tables_made_from_elsewhere_are_unknown() {
     let h = History::of(&p);
     assert_eq!(h.predict(&check("{ column: c.id }"), 1, 1), Truth::Unknown);
     assert_eq!(h.predict(&check("{ column: c.z }"), 2, 2), Truth::True);
-    assert_eq!(proposed(&h, 2), "none", "z may have come with LIKE");
+    // z may have come with LIKE, so its presence proves nothing; its absence still proves
+    // V2 has not run: a weak check, proposed for want of a strong one.
+    assert_eq!(h.predict(&check("{ column: c.z }"), 1, 2), Truth::Unknown);
+    assert_eq!(proposed(&h, 2), "{ column: c.z }");
 }
 
 /// What a database after `state` answers to each step's check, as the history says.
@@ -208,7 +211,10 @@ fn data_steps_that_cannot_run_twice_make_the_place_ambiguous() {
     let refs: Vec<Option<&Fingerprint>> = checks.iter().map(Option::as_ref).collect();
     assert_eq!(
         place(&h, &refs, &answers(&h, &checks, 1)),
-        Err(Unplaced::Ambiguous { states: vec![1, 2] })
+        Err(Unplaced::Ambiguous {
+            states: vec![1, 2],
+            set_aside: vec![]
+        })
     );
     assert_eq!(
         place(&h, &refs, &answers(&h, &checks, 3)).map(|p| p.state),

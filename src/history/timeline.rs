@@ -1,7 +1,16 @@
 //! Objects' lifetimes through the history: the effects of every step replayed in order on
-//! a model of the catalog, recording for each object the steps at which it appears and
-//! disappears. Dropping or renaming a table carries its columns, constraints, triggers,
-//! indexes and row type with it, as PostgreSQL does.
+//! a model of the catalog, recording for each object the steps at which it appears,
+//! disappears, or becomes unknown. Dropping or renaming a table carries its columns,
+//! constraints, triggers, indexes, owned sequences and row type with it; dropping it also
+//! drops what is known to depend on it (foreign keys referencing it, views reading it,
+//! partitions), as PostgreSQL does.
+//!
+//! What the replay cannot know is *unknown*, never guessed absent: an object first met in
+//! a statement that does not fail when it already exists (`CREATE … IF NOT EXISTS`, a
+//! guarded `DO` block, `DROP … IF EXISTS`) may have been there before, so it is unknown
+//! before that step (an extension a cloud provider installs, an index made by hand); a
+//! name PostgreSQL chooses that was taken (it picks another); a view after a `CASCADE`
+//! drop of a column it may read; a function of several overloads after one is dropped.
 //!
 //! Unqualified names are taken to be in `public` (the default search path), for the
 //! objects a migration creates and for the names fingerprints give alike.
@@ -16,6 +25,8 @@ pub enum State {
     Absent,
     /// Present; `None` when the kind is not known (or not a relation).
     Present(Option<RelKind>),
+    /// It may or may not exist.
+    Unknown,
 }
 
 /// The lifetimes of every object the history names.
@@ -23,6 +34,9 @@ pub enum State {
 pub struct Timeline {
     /// The states each object entered, with the step that made it so, in step order.
     events: HashMap<Object, Vec<(usize, State)>>,
+    /// Objects first met in a statement that allows them to exist already: before that
+    /// step they are unknown, not absent.
+    unknown_before: HashMap<Object, usize>,
     /// For relations whose columns the history cannot list (`LIKE`, `AS SELECT`, views):
     /// from which steps they are unknown (`true`) or known again (`false`, on a drop).
     unknown_columns: HashMap<Name, Vec<(usize, bool)>>,
@@ -60,22 +74,42 @@ pub fn resolve(object: &Object) -> Object {
     }
 }
 
+/// One step's effects, and the statement (index in the file) each comes from.
+pub struct StepEffects<'a> {
+    pub effects: &'a [Effect],
+    pub statements: &'a [usize],
+}
+
 impl Timeline {
     /// Replays `steps` (each a migration's effects, in order) on an empty database that
     /// has the `public` schema and PL/pgSQL, as `initdb` leaves one.
-    pub fn replay<'a>(steps: impl Iterator<Item = &'a [Effect]>) -> Timeline {
+    pub fn replay<'a>(steps: impl Iterator<Item = StepEffects<'a>>) -> Timeline {
         let mut model = Model::default();
         model.create(0, Object::Schema(DEFAULT_SCHEMA.into()), None);
         model.create(0, Object::Extension("plpgsql".into()), None);
         let mut count = 0;
-        for (i, effects) in steps.enumerate() {
+        for (i, step) in steps.enumerate() {
             count = i + 1;
-            for effect in effects {
-                model.apply(count, effect);
+            let mut statement = usize::MAX;
+            let mut skipping = false;
+            for (effect, &at) in step.effects.iter().zip(step.statements) {
+                if at != statement {
+                    statement = at;
+                    // A statement whose head is `CREATE … IF NOT EXISTS` of an object
+                    // that exists does nothing: none of what it lists happens.
+                    skipping = model.is_noop(effect);
+                    model.auto.clear();
+                    model.unnamed.clear();
+                    model.keep_unknown.clear();
+                }
+                if !skipping {
+                    model.apply(count, effect);
+                }
             }
         }
         Timeline {
             events: model.events,
+            unknown_before: model.unknown_before,
             unknown_columns: model.unknown_columns,
             shapes: model.shapes,
             steps: count,
@@ -89,10 +123,15 @@ impl Timeline {
 
     /// `object`'s state after step `at` (`object` resolved, see [`resolve`]).
     pub fn state(&self, object: &Object, at: usize) -> State {
-        self.events
+        match self
+            .events
             .get(object)
             .and_then(|events| last_at(events, at))
-            .unwrap_or(State::Absent)
+        {
+            Some(state) => state,
+            None if self.unknown_before.get(object).is_some_and(|&s| at < s) => State::Unknown,
+            None => State::Absent,
+        }
     }
 
     /// The shape of the index `object` after step `at`, when known.
@@ -118,6 +157,9 @@ impl Timeline {
             .get(object)
             .map(|e| e.iter().map(|(s, _)| *s).collect())
             .unwrap_or_default();
+        if let Some(&s) = self.unknown_before.get(object) {
+            steps.push(s);
+        }
         if let Object::Column(table, _) = object
             && let Some(events) = self.unknown_columns.get(table)
         {
@@ -129,7 +171,7 @@ impl Timeline {
         steps
     }
 
-    /// Every step at which `object` was created (from absent).
+    /// Every step at which `object` was created (from absent or unknown).
     pub fn creations(&self, object: &Object) -> impl Iterator<Item = usize> + '_ {
         let mut before = State::Absent;
         self.events
@@ -137,7 +179,8 @@ impl Timeline {
             .into_iter()
             .flatten()
             .filter_map(move |(step, state)| {
-                let created = before == State::Absent && *state != State::Absent;
+                let created =
+                    !matches!(before, State::Present(_)) && matches!(state, State::Present(_));
                 before = *state;
                 created.then_some(*step)
             })
@@ -163,16 +206,24 @@ struct Model {
     indexes_of: HashMap<Name, HashSet<Name>>,
     /// Constraints backed by an index of the same name (primary key, unique, exclusion).
     backed: HashMap<Name, HashSet<String>>,
-    /// What each column of a table has using it (constraints, indexes): dropped with it.
+    /// What each column of a table has using it (constraints, indexes, an owned
+    /// sequence): dropped with it.
     dependents: HashMap<Name, HashMap<String, Vec<Object>>>,
+    /// What goes when a relation goes: foreign keys referencing it, views reading it,
+    /// its partitions.
+    relation_dependents: HashMap<Name, Vec<Object>>,
+    /// The argument signatures each function name was created with.
+    overloads: HashMap<Name, HashSet<String>>,
     shapes: HashMap<Object, Vec<(usize, Option<IndexShape>)>>,
     events: HashMap<Object, Vec<(usize, State)>>,
+    unknown_before: HashMap<Object, usize>,
     unknown_columns: HashMap<Name, Vec<(usize, bool)>>,
-}
-
-/// The relation (or, for an enum value, the type) an object is a member of.
-fn owner(object: &Object) -> Option<&Name> {
-    object.parent()
+    /// In the statement being replayed: objects named by PostgreSQL (`AutoNamed`), and
+    /// those whose chosen name was taken, so PostgreSQL gave them another.
+    auto: HashSet<Object>,
+    unnamed: HashSet<Object>,
+    /// Functions a statement dropped one overload of, left unknown: its `Drop` is skipped.
+    keep_unknown: HashSet<Object>,
 }
 
 impl Model {
@@ -185,6 +236,14 @@ impl Model {
         }
     }
 
+    /// `object` has no event yet: the first statement naming it allows it to have existed,
+    /// so before `step` it is unknown.
+    fn first_seen_uncertain(&mut self, step: usize, object: &Object) {
+        if !self.events.contains_key(object) {
+            self.unknown_before.entry(object.clone()).or_insert(step);
+        }
+    }
+
     fn set_shape(&mut self, step: usize, object: &Object, shape: Option<IndexShape>) {
         let events = self.shapes.entry(object.clone()).or_default();
         match events.last_mut() {
@@ -193,9 +252,15 @@ impl Model {
         }
     }
 
+    /// Whether `effect`, the first of its statement, makes the statement a no-op:
+    /// `CREATE … IF NOT EXISTS` of an object that exists.
+    fn is_noop(&self, effect: &Effect) -> bool {
+        matches!(effect, Effect::IfAbsent(object) if self.live.contains_key(&resolve(object)))
+    }
+
     /// Makes `object` live, with its place among its owner's members.
     fn insert(&mut self, object: Object, kind: Option<RelKind>) {
-        if let Some(owner) = owner(&object) {
+        if let Some(owner) = object.parent() {
             self.members
                 .entry(owner.clone())
                 .or_default()
@@ -207,7 +272,7 @@ impl Model {
     /// Removes `object` from the live catalog; its kind, if it was live.
     fn remove(&mut self, object: &Object) -> Option<Option<RelKind>> {
         let kind = self.live.remove(object)?;
-        if let Some(owner) = owner(object)
+        if let Some(owner) = object.parent()
             && let Some(members) = self.members.get_mut(owner)
         {
             members.remove(object);
@@ -258,6 +323,12 @@ impl Model {
         self.insert(object, kind);
     }
 
+    /// Marks `object` as unknown from `step` (and no longer live).
+    fn unknown(&mut self, step: usize, object: &Object) {
+        self.remove(object);
+        self.record(step, object, State::Unknown);
+    }
+
     fn drop(&mut self, step: usize, object: &Object) {
         let Some(kind) = self.remove(object) else {
             return;
@@ -294,6 +365,9 @@ impl Model {
                 for index in indexes {
                     self.index_on.remove(&index);
                     self.drop(step, &Object::Relation(index));
+                }
+                for dependent in self.relation_dependents.remove(name).unwrap_or_default() {
+                    self.drop(step, &dependent);
                 }
                 self.unset_index_on(name);
                 self.backed.remove(name);
@@ -373,6 +447,32 @@ impl Model {
                 {
                     columns.insert(new.clone(), list);
                 }
+                // The table's indexes now list the column under its new name.
+                let indexes: Vec<Name> = self
+                    .indexes_of
+                    .get(table)
+                    .map(|i| i.iter().cloned().collect())
+                    .unwrap_or_default();
+                for index in indexes {
+                    let index = Object::Relation(index);
+                    let renamed = self
+                        .shapes
+                        .get(&index)
+                        .and_then(|e| e.last())
+                        .and_then(|(_, s)| s.clone())
+                        .filter(|s| s.columns.as_ref().is_some_and(|c| c.contains(old)))
+                        .map(|mut s| {
+                            for c in s.columns.iter_mut().flatten() {
+                                if c == old {
+                                    *c = new.clone();
+                                }
+                            }
+                            s
+                        });
+                    if let Some(shape) = renamed {
+                        self.set_shape(step, &index, Some(shape));
+                    }
+                }
             }
             (Object::Relation(old), Object::Relation(new)) => {
                 let members: Vec<Object> = self
@@ -390,10 +490,29 @@ impl Model {
                     self.rename(step, &member, &moved);
                 }
                 if let Some(indexes) = self.indexes_of.remove(old) {
-                    for index in &indexes {
-                        self.index_on.insert(index.clone(), new.clone());
+                    let moved_schema = old.schema != new.schema;
+                    let mut kept = HashSet::new();
+                    for index in indexes {
+                        // `SET SCHEMA` moves the table's indexes with it.
+                        let target = if moved_schema {
+                            let target = Name {
+                                schema: new.schema.clone(),
+                                name: index.name.clone(),
+                            };
+                            self.index_on.remove(&index);
+                            self.rename(
+                                step,
+                                &Object::Relation(index),
+                                &Object::Relation(target.clone()),
+                            );
+                            target
+                        } else {
+                            index
+                        };
+                        self.index_on.insert(target.clone(), new.clone());
+                        kept.insert(target);
                     }
-                    self.indexes_of.insert(new.clone(), indexes);
+                    self.indexes_of.insert(new.clone(), kept);
                 }
                 if let Some(table) = self.index_on.get(old).cloned() {
                     self.unset_index_on(old);
@@ -408,6 +527,9 @@ impl Model {
                         .map(|(c, list)| (c, list.iter().map(|o| reparent(o, new)).collect()))
                         .collect();
                     self.dependents.insert(new.clone(), moved);
+                }
+                if let Some(list) = self.relation_dependents.remove(old) {
+                    self.relation_dependents.insert(new.clone(), list);
                 }
                 if kind != Some(RelKind::Index) && kind != Some(RelKind::Sequence) {
                     self.rename(step, &Object::Type(old.clone()), &Object::Type(new.clone()));
@@ -446,6 +568,11 @@ impl Model {
                     );
                 }
             }
+            (Object::Function(old), Object::Function(new)) => {
+                if let Some(signatures) = self.overloads.remove(old) {
+                    self.overloads.insert(new.clone(), signatures);
+                }
+            }
             (Object::Constraint(table, old), Object::Constraint(_, new))
                 if self
                     .backed
@@ -480,6 +607,22 @@ impl Model {
         }
     }
 
+    /// Whether `object` is a column a `CREATE OR REPLACE VIEW` lists for a view the replay
+    /// knows every column of: it is new, not possibly there before.
+    fn replaced_view_column(&self, object: &Object) -> bool {
+        let Object::Column(view, _) = object else {
+            return false;
+        };
+        matches!(
+            self.live.get(&Object::Relation(view.clone())),
+            Some(Some(RelKind::View | RelKind::MaterializedView))
+        ) && self
+            .unknown_columns
+            .get(view)
+            .and_then(|e| e.last())
+            .is_none_or(|(_, unknown)| !unknown)
+    }
+
     fn set_unknown_columns(&mut self, step: usize, relation: &Name, unknown: bool) {
         let events = self.unknown_columns.entry(relation.clone()).or_default();
         if events.last().is_none_or(|(_, last)| *last != unknown) {
@@ -489,10 +632,30 @@ impl Model {
 
     fn apply(&mut self, step: usize, effect: &Effect) {
         match effect {
+            // Read by `is_noop` before the statement's effects apply.
+            Effect::IfAbsent(_) => {}
+            Effect::AutoNamed(object) => {
+                self.auto.insert(resolve(object));
+            }
             Effect::Create {
-                object, kind, on, ..
+                object,
+                kind,
+                may_exist,
+                on,
             } => {
                 let object = resolve(object);
+                if self.live.contains_key(&object) {
+                    // A name PostgreSQL chose is taken: it chose another one, which the
+                    // replay cannot name. What the statement says of this object is about
+                    // that other one.
+                    if self.auto.contains(&object) {
+                        self.unnamed.insert(object);
+                    }
+                    return;
+                }
+                if *may_exist && !self.replaced_view_column(&object) {
+                    self.first_seen_uncertain(step, &object);
+                }
                 if let (Object::Relation(index), Some(table)) = (&object, on) {
                     let table = resolve_name(table);
                     if self
@@ -506,11 +669,21 @@ impl Model {
                     }
                     self.set_index_on(index, &table);
                 }
-                if !self.live.contains_key(&object) {
-                    self.create(step, object, *kind);
-                }
+                self.create(step, object, *kind);
             }
-            Effect::Drop { object } => self.drop(step, &resolve(object)),
+            Effect::Drop { object } => {
+                let object = resolve(object);
+                if self.keep_unknown.contains(&object) {
+                    return;
+                }
+                if !self.live.contains_key(&object) {
+                    // Dropping what the replay never saw: it may have been there (made
+                    // in a way the tokens do not show), so it was unknown until now.
+                    self.first_seen_uncertain(step, &object);
+                    self.record(step, &object, State::Absent);
+                }
+                self.drop(step, &object)
+            }
             Effect::Rename { from, to } => self.rename(step, &resolve(from), &resolve(to)),
             Effect::KnownColumns(name) => {
                 self.set_unknown_columns(step, &resolve_name(name), false)
@@ -520,6 +693,9 @@ impl Model {
             }
             Effect::Depends { object, columns } => {
                 let object = resolve(object);
+                if self.unnamed.contains(&object) {
+                    return;
+                }
                 let table = match &object {
                     Object::Relation(index) => self.index_on.get(index).cloned(),
                     other => other.parent().cloned(),
@@ -540,13 +716,79 @@ impl Model {
                     }
                 }
             }
+            Effect::DependsOn { object, relation } => {
+                let object = resolve(object);
+                if !self.unnamed.contains(&object) {
+                    self.relation_dependents
+                        .entry(resolve_name(relation))
+                        .or_default()
+                        .push(object);
+                }
+            }
             Effect::Shape { index, shape } => {
                 let object = Object::Relation(resolve_name(index));
-                if self.live.contains_key(&object) {
+                if self.live.contains_key(&object) && !self.unnamed.contains(&object) {
                     self.set_shape(step, &object, Some(shape.clone()));
                 }
             }
+            Effect::Overload {
+                function,
+                args,
+                dropped,
+            } => self.overload(step, &resolve_name(function), args.as_deref(), *dropped),
+            Effect::Cascaded(object) => {
+                // What depends on a dropped column in ways the tokens do not show (a view
+                // reading it) may be gone with it: the views of its table are unknown.
+                if let Object::Column(table, _) = resolve(object) {
+                    let views: Vec<Object> = self
+                        .relation_dependents
+                        .get(&table)
+                        .map(|d| {
+                            d.iter()
+                                .filter(|o| {
+                                    matches!(
+                                        self.live.get(o),
+                                        Some(Some(RelKind::View | RelKind::MaterializedView))
+                                    )
+                                })
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for view in views {
+                        self.unknown(step, &view);
+                    }
+                }
+            }
             Effect::Alter(_) | Effect::Uses(_) => {}
+        }
+    }
+
+    /// A function created or dropped with argument types `args`. Dropping one of several
+    /// overloads leaves the name: the `Drop` that follows is undone; when which one went
+    /// cannot be told, the function is unknown.
+    fn overload(&mut self, step: usize, function: &Name, args: Option<&str>, dropped: bool) {
+        let object = Object::Function(function.clone());
+        let signatures = self.overloads.entry(function.clone()).or_default();
+        if !dropped {
+            if let Some(args) = args {
+                signatures.insert(args.to_owned());
+            }
+            return;
+        }
+        let others = match args {
+            Some(args) => signatures.iter().filter(|s| *s != args).count(),
+            None => 0,
+        };
+        if let Some(args) = args {
+            signatures.remove(args);
+        }
+        if others > 0 && self.live.contains_key(&object) {
+            // The `Drop` after this would take the name away, but other overloads keep it.
+            // The argument types are read from tokens (`int` and `integer` differ there),
+            // so which remain is not certain: unknown, not present, and the `Drop` skipped.
+            self.unknown(step, &object);
+            self.keep_unknown.insert(object);
         }
     }
 }

@@ -13,10 +13,43 @@ use crate::db::quote::ident;
 /// What another tool's ledger says is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    /// These versions (diesel, goose, dbmate, Flyway, sqitch, refinery).
+    /// These versions (diesel, goose, dbmate, refinery).
     Versions(HashSet<String>),
     /// Every version up to this one (golang-migrate keeps only the last).
     UpTo(u128),
+    /// Flyway's versions, compared as Flyway compares them (by number, part by part:
+    /// `001` is `1`, `1.0` is `1`), and its baseline: after `flyway baseline`, every
+    /// version up to the `BASELINE` row's is taken as applied.
+    Flyway {
+        versions: HashSet<Vec<u128>>,
+        baseline: Option<Vec<u128>>,
+    },
+    /// sqitch: how many instances of each change are deployed (a reworked change has a
+    /// row per instance). `origin` is `change`, or `change#2` for its second instance.
+    Changes(std::collections::HashMap<String, usize>),
+}
+
+/// A Flyway version as Flyway compares it: numeric parts, trailing zero parts dropped.
+pub fn flyway_version(text: &str) -> Option<Vec<u128>> {
+    let mut parts: Vec<u128> = text
+        .split(['.', '_'])
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    while parts.len() > 1 && parts.last() == Some(&0) {
+        parts.pop();
+    }
+    Some(parts)
+}
+
+/// A sqitch origin: the change and which instance of it (from 1).
+pub fn sqitch_instance(origin: &str) -> (&str, usize) {
+    match origin.rsplit_once('#') {
+        Some((change, n)) => match n.parse() {
+            Ok(n) => (change, n),
+            Err(_) => (origin, 1),
+        },
+        None => (origin, 1),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +68,13 @@ impl ForeignLedger {
         match &self.applied {
             Applied::Versions(set) => set.contains(origin),
             Applied::UpTo(last) => origin.parse::<u128>().is_ok_and(|v| v <= *last),
+            Applied::Flyway { versions, baseline } => flyway_version(origin).is_some_and(|v| {
+                versions.contains(&v) || baseline.as_ref().is_some_and(|b| v <= *b)
+            }),
+            Applied::Changes(counts) => {
+                let (change, n) = sqitch_instance(origin);
+                counts.get(change).is_some_and(|&deployed| deployed >= n)
+            }
         }
     }
 
@@ -50,11 +90,13 @@ fn quoted(table: &str) -> String {
 }
 
 /// Reads `tool`'s ledger `table` (its default when `None`), or `None` when there is no
-/// such table.
+/// such table. `project`: for sqitch, whose registry may hold several projects' changes,
+/// the plan's `%project`.
 pub fn read(
     client: &mut Client,
     tool: Tool,
     table: Option<&str>,
+    project: Option<&str>,
 ) -> Result<Option<ForeignLedger>, postgres::Error> {
     let table = table.unwrap_or(tool.default_table());
     let found: Option<String> = client
@@ -73,8 +115,8 @@ pub fn read(
         Tool::Goose => &["version_id", "is_applied", "id"],
         Tool::GolangMigrate => &["version", "dirty"],
         Tool::Dbmate => &["version"],
-        Tool::Flyway => &["version", "success", "installed_rank"],
-        Tool::Sqitch => &["change", "change_id"],
+        Tool::Flyway => &["version", "success", "installed_rank", "type"],
+        Tool::Sqitch => &["change", "change_id", "project"],
         Tool::Refinery => &["version", "checksum"],
     };
     let columns: Vec<&str> = columns.to_vec();
@@ -102,11 +144,43 @@ pub fn read(
     let applied = match tool {
         Tool::Diesel | Tool::Dbmate => versions(client, format!("SELECT version::text FROM {t}"))?,
         Tool::Refinery => versions(client, format!("SELECT version::text FROM {t}"))?,
-        Tool::Flyway => versions(
-            client,
-            format!("SELECT version::text FROM {t} WHERE success AND version IS NOT NULL"),
-        )?,
-        Tool::Sqitch => versions(client, format!("SELECT change FROM {t}"))?,
+        Tool::Flyway => {
+            let rows = client.query_typed(
+                &format!(
+                    "SELECT version::text, type::text = 'BASELINE' FROM {t} WHERE success AND version IS NOT NULL"
+                ),
+                &[],
+            )?;
+            let mut versions = HashSet::new();
+            let mut baseline: Option<Vec<u128>> = None;
+            for row in rows {
+                let Some(v) = flyway_version(&row.get::<_, String>(0)) else {
+                    continue;
+                };
+                if row.get::<_, bool>(1) {
+                    baseline = Some(baseline.map_or(v.clone(), |b| b.max(v.clone())));
+                }
+                versions.insert(v);
+            }
+            Applied::Flyway { versions, baseline }
+        }
+        Tool::Sqitch => {
+            let sql = match project {
+                Some(_) => format!(
+                    "SELECT change, count(*)::int8 FROM {t} WHERE project = $1 GROUP BY change"
+                ),
+                None => format!("SELECT change, count(*)::int8 FROM {t} GROUP BY change"),
+            };
+            let rows = match project {
+                Some(p) => client.query_typed(&sql, &[(&p, Type::TEXT)])?,
+                None => client.query_typed(&sql, &[])?,
+            };
+            Applied::Changes(
+                rows.iter()
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as usize))
+                    .collect(),
+            )
+        }
         // goose appends a row per up and per down; a version is applied when its last row
         // says so.
         Tool::Goose => versions(

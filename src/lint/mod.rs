@@ -366,6 +366,13 @@ fn project_findings(
         manifest: &manifest,
         files: &files,
         history: &history,
+        entry_lines: crate::config::EntryLines::of(&manifest_text),
+        line_starts: project::line_starts(&manifest_text),
+        file_by_id: files
+            .iter()
+            .enumerate()
+            .filter_map(|(n, f)| Some((f.id.as_deref()?, n)))
+            .collect(),
     };
     let manifest_source: Arc<String> = Arc::new(manifest_text.clone());
     let manifest_display: Arc<str> = Arc::from(project.manifest_display.as_str());

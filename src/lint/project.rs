@@ -57,6 +57,13 @@ pub struct ProjectContext<'a> {
     /// The history of the files that are migrations, for the rules that judge
     /// fingerprints and the order of phases.
     pub history: &'a History<'a>,
+    /// Where each entry is, and where each line of the manifest starts: rules ask for an
+    /// entry's span once per finding, and searching the text each time made a project of
+    /// 10,000 migrations quadratic.
+    pub entry_lines: crate::config::EntryLines<'a>,
+    pub line_starts: Vec<usize>,
+    /// Each migration's file (index into `files`).
+    pub file_by_id: std::collections::HashMap<&'a str, usize>,
 }
 
 /// The migrations among `files` (named, read), as a project for the history.
@@ -86,13 +93,17 @@ pub fn project_of(manifest_path: &Path, manifest: &Manifest, files: &[ProjectFil
 impl ProjectContext<'_> {
     /// The index in `files` of migration `id`'s file.
     pub fn file_of(&self, id: &str) -> Option<usize> {
-        self.files.iter().position(|f| f.id.as_deref() == Some(id))
+        self.file_by_id.get(id).copied()
     }
 
     /// The bytes of the manifest line that holds `- id: <id>`.
     pub fn entry_span(&self, id: &str) -> Range<usize> {
-        let line = crate::config::line_of_id(self.manifest_text, id) as usize;
-        let span = line_span(self.manifest_text, line);
+        let line = self.entry_lines.line(id, 0) as usize;
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let end = self.manifest_text[start..]
+            .find('\n')
+            .map_or(self.manifest_text.len(), |n| start + n);
+        let span = start..end;
         let text = &self.manifest_text[span.clone()];
         // Underline the entry, not its indentation.
         span.start + (text.len() - text.trim_start().len())..span.end
@@ -100,22 +111,16 @@ impl ProjectContext<'_> {
 
     /// The (folded) name of the index the file of migration `id` builds.
     pub fn index_built_by(&self, id: &str) -> Option<String> {
-        let file = self.files.iter().find(|f| f.id.as_deref() == Some(id))?;
+        let file = &self.files[self.file_of(id)?];
         super::rules::fingerprint_invalid::index_name(file.source.as_deref()?)
     }
 }
 
-/// The bytes of 1-based `line` of `text`, without its line break.
-pub fn line_span(text: &str, line: usize) -> Range<usize> {
-    let mut start = 0;
-    for _ in 1..line {
-        match text[start..].find('\n') {
-            Some(n) => start += n + 1,
-            None => break,
-        }
-    }
-    let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
-    start..end.max(start)
+/// Where each line of `text` starts.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|n| n + 1))
+        .collect()
 }
 
 #[cfg(test)]
@@ -123,10 +128,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn line_spans_exclude_the_break() {
-        let text = "a\nbc\n\nd";
-        assert_eq!(&text[line_span(text, 2)], "bc");
-        assert_eq!(&text[line_span(text, 3)], "");
-        assert_eq!(&text[line_span(text, 4)], "d");
+    fn lines_start_after_each_break() {
+        assert_eq!(line_starts("a\nbc\n\nd"), [0, 2, 5, 6]);
+        assert_eq!(line_starts(""), [0]);
     }
 }

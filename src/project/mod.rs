@@ -258,6 +258,8 @@ pub struct Project {
     pub manifest_path: PathBuf,
     pub manifest: Manifest,
     pub migrations: Vec<Migration>,
+    /// `migrations` by id, built on the first look-up.
+    by_id: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl Project {
@@ -322,6 +324,7 @@ impl Project {
             manifest_path,
             manifest,
             migrations,
+            by_id: std::sync::OnceLock::new(),
         }
     }
 
@@ -332,19 +335,25 @@ impl Project {
 
     /// The migration `id`.
     pub fn migration(&self, id: &str) -> Option<&Migration> {
-        // Ids are unique and migrations are few next to the look-ups of a run; a second
-        // map would cost more to build than the scans it saves for the callers that use it.
-        self.migrations.iter().find(|m| m.id == id)
+        let by_id = self.by_id.get_or_init(|| {
+            self.migrations
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id.clone(), i))
+                .collect()
+        });
+        by_id.get(id).map(|&i| &self.migrations[i])
     }
 
     /// `after:` and `before:` name DDL migrations of the project, on index and backfill
     /// entries only.
     fn check_placements(&self, text: &str) -> Result<(), ProjectError> {
+        let entry_lines = crate::config::EntryLines::of(text);
         for entry in &self.manifest.migrations {
             let targets = [("after", &entry.after), ("before", &entry.before)];
             for (key, target) in targets {
                 let Some(target) = target else { continue };
-                let line = crate::config::line_of_id(text, &entry.id);
+                let line = entry_lines.line(&entry.id, 0);
                 let invalid = |message: String| {
                     ProjectError::Config(ConfigError::Invalid {
                         path: self.manifest_path.clone(),

@@ -15,11 +15,13 @@ pub fn unquote(text: &str) -> String {
 /// One part of a name as written in configuration (`Leads`, `"Leads"`), folded.
 pub fn fold_part(part: &str) -> String {
     let part = part.trim();
-    if part.len() >= 2 && part.starts_with('"') && part.ends_with('"') {
+    let folded = if part.len() >= 2 && part.starts_with('"') && part.ends_with('"') {
         unquote(part)
     } else {
         part.to_ascii_lowercase()
-    }
+    };
+    // The server keeps 63 bytes of a longer name.
+    crate::sql::effects::truncated(folded)
 }
 
 /// A dotted name from configuration (`crm.Leads`), every part folded.

@@ -56,7 +56,8 @@ pub fn read(_root: &Path, files: &[File]) -> Option<Found> {
             )),
         }
     }
-    sources.sort_by(|a, b| a.0.cmp(&b.0));
+    // dbmate applies its files in file-name order (`1_a` before `10_b` before `2_c`); the
+    // folder is listed in that order already.
     found.sources = sources.into_iter().map(|(_, s)| s).collect();
     (!found.sources.is_empty()).then_some(found)
 }

@@ -46,7 +46,8 @@ pub fn read(_root: &Path, files: &[File]) -> Option<Found> {
                 let metadata = f.path.with_file_name("metadata.toml");
                 let transactional = std::fs::read_to_string(metadata).map_or(true, |m| {
                     !m.lines().any(|l| {
-                        let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+                        let setting = l.split('#').next().unwrap_or_default();
+                        let l: String = setting.chars().filter(|c| !c.is_whitespace()).collect();
                         l == "run_in_transaction=false"
                     })
                 });

@@ -40,6 +40,19 @@ pub fn read(_root: &Path, files: &[File]) -> Option<Found> {
             .or_else(|| f.name.strip_suffix(".go"));
         let versioned = stem.and_then(split_version);
         match (versioned, f.name.ends_with(".go"), is_goose(f)) {
+            (Some(_), false, true)
+                if f.text.as_deref().is_some_and(|t| {
+                    t.lines()
+                        .any(|l| annotation(l.trim()).is_some_and(|a| a == "envsub on"))
+                }) =>
+            {
+                // goose replaces `${VAR}` from its environment; sqlrail runs SQL as
+                // written, so the file would run with the placeholders in it.
+                found.skipped.push((
+                    f.path.clone(),
+                    "uses goose's `-- +goose ENVSUB ON` (`${VAR}` replaced from the environment): sqlrail runs SQL as written; write the values in and adopt it by hand".into(),
+                ));
+            }
             (Some((version, name)), false, true) => {
                 let text = f.text.as_deref().unwrap_or_default();
                 let up = section(

@@ -54,16 +54,24 @@ pub fn find(root: &Path) -> Result<Found, InitError> {
     let mut found = best.unwrap_or_default();
     // Every other SQL file is reported, so nothing is silently left out.
     let tool = found.tool.map_or("numbered migration", |t| t.as_str());
+    let claimed: std::collections::HashSet<&Path> = found
+        .sources
+        .iter()
+        .map(|s| s.path.as_path())
+        .chain(found.skipped.iter().map(|(p, _)| p.as_path()))
+        .collect();
+    let mut unclaimed = Vec::new();
     for file in &files {
-        let claimed = found.sources.iter().any(|s| s.path == file.path)
-            || found.skipped.iter().any(|(p, _)| *p == file.path);
+        let claimed = claimed.contains(file.path.as_path());
         if !claimed && file.name.ends_with(".sql") {
-            found.skipped.push((
+            unclaimed.push((
                 file.path.clone(),
                 format!("not a migration of the {tool} history found here; left alone (adopt it by hand if the schema needs it)"),
             ));
         }
     }
+    drop(claimed);
+    found.skipped.extend(unclaimed);
     found.skipped.sort();
     Ok(found)
 }

@@ -61,5 +61,6 @@ pub fn read(_root: &Path, files: &[File]) -> Option<Found> {
         tool: None,
         sources: sources.into_iter().map(|(_, s)| s).collect(),
         skipped,
+        project: None,
     })
 }

@@ -1,6 +1,7 @@
 //! Flyway and refinery: `V<version>__<description>.sql`, ordered by version (Flyway's may
 //! be dotted, `V1.2__x`, or use `_` for the dots). `R__` files are Flyway's repeatable
-//! migrations and `U` files its undo scripts: reported, not adopted. Files already under
+//! migrations and its `U` files undo scripts: reported, not adopted. refinery's `U` files
+//! are its unversioned migrations, which it applies and records like `V` ones: adopted. Files already under
 //! `sql/ddl`, `sql/indexes` or `sql/backfills` are a sqlrail project without its
 //! manifest: they keep their phase and their names (refinery's convention).
 
@@ -13,7 +14,12 @@ use crate::adopt::Found;
 
 /// `V1_2__add_x.sql` → ([1, 2], "1.2", "add_x").
 fn versioned(name: &str) -> Option<(Vec<u64>, String, &str)> {
-    let stem = name.strip_suffix(".sql")?.strip_prefix('V')?;
+    prefixed(name, 'V')
+}
+
+/// `<prefix><version>__<description>.sql`, as [`versioned`].
+fn prefixed(name: &str, prefix: char) -> Option<(Vec<u64>, String, &str)> {
+    let stem = name.strip_suffix(".sql")?.strip_prefix(prefix)?;
     let (version, description) = stem.split_once("__")?;
     let parts: Option<Vec<u64>> = version.split(['.', '_']).map(|p| p.parse().ok()).collect();
     let parts = parts.filter(|p| !p.is_empty())?;
@@ -57,10 +63,12 @@ pub fn read(root: &Path, files: &[File]) -> Option<Found> {
     }
     counts.sort_by_key(|(d, n)| (std::cmp::Reverse(*n), d.clone()));
     let dir = counts.first()?.0.clone();
-    for f in files
+    let in_history: Vec<&File> = files
         .iter()
         .filter(|f| f.text.is_some() && group(f).as_ref() == Some(&dir))
-    {
+        .collect();
+    let mut unprefixed = Vec::new();
+    for f in &in_history {
         if let Some((parts, dotted, description)) = versioned(&f.name) {
             let phase = own_phase(f);
             let sql = f.text.clone().unwrap_or_default();
@@ -69,27 +77,50 @@ pub fn read(root: &Path, files: &[File]) -> Option<Found> {
             sources.push(((phase.is_some(), parts), s));
         } else if f.name.starts_with("R__") {
             skipped.push((f.path.clone(), "a Flyway repeatable migration (it runs again whenever it changes): sqlrail has no repeatables; add its current body as a DDL migration (CREATE OR REPLACE) if the schema needs it".into()));
-        } else if f.name.starts_with('U') && versioned(&format!("V{}", &f.name[1..])).is_some() {
-            skipped.push((
-                f.path.clone(),
-                "a Flyway undo migration: sqlrail migrates forward only".into(),
-            ));
+        } else if prefixed(&f.name, 'U').is_some() {
+            unprefixed.push(*f);
         }
     }
-    if sources.is_empty() {
+    if sources.is_empty() && unprefixed.is_empty() {
         return None;
     }
     let native = sources.iter().all(|((own, _), _)| *own);
     let dotted = sources.iter().any(|((_, parts), _)| parts.len() > 1);
-    sources.sort_by(|a, b| (a.1.phase, &a.0.1).cmp(&(b.1.phase, &b.0.1)));
     let tool = if flyway_marker || (dotted && !native) {
         Tool::Flyway
     } else {
         Tool::Refinery
     };
+    for f in unprefixed {
+        let (parts, dotted, description) = prefixed(&f.name, 'U').expect("listed as U");
+        // Flyway's undo script of `V3__x` is `U3__x`; refinery's versions are unique.
+        let undo = tool == Tool::Flyway || sources.iter().any(|((_, p), _)| *p == parts);
+        if undo {
+            skipped.push((
+                f.path.clone(),
+                "a Flyway undo migration: sqlrail migrates forward only".into(),
+            ));
+        } else {
+            let phase = own_phase(f);
+            let mut s = source(
+                f,
+                &dotted,
+                description,
+                f.text.clone().unwrap_or_default(),
+                true,
+            );
+            s.phase = phase;
+            sources.push(((phase.is_some(), parts), s));
+        }
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    sources.sort_by(|a, b| (a.1.phase, &a.0.1).cmp(&(b.1.phase, &b.0.1)));
     Some(Found {
         tool: Some(tool),
         sources: sources.into_iter().map(|(_, s)| s).collect(),
         skipped,
+        project: None,
     })
 }

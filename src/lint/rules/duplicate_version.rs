@@ -24,15 +24,18 @@ sql/ddl/V12__calendar_color.sql     <- duplicate-version
 };
 
 fn check(project: &ProjectContext<'_>, out: &mut Vec<ProjectReport>) {
+    // The first file of each (phase, version), found in one pass.
+    let mut first_of = std::collections::HashMap::new();
+    for (n, file) in project.files.iter().enumerate() {
+        if let Some(version) = file.version {
+            first_of.entry((file.phase, version)).or_insert(n);
+        }
+    }
     for (n, file) in project.files.iter().enumerate() {
         let Some(version) = file.version else {
             continue;
         };
-        let first = project
-            .files
-            .iter()
-            .position(|f| f.phase == file.phase && f.version == Some(version))
-            .unwrap_or(n);
+        let first = first_of[&(file.phase, version)];
         if first != n {
             out.push(ProjectReport {
                 place: Place::File(n),

@@ -25,10 +25,7 @@ migrations:
 
 fn check(project: &ProjectContext<'_>, out: &mut Vec<ProjectReport>) {
     for entry in &project.manifest.migrations {
-        let exists = project
-            .files
-            .iter()
-            .any(|f| f.id.as_deref() == Some(entry.id.as_str()));
+        let exists = project.file_of(&entry.id).is_some();
         if !exists {
             out.push(ProjectReport {
                 place: Place::Manifest,

@@ -61,7 +61,7 @@ fn table_action(code: &Code<'_>, action: Range<usize>, table: &Name, out: &mut V
     if code.is(i, "add") {
         let j = i + 1;
         if is_table_constraint(code, j) {
-            constraint(code, j..action.end, table, true, out);
+            constraint(code, j..action.end, table, None, true, out);
             return;
         }
         let j = j + usize::from(code.is(j, "column"));
@@ -72,7 +72,7 @@ fn table_action(code: &Code<'_>, action: Range<usize>, table: &Name, out: &mut V
                 None,
                 if_not_exists,
             ));
-            column_constraints(code, j + 1..action.end, table, &column, out);
+            column_constraints(code, j + 1..action.end, table, &column, None, out);
         }
     } else if code.at(i, &["drop", "constraint"]) {
         let (j, _) = skip_if_exists(code, i + 2);
@@ -87,9 +87,13 @@ fn table_action(code: &Code<'_>, action: Range<usize>, table: &Name, out: &mut V
         let j = i + 1 + usize::from(code.is(i + 1, "column"));
         let (j, _) = skip_if_exists(code, j);
         if let Some(column) = ident(code, j) {
+            let object = Object::Column(table.clone(), column);
             out.push(Effect::Drop {
-                object: Object::Column(table.clone(), column),
+                object: object.clone(),
             });
+            if (j..action.end).any(|k| code.is(k, "cascade")) {
+                out.push(Effect::Cascaded(object));
+            }
         }
     } else if code.at(i, &["rename", "to"]) {
         if let Some(to) = ident(code, i + 2) {

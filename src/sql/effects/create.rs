@@ -57,8 +57,13 @@ pub fn effects(code: &Code<'_>, out: &mut Vec<Effect>) {
         .iter()
         .any(|w| code.is(i, w))
     {
-        if let Some((name, _)) = qualified(code, i + 1) {
-            out.push(create(Object::Function(name), None, or_replace));
+        if let Some((name, after)) = qualified(code, i + 1) {
+            out.push(create(Object::Function(name.clone()), None, or_replace));
+            out.push(Effect::Overload {
+                function: name,
+                args: signature(code, after),
+                dropped: false,
+            });
         }
     } else if code.is(i, "trigger") {
         trigger(code, i + 1, or_replace, out);
@@ -67,8 +72,16 @@ pub fn effects(code: &Code<'_>, out: &mut Vec<Effect>) {
     } else if code.is(i, "extension") {
         let (j, if_not_exists) = skip_if_exists(code, i + 1);
         if let Some(name) = ident(code, j) {
+            if_absent(if_not_exists, Object::Extension(name.clone()), out);
             out.push(create(Object::Extension(name), None, if_not_exists));
         }
+    }
+}
+
+/// Marks the statement as one that does nothing when `object` exists.
+fn if_absent(if_not_exists: bool, object: Object, out: &mut Vec<Effect>) {
+    if if_not_exists {
+        out.push(Effect::IfAbsent(object));
     }
 }
 
@@ -81,10 +94,55 @@ pub fn create(object: Object, kind: Option<RelKind>, may_exist: bool) -> Effect 
     }
 }
 
+/// A function's argument types as a signature (`(a int, text)` → `int,text`): each
+/// argument's last word group after its mode and name, lower-cased; `None` without a list.
+pub fn signature(code: &Code<'_>, open: usize) -> Option<String> {
+    if code.kind(open) != Some(TokenKind::OpenParen) {
+        return None;
+    }
+    let end = code.skip_group(open).saturating_sub(1);
+    let args: Vec<String> = code
+        .comma_separated(open + 1..end, code.depth(open) + 1)
+        .into_iter()
+        .map(|arg| {
+            let mut words: Vec<String> = (arg.start..arg.end)
+                .take_while(|&k| !code.is(k, "default") && code.text(k) != "=")
+                .map(|k| code.text(k).to_ascii_lowercase())
+                .collect();
+            if words
+                .first()
+                .is_some_and(|w| ["in", "out", "inout", "variadic"].contains(&w.as_str()))
+            {
+                words.remove(0);
+            }
+            // `name type`: a name, then a type of one or more words. A type alone has no
+            // name; the common multi-word types start with these.
+            let starts_type = |w: &str| {
+                [
+                    "double",
+                    "character",
+                    "timestamp",
+                    "time",
+                    "bit",
+                    "interval",
+                    "national",
+                ]
+                .contains(&w)
+            };
+            if words.len() >= 2 && !starts_type(&words[0]) {
+                words.remove(0);
+            }
+            words.join(" ")
+        })
+        .collect();
+    Some(args.join(","))
+}
+
 /// `[IF NOT EXISTS] name …` of a relation with no further structure (a sequence).
 fn relation(code: &Code<'_>, i: usize, kind: RelKind, out: &mut Vec<Effect>) {
     let (i, if_not_exists) = skip_if_exists(code, i);
     if let Some((name, _)) = qualified(code, i) {
+        if_absent(if_not_exists, Object::Relation(name.clone()), out);
         out.push(create(Object::Relation(name), Some(kind), if_not_exists));
     }
 }
@@ -95,6 +153,7 @@ fn table(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
     let Some((name, next)) = qualified(code, i) else {
         return;
     };
+    if_absent(if_not_exists, Object::Relation(name.clone()), out);
     out.push(create(
         Object::Relation(name.clone()),
         Some(RelKind::Table),
@@ -107,11 +166,16 @@ fn table(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
         known_columns = !code.is(after, "inherits") && !code.is(after, "as");
     } else if code.at(next, &["partition", "of"]) {
         known_columns = false;
-        // `PARTITION OF parent ( constraints ) FOR VALUES …` may name constraints.
-        if let Some((_, after)) = qualified(code, next + 2)
-            && code.kind(after) == Some(TokenKind::OpenParen)
-        {
-            table_elements::effects(code, after, &name, out);
+        if let Some((parent, after)) = qualified(code, next + 2) {
+            // A partition goes with its parent.
+            out.push(Effect::DependsOn {
+                object: Object::Relation(name.clone()),
+                relation: parent,
+            });
+            // `PARTITION OF parent ( constraints ) FOR VALUES …` may name constraints.
+            if code.kind(after) == Some(TokenKind::OpenParen) {
+                table_elements::effects(code, after, &name, out);
+            }
         }
     } else if code.is(next, "as") {
         match super::select_list::columns(code, next + 1) {
@@ -130,8 +194,9 @@ fn table(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
     }
 }
 
-/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON [ONLY] table …`; an
-/// unnamed index gets a name PostgreSQL chooses and is left out.
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table …`; an
+/// unnamed index gets the name PostgreSQL chooses (`table_col_idx`, `table_lower_idx`
+/// for `lower(email)`, `table_expr_idx` for other expressions).
 fn index(code: &Code<'_>, out: &mut Vec<Effect>) {
     let mut i = 1 + usize::from(code.is(1, "unique")) + 1;
     if code.is(i, "concurrently") {
@@ -141,10 +206,6 @@ fn index(code: &Code<'_>, out: &mut Vec<Effect>) {
     let Some(on) = code.find_at_depth(i..code.len(), 0, &["on"]) else {
         return;
     };
-    if on == i {
-        return;
-    }
-    let Some(index) = ident(code, i) else { return };
     let mut t = on + 1;
     if code.is(t, "only") {
         t += 1;
@@ -152,7 +213,26 @@ fn index(code: &Code<'_>, out: &mut Vec<Effect>) {
     let Some((table, _)) = qualified(code, t) else {
         return;
     };
+    let index = if on == i {
+        let Some(open) = (t..code.len()).find(|&j| code.kind(j) == Some(TokenKind::OpenParen))
+        else {
+            return;
+        };
+        let keys = key_names(code, open);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let name = table_elements::object_name(&table.name, &keys, "idx");
+        out.push(Effect::AutoNamed(Object::Relation(
+            Name::new(None, &name).in_schema_of(&table),
+        )));
+        name
+    } else {
+        match ident(code, i) {
+            Some(index) => index,
+            None => return,
+        }
+    };
     let index = Name::new(None, &index).in_schema_of(&table);
+    if_absent(if_not_exists, Object::Relation(index.clone()), out);
     out.push(Effect::Create {
         object: Object::Relation(index.clone()),
         kind: Some(RelKind::Index),
@@ -188,17 +268,53 @@ fn index(code: &Code<'_>, out: &mut Vec<Effect>) {
     }
 }
 
+/// The names PostgreSQL gives an index's keys in the index's name (`ChooseIndexColumnNames`):
+/// a column's name, a function's name for a call, `expr` for anything else.
+fn key_names(code: &Code<'_>, open: usize) -> Vec<String> {
+    let end = code.skip_group(open).saturating_sub(1);
+    code.comma_separated(open + 1..end, code.depth(open) + 1)
+        .into_iter()
+        .map(|key| {
+            let next = code.kind(key.start + 1);
+            match ident(code, key.start) {
+                // `lower(email)`: the function's name.
+                Some(f) if next == Some(TokenKind::OpenParen) => f,
+                // `email`, `email DESC`, `email text_pattern_ops`: the column.
+                Some(c) if key.end == key.start + 1 || next == Some(TokenKind::Word) => c,
+                _ => "expr".to_owned(),
+            }
+        })
+        .collect()
+}
+
 /// `VIEW name [(columns)] … AS query`: the columns are the query's unless listed.
 fn view(code: &Code<'_>, i: usize, or_replace: bool, kind: RelKind, out: &mut Vec<Effect>) {
     let (i, if_not_exists) = skip_if_exists(code, i);
     let Some((name, next)) = qualified(code, i) else {
         return;
     };
+    if_absent(if_not_exists, Object::Relation(name.clone()), out);
     out.push(create(
         Object::Relation(name.clone()),
         Some(kind),
         or_replace || if_not_exists,
     ));
+    // A view goes with the tables it reads (`DROP TABLE … CASCADE`).
+    let mut sources: Vec<Name> = Vec::new();
+    for j in next..code.len() {
+        if (code.is(j, "from") || code.is(j, "join"))
+            && let Some((source, _)) = qualified(code, j + 1)
+            && !sources.contains(&source)
+        {
+            sources.push(source);
+        }
+    }
+    for source in sources {
+        out.push(Effect::DependsOn {
+            object: Object::Relation(name.clone()),
+            relation: source,
+        });
+    }
     if code.kind(next) == Some(TokenKind::OpenParen) {
         // `VIEW v (a, b) AS …`: the listed names are its columns.
         for j in next + 1..code.skip_group(next) {
@@ -276,6 +392,7 @@ fn schema(code: &Code<'_>, i: usize, out: &mut Vec<Effect>) {
         ident(code, i)
     };
     if let Some(name) = name {
+        if_absent(if_not_exists, Object::Schema(name.clone()), out);
         out.push(create(Object::Schema(name), None, if_not_exists));
     }
 }

@@ -44,10 +44,24 @@ pub fn effects(code: &Code<'_>, out: &mut Vec<Effect>) {
             return;
         };
     let (i, _) = skip_if_exists(code, i);
+    let cascade = code.is(code.len().saturating_sub(1), "cascade");
     // `DROP FUNCTION f(int), g(text) CASCADE`: the list ends at CASCADE or RESTRICT.
     for part in code.comma_separated(i..code.len(), 0) {
-        if let Some((name, _)) = qualified(code, part.start) {
-            out.push(Effect::Drop { object: kind(name) });
+        if let Some((name, after)) = qualified(code, part.start) {
+            let object = kind(name.clone());
+            if let Object::Function(_) = object {
+                out.push(Effect::Overload {
+                    function: name,
+                    args: super::create::signature(code, after),
+                    dropped: true,
+                });
+            }
+            out.push(Effect::Drop {
+                object: object.clone(),
+            });
+            if cascade {
+                out.push(Effect::Cascaded(object));
+            }
         }
     }
 }

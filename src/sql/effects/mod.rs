@@ -17,7 +17,7 @@ mod table_elements;
 use crate::sql::code::Code;
 use crate::sql::{LexError, split};
 
-pub use name::Name;
+pub use name::{Name, truncated};
 
 /// A catalog object as migrations name it. Relations (tables, views, indexes, sequences,
 /// composite types) share one namespace per schema, as in `pg_class`.
@@ -97,6 +97,27 @@ pub enum Effect {
     },
     /// The index `index` is defined so (after its `Create`).
     Shape { index: Name, shape: IndexShape },
+    /// The next `Create` of `object` is of a name PostgreSQL chose (`t_pkey`, `t_c_seq`,
+    /// `t_c_idx`): when the name is taken, PostgreSQL picks another (`t_pkey1`), so the
+    /// object is not the one of that name.
+    AutoNamed(Object),
+    /// `object` goes when `relation` goes: a foreign key with the table it references, a
+    /// view with a table it reads, a partition with its parent.
+    DependsOn { object: Object, relation: Name },
+    /// The function was created (or dropped, before its `Drop`) with these argument types
+    /// (`None`: not listed): a name with several overloads survives the drop of one.
+    Overload {
+        function: Name,
+        args: Option<String>,
+        dropped: bool,
+    },
+    /// The statement does nothing at all when `object` exists (`CREATE … IF NOT EXISTS`);
+    /// it comes before the statement's other effects. `OR REPLACE` is not this: it
+    /// replaces what exists.
+    IfAbsent(Object),
+    /// The `Drop` before it was `CASCADE`: what depends on the object in ways the tokens do
+    /// not show (a view on a dropped column) may be gone.
+    Cascaded(Object),
 }
 
 /// What tells two definitions of an index apart without PostgreSQL's deparser: unique or
@@ -114,15 +135,95 @@ pub struct IndexShape {
 }
 
 /// The effects of every statement of `sql`, in order, each with the index of its
-/// statement.
+/// statement. Unqualified names are put in the schema a `SET search_path` (or
+/// `set_config('search_path', …)`) earlier in the file made the first; a file runs in a
+/// session of its own, so one file's setting does not reach the next.
 pub fn of_file(sql: &str) -> Result<Vec<(usize, Effect)>, LexError> {
     let file = split(sql)?;
     let mut effects = Vec::new();
+    let mut schema: Option<String> = None;
     for (i, statement) in file.statements.iter().enumerate() {
         let code = Code::lex(sql, statement.start..statement.end);
-        effects.extend(of_code(&code).into_iter().map(|e| (i, e)));
+        if let Some(set) = name::search_path(&code) {
+            schema = set;
+            continue;
+        }
+        effects.extend(of_code(&code).into_iter().map(|e| {
+            let e = match &schema {
+                Some(s) => qualify(e, s),
+                None => e,
+            };
+            (i, e)
+        }));
     }
     Ok(effects)
+}
+
+/// `effect` with every unqualified name put in `schema`.
+fn qualify(effect: Effect, schema: &str) -> Effect {
+    let name = |n: Name| Name {
+        schema: n.schema.or_else(|| Some(schema.to_owned())),
+        name: n.name,
+    };
+    let object = |o: Object| match o {
+        Object::Relation(n) => Object::Relation(name(n)),
+        Object::Type(n) => Object::Type(name(n)),
+        Object::Function(n) => Object::Function(name(n)),
+        Object::Column(t, c) => Object::Column(name(t), c),
+        Object::Constraint(t, c) => Object::Constraint(name(t), c),
+        Object::Trigger(t, c) => Object::Trigger(name(t), c),
+        Object::EnumValue(t, v) => Object::EnumValue(name(t), v),
+        other => other,
+    };
+    match effect {
+        Effect::Create {
+            object: o,
+            kind,
+            may_exist,
+            on,
+        } => Effect::Create {
+            object: object(o),
+            kind,
+            may_exist,
+            on: on.map(name),
+        },
+        Effect::Drop { object: o } => Effect::Drop { object: object(o) },
+        Effect::Rename { from, to } => Effect::Rename {
+            from: object(from),
+            to: object(to),
+        },
+        Effect::UnknownColumns(n) => Effect::UnknownColumns(name(n)),
+        Effect::KnownColumns(n) => Effect::KnownColumns(name(n)),
+        Effect::Alter(o) => Effect::Alter(object(o)),
+        Effect::Uses(o) => Effect::Uses(object(o)),
+        Effect::Depends { object: o, columns } => Effect::Depends {
+            object: object(o),
+            columns,
+        },
+        Effect::Shape { index, shape } => Effect::Shape {
+            index: name(index),
+            shape,
+        },
+        Effect::AutoNamed(o) => Effect::AutoNamed(object(o)),
+        Effect::DependsOn {
+            object: o,
+            relation,
+        } => Effect::DependsOn {
+            object: object(o),
+            relation: name(relation),
+        },
+        Effect::Overload {
+            function,
+            args,
+            dropped,
+        } => Effect::Overload {
+            function: name(function),
+            args,
+            dropped,
+        },
+        Effect::Cascaded(o) => Effect::Cascaded(object(o)),
+        Effect::IfAbsent(o) => Effect::IfAbsent(object(o)),
+    }
 }
 
 /// The effects of one statement's significant tokens.

@@ -49,11 +49,63 @@ impl std::fmt::Display for Name {
     }
 }
 
-/// One identifier at token `i`, folded.
+/// One identifier at token `i`, folded, and cut to PostgreSQL's 63 bytes (a longer name
+/// is silently truncated by the server: the object is known by the shorter one).
 pub fn ident(code: &Code<'_>, i: usize) -> Option<String> {
     let token: Token = code.token(i)?;
     let mut part = String::new();
-    push_part(&mut part, token, code.source()).then_some(part)
+    push_part(&mut part, token, code.source()).then(|| truncated(part))
+}
+
+/// The most PostgreSQL keeps of an identifier: `NAMEDATALEN - 1` bytes, at a character
+/// boundary.
+pub const MAX_IDENTIFIER: usize = 63;
+
+pub fn truncated(mut name: String) -> String {
+    if name.len() > MAX_IDENTIFIER {
+        let mut n = MAX_IDENTIFIER;
+        while !name.is_char_boundary(n) {
+            n -= 1;
+        }
+        name.truncate(n);
+    }
+    name
+}
+
+/// A `SET [SESSION | LOCAL] search_path …`, `RESET search_path` or `SELECT
+/// set_config('search_path', '…', …)`: `Some(first schema)` (`Some(None)` for the
+/// default), `None` for any other statement.
+pub fn search_path(code: &Code<'_>) -> Option<Option<String>> {
+    let at = if code.is(0, "set") {
+        1 + usize::from(code.is(1, "session") || code.is(1, "local"))
+    } else if code.at(0, &["reset", "search_path"]) {
+        return Some(None);
+    } else if code.is(0, "select") {
+        // `SELECT [pg_catalog.]set_config('search_path', 'a, b', false)`.
+        let call = (1..code.len().min(5)).find(|&i| code.is(i, "set_config"))?;
+        let path = string(code, call + 2).filter(|p| p == "search_path")?;
+        let _ = path;
+        let value = string(code, call + 4)?;
+        return Some(first_schema(value.split(',').map(|s| s.trim().to_owned())));
+    } else {
+        return None;
+    };
+    if !code.is(at, "search_path") {
+        return None;
+    }
+    let from = at + 1 + usize::from(code.is(at + 1, "to") || code.text(at + 1) == "=");
+    if code.is(from, "default") {
+        return Some(None);
+    }
+    let values = (from..code.len()).filter_map(|i| ident(code, i).or_else(|| string(code, i)));
+    Some(first_schema(values))
+}
+
+/// The first schema of a search path that is a real one (`"$user"` usually names none).
+fn first_schema(values: impl Iterator<Item = String>) -> Option<String> {
+    values
+        .map(|v| v.trim_matches('"').to_owned())
+        .find(|v| !v.is_empty() && v != "$user")
 }
 
 /// A possibly qualified name at `i` (`t`, `s.t`, `"S"."t"`), and the index after it.

@@ -62,6 +62,15 @@ fn block(body: &str, out: &mut Vec<Effect>) {
     }
 }
 
+/// The lower-cased words of a PL/pgSQL body, outside strings and comments.
+pub fn words(body: &str) -> Vec<String> {
+    Lexer::new(body.as_bytes())
+        .map_while(Result::ok)
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| t.text(body).to_ascii_lowercase())
+        .collect()
+}
+
 /// The byte spans of the SQL commands starting with one of `words` in a PL/pgSQL body:
 /// each `;`-ended piece whose command starts the piece or follows `THEN`, `ELSE`, `BEGIN`
 /// or `LOOP`.

@@ -19,8 +19,41 @@ fn shown(sql: &str) -> Vec<String> {
                 format!("{} on {}", obj(&object), columns.join(","))
             }
             Effect::Shape { index, shape } => format!("{index} on {shape:?}"),
+            Effect::AutoNamed(o) => format!("auto {}", obj(&o)),
+            Effect::DependsOn { object, relation } => {
+                format!("{} on rel {relation}", obj(&object))
+            }
+            Effect::Overload {
+                function,
+                args,
+                dropped,
+            } => format!(
+                "{} fn {function}({}) on args",
+                if dropped { "-" } else { "+" },
+                args.unwrap_or_default()
+            ),
+            Effect::Cascaded(o) => format!("cascade {}", obj(&o)),
+            Effect::IfAbsent(o) => format!("unless {}", obj(&o)),
         })
-        .filter(|line| !line.contains(" on "))
+        .filter(|line| {
+            !line.contains(" on ")
+                && !line.starts_with("auto ")
+                && !line.starts_with("cascade ")
+                && !line.starts_with("unless ")
+        })
+        .collect()
+}
+
+/// The `AutoNamed` and `Cascaded` markers among the effects of `sql`.
+fn markers(sql: &str) -> Vec<String> {
+    of_file(sql)
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Effect::AutoNamed(o) => Some(format!("auto {}", obj(&o))),
+            Effect::Cascaded(o) => Some(format!("cascade {}", obj(&o))),
+            _ => None,
+        })
         .collect()
 }
 
@@ -61,6 +94,7 @@ fn create_table_names_columns_constraints_and_what_postgres_names_for_them() {
             "+con crm.Leads.leads_tenant_fk",
             "+con crm.Leads.Leads_tenant_id_email_key",
             "+rel crm.Leads_tenant_id_email_key",
+            "+con crm.Leads.Leads_id_check",
         ]
     );
     assert_eq!(
@@ -79,6 +113,7 @@ fn create_table_names_columns_constraints_and_what_postgres_names_for_them() {
 fn constraints_and_indexes_name_the_columns_they_use() {
     let deps: Vec<String> = of_file(
         "ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a, b) REFERENCES u, ADD c int CHECK (c > d); \
+         CREATE TABLE t2 (c int CHECK (c > d), d int, CHECK (d > 0)); \
          CREATE INDEX i ON t (lower(e)) WHERE f IS NULL",
     )
     .unwrap()
@@ -91,8 +126,11 @@ fn constraints_and_indexes_name_the_columns_they_use() {
     assert_eq!(
         deps,
         [
+            // `ALTER TABLE … ADD c int CHECK (c > d)`: whether `d` is a column (and so the
+            // name `t_check` rather than `t_c_check`) is not known, so no name is given.
             "con t.t_fk on a,b",
-            "con t.t_c_check on c,d",
+            "con t2.t2_check on c,d",
+            "con t2.t2_d_check on d",
             "rel i on lower,e,f,is,null"
         ]
     );
@@ -165,6 +203,7 @@ fn indexes_views_types_functions_triggers() {
         ),
         [
             "~rel s.idx",
+            "+rel t_a_idx",
             "~rel v",
             "?cols v",
             "+rel mv",
@@ -222,6 +261,27 @@ fn drops() {
             "-type d",
             "-schema s",
             "-ext citext",
+        ]
+    );
+    assert_eq!(
+        markers("DROP TABLE IF EXISTS a, s.b CASCADE; DROP TABLE c"),
+        ["cascade rel a", "cascade rel s.b"]
+    );
+}
+
+#[test]
+fn names_postgres_chooses_are_marked() {
+    assert_eq!(
+        markers(
+            "CREATE TABLE t (id serial PRIMARY KEY, a int UNIQUE); CREATE INDEX ON t (a); CREATE INDEX named ON t (a)"
+        ),
+        [
+            "auto rel t_id_seq",
+            "auto con t.t_pkey",
+            "auto rel t_pkey",
+            "auto con t.t_a_key",
+            "auto rel t_a_key",
+            "auto rel t_a_idx",
         ]
     );
 }
