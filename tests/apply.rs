@@ -620,10 +620,12 @@ fn apply_lock_and_retries_work_through_pgbouncer_in_transaction_mode() {
     ]);
     let db2 = TestDb::new("pgbouncer_cut");
     let proxy = Proxy::start(format!("127.0.0.1:{}", bouncer.port).parse().unwrap());
+    // The three migrations go as one pipeline, cut once it reached PgBouncer; the ledger
+    // read on a fresh connection says which committed, and none runs twice.
     proxy.cut_when_client_sends("\nCOMMIT;", true, 2);
     let (code, stdout, stderr) = apply(project.path(), &url(&db2, proxy.port));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(proxy.cuts(), 2);
+    assert_eq!(proxy.cuts(), 1, "{stderr}");
     assert_eq!(
         count(&stdout, "applied") + count(&stdout, "already-applied"),
         3,
@@ -632,5 +634,88 @@ fn apply_lock_and_retries_work_through_pgbouncer_in_transaction_mode() {
     assert_eq!(
         ledger(&db2).iter().map(|r| r.0).collect::<Vec<_>>(),
         vec![1, 2, 3]
+    );
+}
+
+/// `n` two-statement migrations, as long-lived projects have thousands of.
+fn many_migrations(n: usize) -> tempfile::TempDir {
+    let files: Vec<(String, String)> = (1..=n)
+        .map(|i| {
+            (
+                format!("table_{i}"),
+                format!(
+                    "CREATE TABLE t_{i} (id bigint PRIMARY KEY, name text);\nALTER TABLE t_{i} ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();\n"
+                ),
+            )
+        })
+        .collect();
+    let spec: Vec<(&str, &str, Option<&str>)> = files
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str(), None))
+        .collect();
+    ddl_project(&spec)
+}
+
+#[test]
+fn two_thousand_migrations_apply_to_a_fresh_database_in_a_few_round_trips() {
+    // Past PostgreSQL's 1,664 target-list entries (fingerprints were once one column
+    // each) and past one pipeline (500 migrations).
+    let project = many_migrations(2000);
+    let db = TestDb::new("twothousand");
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap());
+    let (code, stdout, stderr) = apply(project.path(), &url(&db, proxy.port));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(count(&stdout, "applied"), 2000);
+    let rows = ledger(&db);
+    assert_eq!(rows.len(), 2000);
+    assert!(
+        rows.iter()
+            .enumerate()
+            .all(|(i, r)| r.0 == i as i32 + 1 && !r.1)
+    );
+    let fresh = proxy.turns();
+    // Every migration is its own transaction, yet they go four pipelines at a time: the
+    // run's round trips hardly grow with the number of migrations.
+    assert!(fresh <= 60, "{fresh} round trips for 2,000 migrations");
+    // Up to date: a constant, small number of round trips.
+    let (code, _, stderr) = apply(project.path(), &url(&db, proxy.port));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("nothing to apply"), "{stderr}");
+    let noop = proxy.turns() - fresh;
+    assert!(noop <= 15, "{noop} round trips for an up-to-date database");
+    for command in ["plan", "status", "verify"] {
+        let (code, _, stderr) = sqlrail(
+            &[command, "--database-url", &url(&db, 5432)],
+            project.path(),
+        );
+        assert_eq!(code, 0, "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn a_connection_lost_mid_pipeline_is_checked_against_the_ledger_before_going_on() {
+    // The cut comes after the pipeline's text reached the server, with whatever part of
+    // it committed; the ledger says which, and the rest run once.
+    let project = many_migrations(30);
+    let db = TestDb::new("pipelinecut");
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap());
+    proxy.cut_when_client_sends("CREATE TABLE t_12 ", true, 1);
+    let (code, stdout, stderr) = apply(project.path(), &url(&db, proxy.port));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(proxy.cuts(), 1, "{stderr}");
+    assert_eq!(
+        count(&stdout, "applied") + count(&stdout, "already-applied"),
+        30,
+        "{stdout}"
+    );
+    assert_eq!(
+        ledger(&db).iter().map(|r| r.0).collect::<Vec<_>>(),
+        (1..=30).collect::<Vec<_>>()
+    );
+    let clean = TestDb::new("pipelinecut_clean");
+    assert_eq!(apply(project.path(), &url(&clean, 5432)).0, 0);
+    assert_eq!(
+        schema_dump(&db),
+        schema_dump(&clean).replace(&clean.name, &db.name)
     );
 }

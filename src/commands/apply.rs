@@ -11,6 +11,7 @@ use crate::exec::adopt::Adoption;
 use crate::exec::backfills::{self, BackfillOutcome, BatchDurations};
 use crate::exec::ddl::{self, Options, Outcome};
 use crate::exec::indexes::{self, IndexOutcome};
+use crate::exec::up_to_date::up_to_date;
 
 use super::connection::{Session, open};
 
@@ -75,7 +76,7 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
 /// Applies the chosen phases on an open session and reports (text on stderr, or JSON).
 pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, Error> {
     let json = args.json;
-    let runs = |phase: PhaseToApply| {
+    let selected = |phase: PhaseToApply| {
         args.only.is_none_or(|p| p == phase) && args.up_to.is_none_or(|last| phase <= last)
     };
     let log = |line: &str| eprintln!("{line}");
@@ -87,6 +88,13 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     let mut outcomes = Vec::new();
     let mut adoption = None;
     let mut deferred = None;
+    // Most deploys find nothing to do: a few reads say so, before the lock and the
+    // history's replay, and every phase below is then skipped.
+    let nothing_to_do = up_to_date(&mut session.exec, &session.project, &session.ledger, &state)?;
+    let runs = |phase: PhaseToApply| !nothing_to_do && selected(phase);
+    if nothing_to_do {
+        adoption = Some(Adoption::recorded());
+    }
     if runs(PhaseToApply::Ddl) {
         let options = Options {
             allow_drift: args.allow_drift,
@@ -155,7 +163,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
             + backfills("incomplete")
             + usize::from(deferred.is_some()),
     };
-    if runs(PhaseToApply::Ddl) {
+    if selected(PhaseToApply::Ddl) {
         if outcomes.is_empty() {
             eprintln!("ddl: nothing to apply: every DDL migration is recorded");
         } else {
@@ -171,7 +179,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
             );
         }
     }
-    if runs(PhaseToApply::Indexes) {
+    if selected(PhaseToApply::Indexes) {
         let other: String = [
             ("dropped", indexes("dropped")),
             ("reindexed", indexes("reindexed")),
@@ -193,7 +201,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
             }
         );
     }
-    if runs(PhaseToApply::Backfills) {
+    if selected(PhaseToApply::Backfills) {
         eprintln!(
             "backfills: {} done, {} stopped by max_runtime, {} incomplete, {} failed; {} rows{}",
             summary.backfills_done,

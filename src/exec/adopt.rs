@@ -51,6 +51,18 @@ pub struct Adoption {
     pub set_aside: Vec<String>,
 }
 
+impl Adoption {
+    /// The ledger records the migrations: nothing was adopted.
+    pub fn recorded() -> Adoption {
+        Adoption {
+            standing: "recorded",
+            ledger: None,
+            after: None,
+            set_aside: Vec::new(),
+        }
+    }
+}
+
 impl Standing {
     /// Whether step `step` (from 1) of `history` is already in the database.
     pub fn has(&self, history: &History<'_>, project: &Project, step: usize) -> bool {
@@ -69,12 +81,7 @@ impl Standing {
     pub fn summary(&self, history: &History<'_>) -> Adoption {
         let id = |step: usize| history.steps[step - 1].migration.id.clone();
         match self {
-            Standing::Recorded => Adoption {
-                standing: "recorded",
-                ledger: None,
-                after: None,
-                set_aside: Vec::new(),
-            },
+            Standing::Recorded => Adoption::recorded(),
             Standing::Empty => Adoption {
                 standing: "empty",
                 ledger: None,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::{Manifest, Phase};
-use crate::db::errors::error_offset;
+use crate::db::errors::{ErrorClass, describe, error_offset};
 use crate::history::History;
 use crate::ledger::guard::Ours;
 use crate::ledger::state::{BackfillRow, IndexRow, NO_TENANT, PhaseState};
@@ -230,7 +230,7 @@ pub fn plan(project: &Project, history: &History<'_>, reading: &Reading) -> Vec<
         .collect()
 }
 
-fn recorded_action(m: &Migration, row: &Row) -> Action {
+pub(crate) fn recorded_action(m: &Migration, row: &Row) -> Action {
     let stem = m.id.split_once('/').map_or(m.id.as_str(), |(_, s)| s);
     let stem_name = stem.split_once("__").map_or("", |(_, n)| n);
     if row.name != stem_name && row.name != m.name {
@@ -403,11 +403,53 @@ pub fn apply(
             .filter(|p| matches!(p.action, Action::Run | Action::Reconcile))
             .collect();
         let pending = todo.len();
-        for (n, p) in todo.into_iter().enumerate() {
+        let mut next = 0;
+        // How many migrations the next pipeline may take (after one that did not parse).
+        let mut cap: Option<usize> = None;
+        while next < pending {
             if exec.generation() != generation {
                 // The lock changed hands meanwhile: what is pending may have changed too.
                 continue 'reread;
             }
+            let mut group = pipeline_group(project, &todo[next..]);
+            group.truncate(cap.take().unwrap_or(usize::MAX));
+            if group.len() > 1 {
+                let sent = run_pipeline(exec, ledger, &project.manifest, &group)?;
+                for (m, duration_ms) in group.iter().zip(&sent.durations) {
+                    log(&format!("{:<16} {} ({} ms)", "applied", m.id, duration_ms));
+                    outcomes.push(Outcome {
+                        id: m.id.clone(),
+                        result: "applied",
+                        duration_ms: *duration_ms,
+                        attempts: 1,
+                    });
+                }
+                next += sent.durations.len();
+                match sent.stopped {
+                    None => continue,
+                    Some(Stopped::Failed { error, body_start }) => {
+                        let m = group[sent.durations.len()];
+                        return Err(failure(
+                            exec, project, &history, error, m, body_start, next, pending,
+                        ));
+                    }
+                    Some(Stopped::Unparsed { before }) => {
+                        cap = Some(before);
+                        continue;
+                    }
+                    // Lock timeouts, connection losses, a lost lock: the next migration
+                    // goes on alone, through the executor's retries.
+                    Some(Stopped::Retry { cause }) => log(&format!(
+                        "retry of {}..{} after {cause}: {} of them committed; going on one at a time",
+                        group[0].id,
+                        group[group.len() - 1].id,
+                        sent.durations.len()
+                    )),
+                }
+            }
+            let n = next;
+            next += 1;
+            let p = todo[n];
             let m = project.migration(&p.id).expect("planned from the project");
             let reconcile = p.action == Action::Reconcile;
             let started = Instant::now();
@@ -634,6 +676,160 @@ fn placed_failure(
         applied,
         pending,
     }
+}
+
+/// At most this many migrations, and this much SQL, go in one pipeline: a connection lost
+/// mid-pipeline costs a ledger read and a resend of the rest, nothing more, so the bound
+/// only keeps one message of a sane size.
+const PIPELINE_MIGRATIONS: usize = 500;
+const PIPELINE_BYTES: usize = 4 << 20;
+
+/// The migrations at the head of `todo` that can share one pipeline: DDL migrations to
+/// run (not to reconcile), up to the first index build or backfill placed among them.
+fn pipeline_group<'p>(project: &'p Project, todo: &[&Planned]) -> Vec<&'p Migration> {
+    let mut group = Vec::new();
+    let mut bytes = 0;
+    for p in todo {
+        if p.phase != Phase::Ddl || p.action != Action::Run || group.len() == PIPELINE_MIGRATIONS {
+            break;
+        }
+        let m = project.migration(&p.id).expect("planned from the project");
+        bytes += m.sql.len();
+        if bytes > PIPELINE_BYTES && !group.is_empty() {
+            break;
+        }
+        group.push(m);
+    }
+    group
+}
+
+/// How a pipeline went: the server-measured duration of each migration that committed,
+/// in order (a prefix of the group: a failure ends the pipeline's message there), and
+/// what stopped it, if anything did.
+struct Sent {
+    durations: Vec<u128>,
+    stopped: Option<Stopped>,
+}
+
+enum Stopped {
+    /// The next migration failed in itself: the error, and where its file starts in the
+    /// pipeline's text (characters), for the error's position.
+    Failed { error: ExecError, body_start: usize },
+    /// A later migration of the group does not parse: PostgreSQL parses a whole message
+    /// before running any of it, so nothing ran. The migrations before that one go
+    /// again as a pipeline of their own (this many), and it alone after them.
+    Unparsed { before: usize },
+    /// Anything the executor retries (a lock timeout, a connection loss, a lost lock):
+    /// why, for the log.
+    Retry { cause: String },
+}
+
+/// Runs `group` as one pipeline: the units `run_one` would send one by one (each its own
+/// transaction with its fence and ledger row), sent as one message, then one read of
+/// their ledger rows. PostgreSQL runs a message's statements in order and skips the rest
+/// at the first error, so what committed is a prefix; after any failure the ledger (read
+/// on a fresh connection if this one was lost) says how long, so nothing is run twice.
+fn run_pipeline(
+    exec: &mut Executor,
+    ledger: &Ledger,
+    manifest: &Manifest,
+    group: &[&Migration],
+) -> Result<Sent, DdlError> {
+    let settings = &manifest.settings.ddl;
+    let holder = exec.holder().to_owned();
+    let versions: Vec<i32> = group.iter().map(|m| m.version as i32).collect();
+    // Where each migration's unit and file start in the text, in characters.
+    let mut unit_starts = Vec::with_capacity(group.len());
+    let mut body_starts = Vec::with_capacity(group.len());
+    let answer = exec.try_once(&group[0].id, |client, fence| {
+        let mut text = String::new();
+        let mut chars = 0;
+        for m in group {
+            let stem = m.id.split_once('/').map_or(m.id.as_str(), |(_, s)| s);
+            let row = NewRow {
+                version: m.version as i32,
+                name: stem.split_once("__").map_or(m.name.as_str(), |(_, n)| n),
+                checksum: m.checksum,
+                normalized_checksum: normalized_hash(&m.sql, 0, m.sql.len()),
+                reconciled: false,
+                attempts: 1,
+                applied_by: &holder,
+                note: None,
+            };
+            let done = ledger.recorded_sql(m.version as i32);
+            let unit = batch(
+                settings,
+                &fence(Some(&done)),
+                &m.sql,
+                &ledger.insert_sql(&row),
+            );
+            // Up to the file, a unit's text is ASCII: bytes are characters.
+            unit_starts.push(chars);
+            body_starts.push(chars + unit.body_start);
+            chars += unit.text.chars().count() + 1;
+            text.push_str(&unit.text);
+            text.push('\n');
+        }
+        client.batch_execute(&text)
+    })?;
+    let recorded = exec.read("the ledger", |c| ledger.recorded_among(c, &versions))?;
+    let durations: Vec<u128> = versions
+        .iter()
+        .map_while(|v| recorded.get(v))
+        .map(|d| d.unwrap_or(0).max(0) as u128)
+        .collect();
+    // All recorded: done, even if the answer was lost with the connection.
+    let stopped = match answer {
+        _ if durations.len() == group.len() => None,
+        Ok(()) => {
+            return Err(DdlError::Exec(ExecError::Exhausted {
+                unit: group[durations.len()].id.clone(),
+                attempts: 1,
+                message:
+                    "the pipeline reported success but the ledger does not record this migration"
+                        .into(),
+            }));
+        }
+        Err(error) => {
+            let committed = durations.len();
+            // The migration the error's position lies in (positions count characters
+            // from 1 over the whole message).
+            let at = match error.as_db_error().and_then(|d| d.position()) {
+                Some(postgres::error::ErrorPosition::Original(p)) => {
+                    unit_starts.partition_point(|&start| start < *p as usize) - 1
+                }
+                _ => committed,
+            };
+            match ErrorClass::of(&error) {
+                ErrorClass::Fatal if at > committed => Some(Stopped::Unparsed {
+                    before: at - committed,
+                }),
+                ErrorClass::Fatal => Some(Stopped::Failed {
+                    body_start: body_starts[committed],
+                    error: ExecError::Failed {
+                        unit: group[committed].id.clone(),
+                        message: describe(&error),
+                        error,
+                        attempts: 1,
+                    },
+                }),
+                class => Some(Stopped::Retry {
+                    cause: format!(
+                        "{} ({})",
+                        match class {
+                            ErrorClass::ConnectionLost => "connection loss",
+                            ErrorClass::LockLost => "losing the migration lock",
+                            ErrorClass::LockTimeout => "lock_timeout",
+                            ErrorClass::AlreadyDone => "finding it applied",
+                            _ => "a transient error",
+                        },
+                        ErrorClass::describe(&error)
+                    ),
+                }),
+            }
+        }
+    };
+    Ok(Sent { durations, stopped })
 }
 
 /// Runs (or records as reconciled) one migration as one unit.

@@ -434,6 +434,43 @@ impl Executor {
         }
     }
 
+    /// One try of a pipeline: several units, each its own fenced transaction, sent at once
+    /// (`body` gets the connection and a maker of each unit's fence from its `done_sql`).
+    /// Nothing is retried here: after a failure only the ledger can say how many of the
+    /// units committed, so the caller asks it and goes on through `run`, one unit at a
+    /// time. `Err` is what stops before the pipeline is sent (the lock, the connection);
+    /// `Ok(Err(e))` is the pipeline's own error, with no transaction left open.
+    pub fn try_once<T>(
+        &mut self,
+        unit: &str,
+        body: impl FnOnce(&mut Client, &dyn Fn(Option<&str>) -> String) -> Result<T, postgres::Error>,
+    ) -> Result<Result<T, postgres::Error>, ExecError> {
+        self.ensure_lock()?;
+        let token = self.lease.as_ref().expect("held").token;
+        let lock_table = self.lock_table.clone();
+        let fence = move |done: Option<&str>| lock_table.fence_sql(token, done);
+        let client = self.connection(unit)?;
+        let error = match body(client, &fence) {
+            Ok(value) => return Ok(Ok(value)),
+            Err(e) => e,
+        };
+        match ErrorClass::of(&error) {
+            ErrorClass::ConnectionLost => self.client = None,
+            ErrorClass::LockLost => {
+                self.lease.take();
+                if let Some(c) = self.client.as_mut() {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+            }
+            _ => {
+                if let Some(c) = self.client.as_mut() {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+            }
+        }
+        Ok(Err(error))
+    }
+
     /// Runs bookkeeping SQL (upserts, guarded updates: safe to repeat) in one fenced
     /// transaction, one round trip.
     pub fn record(&mut self, unit: &str, sql: &str) -> Result<(), ExecError> {

@@ -7,3 +7,4 @@ pub mod ddl;
 pub mod executor;
 pub mod indexes;
 mod progress;
+pub mod up_to_date;

@@ -4,6 +4,8 @@
 //! fingerprint), the normalised-text checksum, duration, attempts, who applied it and
 //! which sqlrail version.
 
+use std::collections::HashMap;
+
 // `*_typed` queries: unnamed statements, safe through a transaction pooler.
 use postgres::Client;
 use postgres::types::Type;
@@ -127,6 +129,24 @@ impl Ledger {
         Ok(client
             .query_typed_one(&sql, &[(&version, Type::INT4)])?
             .get(0))
+    }
+
+    /// Which of `versions` are recorded, with the duration the server measured for each
+    /// (the check after a pipeline of units stopped, and its answer when it did not).
+    pub fn recorded_among(
+        &self,
+        client: &mut Client,
+        versions: &[i32],
+    ) -> Result<HashMap<i32, Option<i64>>, postgres::Error> {
+        let sql = format!(
+            "SELECT version, duration_ms FROM {} WHERE version = ANY($1)",
+            self.name()
+        );
+        Ok(client
+            .query_typed(&sql, &[(&versions, Type::INT4_ARRAY)])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     /// A boolean SQL expression: `version` is recorded (for a unit's fence).
