@@ -17,6 +17,11 @@ pub use crate::report::LintFormat;
     max_term_width = 100
 )]
 pub struct Cli {
+    /// Run as if sqlrail was started in DIR (as `git -C`): the project is found from
+    /// there, and relative paths are read from there. Example: `sqlrail -C services/api
+    /// apply`
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,7 +79,8 @@ pub enum Command {
     ///
     /// Connection: --database-url, else DATABASE_URL_DIRECT + DATABASE_URL_POOLER (the
     /// direct URL is probed once for 5s and used if it answers), else DATABASE_URL, else
-    /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT.
+    /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT
+    /// (PGHOST or PGDATABASE must be set: with none of these, nothing is guessed, exit 2).
     /// Without a password, the password file is read (PGPASSFILE, else ~/.pgpass).
     /// sslmode: disable, prefer, require, verify-ca, verify-full (with sslrootcert).
     ///

@@ -719,3 +719,49 @@ fn a_connection_lost_mid_pipeline_is_checked_against_the_ledger_before_going_on(
         schema_dump(&clean).replace(&clean.name, &db.name)
     );
 }
+
+#[test]
+fn status_lines_align_for_long_ids_end_without_spaces_and_sum_up() {
+    let long = "add_the_customer_lifetime_value_and_churn_columns";
+    let project = ddl_project(&[
+        ("a", "CREATE TABLE a (x int);\n", None),
+        (long, "CREATE TABLE b (x int);\n", None),
+    ]);
+    let db = TestDb::new("statuslines");
+    let status = || {
+        sqlrail(
+            &["status", "--database-url", &url(&db, 5432)],
+            project.path(),
+        )
+    };
+    let (code, _, stderr) = status();
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("pending"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "pending    ddl/V1__a",
+            &format!("pending    ddl/V2__{long}")
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("ddl: 2 pending\n"), "{stderr}");
+    assert_eq!(apply(project.path(), &url(&db, 5432)).0, 0);
+    let (_, _, stderr) = status();
+    // The dates start in one column, however long the id before them.
+    let columns: Vec<usize> = stderr
+        .lines()
+        .filter(|l| l.starts_with("applied"))
+        .map(|l| {
+            // After `applied    ` and the id: where the date starts.
+            let id_end = 11 + l[11..].find(' ').unwrap();
+            id_end + l[id_end..].find(|c| c != ' ').unwrap()
+        })
+        .collect();
+    assert_eq!(columns.len(), 2, "{stderr}");
+    assert_eq!(columns[0], columns[1], "{stderr}");
+    assert!(stderr.ends_with("ddl: 2 applied\n"), "{stderr}");
+}

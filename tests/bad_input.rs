@@ -294,3 +294,27 @@ fn a_changed_applied_migration_is_drift_and_stops_apply() {
         .get(0);
     assert!(!later, "nothing after drift is applied");
 }
+
+#[test]
+fn no_database_named_anywhere_is_exit_2_and_connects_nowhere() {
+    // As `env -i PATH=$PATH sqlrail status` in the project: libpq's fallback would have
+    // been the local socket's `postgres` (or `$USER`) database, which `apply` would
+    // migrate. Nothing is guessed.
+    let project = example_project();
+    for command in ["status", "apply", "plan", "verify"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
+            .arg(command)
+            .current_dir(project.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(!stderr.contains("Using "), "{command}: {stderr}");
+        assert!(
+            stderr.contains("no database given: pass --database-url URL, or set DATABASE_URL"),
+            "{command}: {stderr}"
+        );
+    }
+}

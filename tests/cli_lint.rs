@@ -76,11 +76,27 @@ fn the_fail_level_decides_the_exit_code() {
         "m/V1__a.sql",
         "ALTER TABLE leads RENAME COLUMN a TO b;\n",
     );
-    // `rename` is a warning by default: fails only at --fail-on warning.
-    assert_eq!(sqlrail(&["lint", "m"], dir.path()).0, 0);
+    // `rename` is low by default: it fails at the default level (low), not at medium.
+    assert_eq!(sqlrail(&["lint", "m"], dir.path()).0, 1);
     assert_eq!(
-        sqlrail(&["lint", "--fail-on", "warning", "m"], dir.path()).0,
+        sqlrail(&["lint", "--fail-on", "medium", "m"], dir.path()).0,
+        0
+    );
+    // A lock hazard (ALTER COLUMN … TYPE on an existing table) is medium: it fails too.
+    write(
+        dir.path(),
+        "m/V1__a.sql",
+        "ALTER TABLE leads ALTER COLUMN a TYPE bigint;
+",
+    );
+    assert_eq!(sqlrail(&["lint", "m"], dir.path()).0, 1);
+    assert_eq!(
+        sqlrail(&["lint", "--fail-on", "medium", "m"], dir.path()).0,
         1
+    );
+    assert_eq!(
+        sqlrail(&["lint", "--fail-on", "high", "m"], dir.path()).0,
+        0
     );
 }
 
@@ -414,4 +430,22 @@ fn new_creates_the_next_file_and_its_entry() {
     let (code, _, stderr) = sqlrail(&["new", "ddl", "bad/name"], root);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot be part of a file name"), "{stderr}");
+}
+
+#[test]
+fn dash_c_runs_as_if_started_in_the_directory() {
+    let dir = example_copy();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    let (code, _, stderr) = sqlrail(&["-C", &root, "lint"], elsewhere.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("0 findings in 57 files"), "{stderr}");
+    // Without it, the empty directory has no project.
+    assert_eq!(sqlrail(&["lint"], elsewhere.path()).0, 2);
+    let (code, _, stderr) = sqlrail(&["-C", "/no/such/dir", "lint"], elsewhere.path());
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("-C /no/such/dir: No such file or directory"),
+        "{stderr}"
+    );
 }

@@ -19,6 +19,14 @@ use crate::error::{Error, Exit};
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
+    if let Some(dir) = &cli.directory {
+        std::env::set_current_dir(dir).map_err(|e| {
+            Error::Usage(format!(
+                "-C {}: {e}; give a directory that exists",
+                dir.display()
+            ))
+        })?;
+    }
     match cli.command {
         Command::Apply(args) => apply::run(&args),
         Command::Plan(args) => plan::run(&args),

@@ -109,22 +109,21 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
         .map_err(std::io::Error::other)?;
         writeln!(std::io::stdout().lock(), "{text}")?;
     } else {
+        // (phase, state, id, detail), laid out once the widest id is known.
+        let mut rows: Vec<(&str, &str, String, String)> = Vec::new();
         for e in &entries {
-            eprintln!(
-                "{:<10} {:<40} {}{}",
-                e.state,
-                e.id,
+            let detail = format!(
+                "{}{}",
                 e.applied_on.unwrap_or(""),
                 e.duration_ms
                     .map(|d| format!(" ({d} ms)"))
                     .unwrap_or_default()
             );
+            rows.push(("ddl", e.state, e.id.to_owned(), detail));
         }
         for e in &indexes {
-            eprintln!(
-                "{:<10} {:<40} {}{}",
-                e.state,
-                e.id,
+            let detail = format!(
+                "{}{}",
                 e.finished_at
                     .as_deref()
                     .or(e.started_at.as_deref())
@@ -134,6 +133,7 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
                     .map(|m| format!(" ({m})"))
                     .unwrap_or_default()
             );
+            rows.push(("indexes", &e.state, e.id.clone(), detail));
         }
         for e in &backfills {
             let progress = match (e.cursor, e.high_water) {
@@ -145,25 +145,62 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
                 ),
                 _ => String::new(),
             };
-            eprintln!(
-                "{:<10} {:<40} {progress}{}",
-                e.state,
-                match &e.tenant {
-                    Some(t) => format!("{} (tenant {t})", e.id),
-                    None => e.id.clone(),
-                },
+            let id = match &e.tenant {
+                Some(t) => format!("{} (tenant {t})", e.id),
+                None => e.id.clone(),
+            };
+            let detail = format!(
+                "{progress}{}",
                 e.last_error
                     .as_deref()
                     .map(|m| format!(" ({m})"))
                     .unwrap_or_default()
             );
+            rows.push(("backfills", &e.state, id, detail));
         }
+        let width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
+        for (_, state, id, detail) in &rows {
+            let line = format!("{state:<10} {id:<width$} {detail}");
+            eprintln!("{}", line.trim_end());
+        }
+        eprintln!("{}", summary(&rows));
     }
     Ok(if planned.iter().any(|p| p.action == Action::Drifted) {
         Exit::Findings
     } else {
         Exit::Success
     })
+}
+
+/// `ddl: 30 applied, 5 pending; indexes: 14 valid; backfills: 8 done`: each phase's
+/// count per state, in the order the states first appear.
+fn summary(rows: &[(&str, &str, String, String)]) -> String {
+    let mut phases: Vec<(&str, Vec<(&str, usize)>)> = Vec::new();
+    for (phase, state, ..) in rows {
+        let at = match phases.iter().position(|(p, _)| p == phase) {
+            Some(at) => at,
+            None => {
+                phases.push((phase, Vec::new()));
+                phases.len() - 1
+            }
+        };
+        let counts = &mut phases[at].1;
+        match counts.iter_mut().find(|(s, _)| s == state) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((state, 1)),
+        }
+    }
+    if phases.is_empty() {
+        return "no migrations in the project".into();
+    }
+    phases
+        .iter()
+        .map(|(phase, counts)| {
+            let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            format!("{phase}: {}", counts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn index_entries(project: &crate::project::Project, rows: &[IndexRow]) -> Vec<IndexEntry> {

@@ -70,6 +70,14 @@ pub enum ConnectError {
         path: PathBuf,
         source: native_tls::Error,
     },
+    #[error(
+        "no database given: pass --database-url URL, or set DATABASE_URL (or DATABASE_URL_DIRECT / DATABASE_URL_POOLER), or libpq's PGHOST / PGDATABASE; sqlrail does not guess one"
+    )]
+    NoTarget,
+    #[error(
+        "PGSERVICE is set, but sqlrail does not read pg_service.conf: give the service's settings as --database-url URL or DATABASE_URL instead"
+    )]
+    ServiceFile,
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] native_tls::Error),
     #[error("sslmode={mode} needs a root certificate: set sslrootcert (or PGSSLROOTCERT), or put it in {}", default.display())]
@@ -132,8 +140,11 @@ impl Target {
     /// PGSSLROOTCERT.
     pub fn from_pg_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Target, ConnectError> {
         let mut config = Config::new();
+        // libpq's default user is the operating-system account (not `$USER`, which a
+        // `sudo` or a container may leave pointing at someone else).
         let user = env("PGUSER")
-            .or_else(|| env("USER"))
+            .filter(|u| !u.is_empty())
+            .or_else(os_user)
             .unwrap_or_else(|| "postgres".into());
         match env("PGHOST").filter(|h| !h.is_empty()) {
             Some(host) => {
@@ -542,8 +553,41 @@ impl Strategy {
                 "DATABASE_URL",
             )?)));
         }
+        // libpq would fall back to the local socket and a database named after the user:
+        // for `apply` that silently migrates whatever `postgres` (or `$USER`) is. A
+        // database command must be told where to go.
+        if var("PGSERVICE").is_some() {
+            return Err(ConnectError::ServiceFile);
+        }
+        if var("PGHOST").is_none() && var("PGDATABASE").is_none() {
+            return Err(ConnectError::NoTarget);
+        }
         Ok(Strategy::Single(Box::new(Target::from_pg_env(env)?)))
     }
+}
+
+/// The name of the account this process runs as, as libpq takes its default user.
+fn os_user() -> Option<String> {
+    let mut buffer = vec![0u8; 4096];
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes the entry's strings into `buffer`, which outlives the
+    // read of `pw_name` below; `found` is null or points at `entry`.
+    let code = unsafe {
+        libc::getpwuid_r(
+            libc::geteuid(),
+            &mut entry,
+            buffer.as_mut_ptr().cast(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if code != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: a NUL-terminated string inside `buffer`.
+    let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+    name.to_str().ok().map(str::to_owned)
 }
 
 /// The chosen target and the line that says so (`Using DIRECT`, …).
@@ -694,6 +738,35 @@ mod tests {
         .unwrap();
         let Strategy::Single(t) = pg else { panic!() };
         assert_eq!(t.describe(), "alice@h:6543/alice (sslmode=require)");
+    }
+
+    #[test]
+    fn nothing_that_names_a_database_is_an_error_not_a_guess() {
+        // PGUSER alone names a role, not a database: libpq would pick the local socket's
+        // database of that name.
+        for vars in [&[][..], &[("PGUSER", "alice"), ("PGPORT", "5433")][..]] {
+            let Err(e) = Strategy::resolve(None, &env(vars)) else {
+                panic!("an error")
+            };
+            assert!(matches!(e, ConnectError::NoTarget), "{e}");
+            assert!(e.to_string().contains("pass --database-url URL"), "{e}");
+        }
+        let Err(e) = Strategy::resolve(None, &env(&[("PGSERVICE", "prod")])) else {
+            panic!("an error")
+        };
+        assert!(matches!(e, ConnectError::ServiceFile), "{e}");
+        // A database alone is enough, as with psql: the local socket, user from the OS.
+        let Strategy::Single(t) = Strategy::resolve(None, &env(&[("PGDATABASE", "app")])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            t.describe(),
+            format!(
+                "{}@/var/run/postgresql:5432/app (sslmode=prefer)",
+                os_user().unwrap()
+            )
+        );
     }
 
     #[test]

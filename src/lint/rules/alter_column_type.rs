@@ -7,7 +7,7 @@ use crate::lint::rule::{Check, Report, Rule};
 pub const RULE: Rule = Rule {
     id: "alter-column-type",
     summary: "ALTER COLUMN … TYPE on an existing table (usually a full rewrite under an exclusive lock)",
-    severity: Severity::Warning,
+    severity: Severity::Medium,
     check: Check::File(check),
     explanation: r#"**Problem.** `ALTER TABLE … ALTER COLUMN … TYPE` takes an ACCESS EXCLUSIVE lock and,
 for most type changes, rewrites the whole table and rebuilds its indexes while holding it.

@@ -8,7 +8,7 @@ use crate::lint::rule::{Check, Report, Rule};
 pub const RULE: Rule = Rule {
     id: "constraint-not-valid",
     summary: "ADD FOREIGN KEY / CHECK on an existing table without NOT VALID",
-    severity: Severity::Warning,
+    severity: Severity::Medium,
     check: Check::File(check),
     explanation: r#"**Problem.** Adding a foreign key or a check constraint validates every existing row
 while holding a lock that blocks writes (SHARE ROW EXCLUSIVE on both tables for a foreign

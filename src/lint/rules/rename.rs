@@ -7,7 +7,7 @@ use crate::lint::rule::{Check, Report, Rule};
 pub const RULE: Rule = Rule {
     id: "rename",
     summary: "renaming a table, view or column (breaks the application version still running)",
-    severity: Severity::Warning,
+    severity: Severity::Low,
     check: Check::File(check),
     explanation: r#"**Problem.** During a deploy the old version of the application keeps running
 against the new schema. The moment a table or column is renamed, every query of the old

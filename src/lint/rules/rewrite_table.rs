@@ -7,7 +7,7 @@ use crate::lint::rule::{Check, Report, Rule};
 pub const RULE: Rule = Rule {
     id: "rewrite-table",
     summary: "VACUUM FULL or CLUSTER: a full table rewrite under an ACCESS EXCLUSIVE lock",
-    severity: Severity::Warning,
+    severity: Severity::Medium,
     check: Check::File(check),
     explanation: r#"**Problem.** `VACUUM FULL` and `CLUSTER` copy the whole table and rebuild its
 indexes while holding an ACCESS EXCLUSIVE lock: nothing can read or write the table until

@@ -7,7 +7,7 @@ use crate::lint::rule::{Check, Report, Rule};
 pub const RULE: Rule = Rule {
     id: "set-not-null",
     summary: "ALTER COLUMN … SET NOT NULL on an existing table without a CHECK validated earlier in the file",
-    severity: Severity::Warning,
+    severity: Severity::Medium,
     check: Check::File(check),
     explanation: r#"**Problem.** `SET NOT NULL` scans the whole table to prove there are no NULLs, holding
 an ACCESS EXCLUSIVE lock that blocks reads and writes for the whole scan. Since

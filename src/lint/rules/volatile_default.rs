@@ -8,7 +8,7 @@ use crate::sql::TokenKind;
 pub const RULE: Rule = Rule {
     id: "volatile-default",
     summary: "ADD COLUMN on an existing table with a volatile default, a serial type or a stored generated column (table rewrite)",
-    severity: Severity::Warning,
+    severity: Severity::Medium,
     check: Check::File(check),
     explanation: r#"**Problem.** Since PostgreSQL 11, `ADD COLUMN … DEFAULT <constant>` is instant: the
 default is stored once in the catalog. A *volatile* default (`random()`,
