@@ -80,6 +80,6 @@ for n in "$@"; do
   printf '%-8s %-24s %s\n' "$n" "verify" "$(measure "$ROUNDS" "$SQLRAIL" verify --database-url "$url")"
   printf '%-8s %-24s %s\n' "$n" "apply (no-op)" "$(measure "$ROUNDS" "$SQLRAIL" apply --database-url "$url")"
   printf '%-8s %-24s %s\n' "$n" "psql -X -c 'SELECT 1'" "$(measure "$ROUNDS" psql -X -q -d "$url" -c 'SELECT 1')"
-  [ -n "${NO_RESET:-}" ] || printf '%-8s %-24s %s\n' "$n" "reset (drop, apply all)" "$(measure 1 "$SQLRAIL" reset --database-url "$url")"
+  [ -n "${NO_RESET:-}" ] || printf '%-8s %-24s %s\n' "$n" "reset (drop, apply all)" "$(measure 1 "$SQLRAIL" reset --yes --database-url "$url")"
   cd - >/dev/null
 done

@@ -368,6 +368,7 @@ pub enum ManifestCommand {
     ///   sqlrail manifest sync
     ///   sqlrail manifest sync --allow-edit ddl/V36__leads_score
     ///   sqlrail manifest sync --check      # in CI: exit 1 if the manifest is behind
+    ///   sqlrail manifest sync --prune      # drop entries whose file was deleted
     #[command(verbatim_doc_comment)]
     Sync(ManifestSyncArgs),
 }
@@ -378,9 +379,15 @@ pub struct ManifestSyncArgs {
     /// migrations no database has applied. Repeatable.
     #[arg(long, value_name = "ID")]
     pub allow_edit: Vec<String>,
-    /// Change nothing; exit 1 if manifest.yaml needs a sync.
+    /// Change nothing; exit 1 if manifest.yaml needs a sync (or lists migrations whose
+    /// file is gone).
     #[arg(long)]
     pub check: bool,
+    /// Remove the entries whose file is gone, naming each; only for migrations no
+    /// database has applied (a deleted migration that ran somewhere is history: restore
+    /// its file).
+    #[arg(long, conflicts_with = "check")]
+    pub prune: bool,
 }
 
 #[derive(Debug, clap::Args)]

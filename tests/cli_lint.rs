@@ -449,3 +449,44 @@ fn dash_c_runs_as_if_started_in_the_directory() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_entry_whose_file_is_gone_is_not_in_sync_and_prune_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (name, table) in [("V1__a", "a"), ("V2__b", "b"), ("V3__c", "c")] {
+        write(
+            root,
+            &format!("sql/ddl/{name}.sql"),
+            &format!("CREATE TABLE {table} (x int);\n"),
+        );
+    }
+    assert_eq!(sqlrail(&["manifest", "sync"], root).0, 0);
+    std::fs::remove_file(root.join("sql/ddl/V2__b.sql")).unwrap();
+    for args in [&["manifest", "sync"][..], &["manifest", "sync", "--check"]] {
+        let (code, _, stderr) = sqlrail(args, root);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error: ddl/V2__b: listed in manifest.yaml, but its file is gone"),
+            "{stderr}"
+        );
+    }
+    let (code, _, stderr) = sqlrail(&["manifest", "sync", "--prune"], root);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("removed ddl/V2__b (its file is gone)"),
+        "{stderr}"
+    );
+    let manifest = std::fs::read_to_string(root.join("manifest.yaml")).unwrap();
+    assert!(
+        !manifest.contains("V2__b") && !manifest.contains("table: b"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("ddl/V1__a") && manifest.contains("ddl/V3__c"));
+    let (code, _, stderr) = sqlrail(&["manifest", "sync", "--check"], root);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("in sync with 2 migration files"),
+        "{stderr}"
+    );
+}

@@ -99,6 +99,27 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
             )),
         }
     }
+    // Entries whose file is gone: `status` and `apply` refuse such a manifest, so sync
+    // must not call it "in sync".
+    let files: std::collections::HashSet<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+    let gone: Vec<&str> = manifest
+        .migrations
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|id| !files.contains(id))
+        .collect();
+    let mut stale = Vec::new();
+    for id in &gone {
+        if args.prune {
+            edit.remove_entry(id)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            changes.push(format!("removed {id} (its file is gone)"));
+        } else {
+            stale.push(format!(
+                "{id}: listed in manifest.yaml, but its file is gone; if no database has applied it, remove the entry with `sqlrail manifest sync --prune`; if one has, restore the file"
+            ));
+        }
+    }
     if !refused.is_empty() {
         for r in &refused {
             eprintln!("error: {r}");
@@ -114,12 +135,22 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         eprintln!("{change}");
     }
     print_no_proposal_notes(&notes);
-    if changes.is_empty() {
+    for s in &stale {
+        eprintln!("error: {s}");
+    }
+    if changes.is_empty() && stale.is_empty() {
         eprintln!(
             "manifest.yaml is in sync with {} migration files",
             migrations.len()
         );
         return Ok(Exit::Success);
+    }
+    if changes.is_empty() {
+        return Err(Error::Reported(format!(
+            "{} entr{} without a file",
+            stale.len(),
+            if stale.len() == 1 { "y" } else { "ies" }
+        )));
     }
     if args.check {
         eprintln!(
@@ -135,6 +166,13 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         manifest_path.display(),
         changes.len()
     );
+    if !stale.is_empty() {
+        return Err(Error::Reported(format!(
+            "{} entr{} without a file",
+            stale.len(),
+            if stale.len() == 1 { "y" } else { "ies" }
+        )));
+    }
     Ok(Exit::Success)
 }
 

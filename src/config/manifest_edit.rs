@@ -91,6 +91,31 @@ impl<'a> ManifestText<'a> {
         Ok(())
     }
 
+    /// Removes entry `id` (which must exist): its `- id:` line and the lines indented
+    /// under it. Comments and blank lines before the next entry stay.
+    pub fn remove_entry(&mut self, id: &str) -> Result<(), EditError> {
+        let text = self.text();
+        let at = super::line_of_id(&text, id) as usize - 1;
+        let id_line = self.lines[at].clone();
+        if !id_line.trim_start().starts_with("- ") || id_line.contains('{') {
+            return Err(EditError::InlineEntry {
+                path: self.display(),
+                line: at as u32 + 1,
+                id: id.to_owned(),
+            });
+        }
+        let indent = id_line.find("id").unwrap_or(4);
+        let end = (at + 1..self.lines.len())
+            .find(|&n| {
+                let line = &self.lines[n];
+                let depth = line.len() - line.trim_start().len();
+                line.trim().is_empty() || depth < indent
+            })
+            .unwrap_or(self.lines.len());
+        self.lines.drain(at..end);
+        Ok(())
+    }
+
     /// Appends an entry (`- id: …` and the given `key: value` lines) to `migrations:`.
     pub fn append_entry(&mut self, id: &str, fields: &[String]) -> Result<(), EditError> {
         let key = self
