@@ -1,7 +1,7 @@
 //! The documentation cannot drift from the code: every `sqlrail …` command written in the
 //! README, docs/ and ci/ parses with the real command-line definition, every command's
 //! `--help` has an example, and docs/getting-started.md's `sh` blocks run, in order,
-//! against a real database (`shell` blocks, e.g. installing, are not run).
+//! against a real database (`shell` blocks are not run, except the install steps, in a fresh HOME).
 
 mod support;
 
@@ -243,4 +243,60 @@ fn getting_started_runs_as_written() {
         .unwrap()
         .get(0);
     assert_eq!(status, 1, "{stderr}");
+}
+
+/// The getting-started install block, run as a new user would in a fresh HOME (all but
+/// `cargo install`, which the test binary stands in for): the completion install must
+/// work where its directory does not exist yet.
+#[test]
+fn the_getting_started_install_steps_work_in_a_fresh_home() {
+    let guide = std::fs::read_to_string(repo_root().join("docs/getting-started.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in guide.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```shell") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    let install = blocks
+        .iter()
+        .find(|b| b.contains("sqlrail completions bash"))
+        .expect("the install block");
+    let script: String = install
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("cargo install"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let home = tempfile::tempdir().unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_sqlrail"), bin.join("sqlrail")).unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .env("HOME", home.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let completion = home
+        .path()
+        .join(".local/share/bash-completion/completions/sqlrail");
+    let text = std::fs::read_to_string(&completion).unwrap();
+    assert!(text.contains("_sqlrail"), "{text}");
 }
