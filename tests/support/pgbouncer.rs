@@ -57,7 +57,15 @@ impl PgBouncer {
                 .unwrap();
             command.args(["-u", "postgres"]);
         }
-        let child = command.arg(path("pgbouncer.ini")).spawn().unwrap();
+        // Its log goes to `logfile` (kept with the directory while the test runs); `-q`
+        // keeps it off stderr, where it filled the output of passing tests.
+        let child = command
+            .arg("-q")
+            .arg(path("pgbouncer.ini"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
