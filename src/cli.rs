@@ -274,6 +274,12 @@ pub struct ApplyArgs {
     /// Apply even though recorded migrations changed since they were applied.
     #[arg(long)]
     pub allow_drift: bool,
+    /// Apply the DDL sequence up to and including this DDL migration (its id,
+    /// `ddl/V12__add_email`, or its version, `12`), then stop: the migrations after it,
+    /// the index phase and the backfill phase wait for a run without --to. Example:
+    /// `sqlrail apply --to ddl/V12__add_email`
+    #[arg(long, value_name = "ID", conflicts_with = "phase")]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

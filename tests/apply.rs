@@ -765,3 +765,37 @@ fn status_lines_align_for_long_ids_end_without_spaces_and_sum_up() {
     assert_eq!(columns[0], columns[1], "{stderr}");
     assert!(stderr.ends_with("ddl: 2 applied\n"), "{stderr}");
 }
+
+#[test]
+fn apply_to_stops_after_the_named_migration_and_a_full_run_goes_on() {
+    let project = ten_files("CREATE TABLE t7 (a int);\n");
+    let db = TestDb::new("applyto");
+    let to = |target: &str| {
+        sqlrail(
+            &["apply", "--database-url", &url(&db, 5432), "--to", target],
+            project.path(),
+        )
+    };
+    let (code, _, stderr) = to("ddl/V4__four");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        ledger(&db).iter().map(|r| r.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    // By version; a migration already applied is nothing to do.
+    let (code, _, stderr) = to("6");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(ledger(&db).len(), 6);
+    let (code, _, stderr) = to("3");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(ledger(&db).len(), 6);
+    let (code, _, stderr) = to("ddl/V99__nope");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--to ddl/V99__nope: no DDL migration has that id or version"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = apply(project.path(), &url(&db, 5432));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(ledger(&db).len(), 10);
+}

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 
 use crate::cli::{ApplyArgs, Format, PhaseToApply};
+use crate::config::Phase;
 use crate::error::{Error, Exit};
 use crate::exec::adopt::Adoption;
 use crate::exec::backfills::{self, BackfillOutcome, BatchDurations};
@@ -59,6 +60,9 @@ pub struct RunOptions {
     pub allow_drift: bool,
     pub strict: bool,
     pub json: bool,
+    /// Stop the DDL sequence after this DDL migration (`apply --to`); the index and
+    /// backfill phases then do not run.
+    pub to: Option<String>,
 }
 
 pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
@@ -69,6 +73,7 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
         allow_drift: args.allow_drift,
         strict: args.strict,
         json: args.db.format == Format::Json,
+        to: args.to.clone(),
     };
     apply_session(&mut session, &options)
 }
@@ -91,7 +96,14 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     // Most deploys find nothing to do: a few reads say so, before the lock and the
     // history's replay, and every phase below is then skipped.
     let nothing_to_do = up_to_date(&mut session.exec, &session.project, &session.ledger, &state)?;
-    let runs = |phase: PhaseToApply| !nothing_to_do && selected(phase);
+    let to = match &args.to {
+        Some(target) => Some(ddl_target(&session.project, target)?),
+        None => None,
+    };
+    // With --to, the DDL sequence stops at the target: what comes after it waits.
+    let runs = |phase: PhaseToApply| {
+        !nothing_to_do && selected(phase) && (to.is_none() || phase == PhaseToApply::Ddl)
+    };
     if nothing_to_do {
         adoption = Some(Adoption::recorded());
     }
@@ -100,6 +112,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
             allow_drift: args.allow_drift,
             state: &state,
             backfills: &backfill_options,
+            to: to.as_deref(),
         };
         let run = ddl::apply(
             &mut session.exec,
@@ -243,4 +256,20 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         return Ok(Exit::Findings);
     }
     Ok(Exit::Success)
+}
+
+/// The DDL migration `apply --to` names: its id, or the version of one DDL migration.
+fn ddl_target(project: &crate::project::Project, target: &str) -> Result<String, Error> {
+    let ddl = || project.migrations.iter().filter(|m| m.phase == Phase::Ddl);
+    if let Some(m) = ddl().find(|m| m.id == target) {
+        return Ok(m.id.clone());
+    }
+    if let Ok(version) = target.parse::<u64>()
+        && let Some(m) = ddl().find(|m| m.version as u64 == version)
+    {
+        return Ok(m.id.clone());
+    }
+    Err(Error::Usage(format!(
+        "--to {target}: no DDL migration has that id or version; `sqlrail status` lists them (e.g. --to ddl/V12__add_email, or --to 12)"
+    )))
 }

@@ -44,6 +44,7 @@ pub fn run(args: &ResetArgs) -> Result<Exit, Error> {
         allow_drift: false,
         strict: args.strict,
         json: args.db.format == Format::Json,
+        to: None,
     };
     let exit = apply_session(&mut session, &options)?;
     if let Some(seed) = &seed {

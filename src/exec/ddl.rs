@@ -311,6 +311,8 @@ pub struct Options<'o> {
     pub allow_drift: bool,
     pub state: &'o PhaseState,
     pub backfills: &'o backfills::Options,
+    /// The last DDL migration to apply (`apply --to`): the sequence stops after it.
+    pub to: Option<&'o str>,
 }
 
 /// Applies the DDL sequence. `log` receives one line per event.
@@ -345,6 +347,11 @@ pub fn apply(
         let reading = read(exec, project, &history, ledger, state, known.as_ref())?;
         known.get_or_insert_with(|| reading.standing.clone());
         let planned = plan(project, &history, &reading);
+        // What may run or be recorded: all of it, or up to `apply --to`'s migration.
+        let limit = options
+            .to
+            .and_then(|last| planned.iter().position(|p| p.id == last))
+            .map_or(planned.len(), |at| at + 1);
         if !checked {
             let drifted: Vec<String> = planned
                 .iter()
@@ -369,7 +376,7 @@ pub fn apply(
                     drifted.len()
                 ));
             }
-            let pending_files = planned
+            let pending_files = planned[..limit]
                 .iter()
                 .filter(|p| p.action == Action::Run)
                 .filter_map(|p| project.migration(&p.id));
@@ -381,7 +388,7 @@ pub fn apply(
         }
         let adoption = reading.standing.summary(&history);
         if !matches!(reading.standing, Standing::Recorded) {
-            let reconciled: Vec<&Planned> = planned
+            let reconciled: Vec<&Planned> = planned[..limit]
                 .iter()
                 .filter(|p| p.action == Action::Reconcile)
                 .collect();
@@ -398,7 +405,7 @@ pub fn apply(
                 continue 'reread;
             }
         }
-        let todo: Vec<&Planned> = planned
+        let todo: Vec<&Planned> = planned[..limit]
             .iter()
             .filter(|p| matches!(p.action, Action::Run | Action::Reconcile))
             .collect();
