@@ -265,7 +265,7 @@ fn ddl_target(project: &crate::project::Project, target: &str) -> Result<String,
         return Ok(m.id.clone());
     }
     if let Ok(version) = target.parse::<u64>()
-        && let Some(m) = ddl().find(|m| m.version as u64 == version)
+        && let Some(m) = ddl().find(|m| m.version == version)
     {
         return Ok(m.id.clone());
     }
