@@ -56,10 +56,17 @@ fn the_example_project_applies_and_a_second_apply_does_nothing() {
     );
     assert_eq!(count(&stdout, "applied"), 35);
     assert_eq!(ledger(&db).len(), 35);
+    let summary = |json: &str| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(json).unwrap()["summary"].clone()
+    };
+    assert_eq!(summary(&stdout)["up_to_date"], 0);
     let (code, stdout, stderr) = apply(repo_root(), &url(&db, 5432));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("nothing to apply"), "{stderr}");
     assert_eq!(count(&stdout, "applied"), 0);
+    // Up to date: every DDL migration counted as such, none as "found already applied".
+    assert_eq!(summary(&stdout)["up_to_date"], 35);
+    assert_eq!(summary(&stdout)["found_committed"], 0);
     // refinery's columns are filled as refinery fills them.
     let row = db
         .client()

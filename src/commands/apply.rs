@@ -34,6 +34,8 @@ struct Summary {
     /// Migrations found committed after a lost connection (by this run's own earlier
     /// attempt, or another runner), so not run again.
     found_committed: usize,
+    /// DDL migrations recorded before this run: nothing to do for them.
+    up_to_date: usize,
     /// The DDL sequence stopped at a placed backfill that has not finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     deferred: Option<String>,
@@ -104,8 +106,15 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     let runs = |phase: PhaseToApply| {
         !nothing_to_do && selected(phase) && (to.is_none() || phase == PhaseToApply::Ddl)
     };
+    let mut up_to_date = 0;
     if nothing_to_do {
         adoption = Some(Adoption::recorded());
+        up_to_date = session
+            .project
+            .migrations
+            .iter()
+            .filter(|m| m.phase == Phase::Ddl)
+            .count();
     }
     if runs(PhaseToApply::Ddl) {
         let options = Options {
@@ -122,6 +131,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
             &log,
         )?;
         outcomes = run.outcomes;
+        up_to_date = run.up_to_date;
         adoption = Some(run.adoption);
         deferred = run.deferred;
         if let Some(why) = &deferred {
@@ -162,6 +172,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
             .filter(|o| o.id.starts_with("ddl/") && o.result == "reconciled")
             .count(),
         found_committed: count("already-applied"),
+        up_to_date,
         deferred: deferred.clone(),
         indexes_built: indexes("built"),
         indexes_reconciled: indexes("reconciled"),

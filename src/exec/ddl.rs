@@ -73,6 +73,8 @@ pub struct Outcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
     pub outcomes: Vec<Outcome>,
+    /// DDL migrations the ledger recorded before this run: nothing to do for them.
+    pub up_to_date: usize,
     pub adoption: Adoption,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred: Option<String>,
@@ -336,6 +338,8 @@ pub fn apply(
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut checked = false;
     let mut known: Option<Standing> = None;
+    // Counted at the first read, before this run recorded anything.
+    let mut up_to_date: Option<usize> = None;
     // Whether this run has recorded adoption's reconciled steps (once, all together).
     let mut adopted = false;
     let ours = Ours {
@@ -347,6 +351,15 @@ pub fn apply(
         let reading = read(exec, project, &history, ledger, state, known.as_ref())?;
         known.get_or_insert_with(|| reading.standing.clone());
         let planned = plan(project, &history, &reading);
+        let recorded_before = *up_to_date.get_or_insert_with(|| {
+            planned
+                .iter()
+                .filter(|p| {
+                    p.phase == Phase::Ddl
+                        && matches!(p.action, Action::Applied | Action::AppliedCommentsChanged)
+                })
+                .count()
+        });
         // What may run or be recorded: all of it, or up to `apply --to`'s migration.
         let limit = options
             .to
@@ -549,6 +562,7 @@ pub fn apply(
                         );
                         return Ok(Run {
                             outcomes,
+                            up_to_date: recorded_before,
                             adoption,
                             deferred: Some(deferred),
                         });
@@ -579,6 +593,7 @@ pub fn apply(
         }
         return Ok(Run {
             outcomes,
+            up_to_date: recorded_before,
             adoption,
             deferred: None,
         });
