@@ -137,11 +137,17 @@ fn every_command_has_an_example_in_its_help() {
 
 /// The `sh` code blocks of a Markdown file, in order.
 fn sh_blocks(markdown: &str) -> Vec<String> {
+    fenced_blocks(markdown, "sh")
+}
+
+/// The code blocks of a Markdown file fenced as ```` ```language ````, in order.
+fn fenced_blocks(markdown: &str, language: &str) -> Vec<String> {
+    let opening = format!("```{language}");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {
         match (&mut current, line.trim_end()) {
-            (None, "```sh") => current = Some(String::new()),
+            (None, fence) if fence == opening => current = Some(String::new()),
             (Some(block), "```") => {
                 blocks.push(std::mem::take(block));
                 current = None;
@@ -251,22 +257,7 @@ fn getting_started_runs_as_written() {
 #[test]
 fn the_getting_started_install_steps_work_in_a_fresh_home() {
     let guide = std::fs::read_to_string(repo_root().join("docs/getting-started.md")).unwrap();
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in guide.lines() {
-        match (&mut current, line.trim_end()) {
-            (None, "```shell") => current = Some(String::new()),
-            (Some(block), "```") => {
-                blocks.push(std::mem::take(block));
-                current = None;
-            }
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            (None, _) => {}
-        }
-    }
+    let blocks = fenced_blocks(&guide, "shell");
     let install = blocks
         .iter()
         .find(|b| b.contains("sqlrail completions bash"))

@@ -499,20 +499,7 @@ pub fn apply(
                     (result, done.attempts)
                 }
                 Phase::Indexes | Phase::Backfills if reconcile => {
-                    let sql = if m.phase == Phase::Indexes {
-                        state.index_finished_sql(&m.id, m.checksum, "reconciled", None)
-                    } else {
-                        format!(
-                            "{}; {}",
-                            state.backfill_start_sql(&m.id, NO_TENANT, m.checksum, 1, 0),
-                            state.set_state_sql(
-                                &m.id,
-                                NO_TENANT,
-                                "done",
-                                Some("reconciled: adopted with the database")
-                            )
-                        )
-                    };
+                    let sql = reconciled_state_sql(state, m);
                     exec.record(&m.id, &sql)?;
                     ("reconciled", 1)
                 }
@@ -635,17 +622,7 @@ fn reconcile_all(
                     note: None,
                 })
             }
-            Phase::Indexes => state.index_finished_sql(&m.id, m.checksum, "reconciled", None),
-            Phase::Backfills => format!(
-                "{}; {}",
-                state.backfill_start_sql(&m.id, NO_TENANT, m.checksum, 1, 0),
-                state.set_state_sql(
-                    &m.id,
-                    NO_TENANT,
-                    "done",
-                    Some("reconciled: adopted with the database")
-                )
-            ),
+            Phase::Indexes | Phase::Backfills => reconciled_state_sql(state, m),
         });
     }
     let batch = statements.join(";\n");
@@ -673,6 +650,23 @@ fn reconcile_all(
             }
         })
         .collect())
+}
+
+/// The phase-state rows that record a placed index build or backfill as reconciled.
+fn reconciled_state_sql(state: &PhaseState, m: &Migration) -> String {
+    if m.phase == Phase::Indexes {
+        return state.index_finished_sql(&m.id, m.checksum, "reconciled", None);
+    }
+    format!(
+        "{}; {}",
+        state.backfill_start_sql(&m.id, NO_TENANT, m.checksum, 1, 0),
+        state.set_state_sql(
+            &m.id,
+            NO_TENANT,
+            "done",
+            Some("reconciled: adopted with the database")
+        )
+    )
 }
 
 fn placed_failure(

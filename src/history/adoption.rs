@@ -259,6 +259,12 @@ pub fn repeatable(history: &History<'_>, step: usize) -> bool {
     let Some(s) = step.checked_sub(1).and_then(|i| history.steps.get(i)) else {
         return false;
     };
+    // An index file is idempotent by how it runs: a valid index of its name and
+    // definition is recorded, not built again (and one of another definition is an
+    // error, never taken for it).
+    if s.migration.phase == crate::config::Phase::Indexes {
+        return true;
+    }
     let sql = &s.migration.sql;
     let Ok(file) = split(sql) else { return false };
     file.statements.iter().all(|statement| {
@@ -291,6 +297,11 @@ pub fn repeatable_statement(code: &Code<'_>, kind: crate::sql::StatementKind) ->
         return true;
     }
     let effects = crate::sql::effects::of_code(code);
+    // `CREATE … IF NOT EXISTS`: PostgreSQL skips the whole statement (columns, constraints,
+    // an `AS SELECT`) when the object exists, so a second run does nothing.
+    if matches!(effects.first(), Some(Effect::IfAbsent(_))) {
+        return true;
+    }
     let guarded_drop = code.is(0, "drop") && code.find(0, &["if", "exists"]).is_some();
     !effects.is_empty()
         && effects.iter().all(|e| match e {

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use super::adoption::{Placement, Unplaced, place};
+use super::adoption::{Placement, Unplaced, place, repeatable};
 use super::proposal::propose;
 use super::*;
 use crate::config::{Fingerprint, Manifest};
@@ -257,4 +257,31 @@ fn placed_index_builds_take_their_point_in_the_sequence() {
     // USING INDEX renames the index to the constraint's name.
     assert_eq!(h.predict(&check("{ index: t_pkey }"), 3, 3), Truth::True);
     assert_eq!(h.predict(&check("{ index: t_id }"), 3, 2), Truth::False);
+}
+
+#[test]
+fn if_not_exists_creations_and_placed_index_files_are_safe_to_repeat() {
+    let p = project(
+        &[
+            ("ddl/V1__t", "CREATE TABLE IF NOT EXISTS t (id int);"),
+            ("ddl/V2__u", "CREATE TABLE u (id int);"),
+            (
+                "ddl/V3__idx",
+                "CREATE INDEX IF NOT EXISTS t_id ON t (id);\nCREATE SEQUENCE IF NOT EXISTS s;",
+            ),
+            (
+                "indexes/V1__u_id",
+                "CREATE INDEX CONCURRENTLY u_id ON u (id);",
+            ),
+        ],
+        "migrations:\n  - id: ddl/V1__t\n  - id: ddl/V2__u\n  - id: ddl/V3__idx\n  - id: indexes/V1__u_id\n    after: ddl/V2__u\n",
+    );
+    let h = History::of(&p);
+    let step = |id: &str| h.step_of(id).unwrap();
+    assert!(repeatable(&h, step("ddl/V1__t")));
+    assert!(!repeatable(&h, step("ddl/V2__u")));
+    assert!(repeatable(&h, step("ddl/V3__idx")));
+    // The index runner records a valid index of its name and definition, and refuses one
+    // of another definition: running it again never builds a second one.
+    assert!(repeatable(&h, step("indexes/V1__u_id")));
 }
