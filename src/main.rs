@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         // A closed pipe (`sqlrail split … | head`) is not a failure.
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
         Err(error) => {
-            eprintln!("error: {error}");
+            sqlrail::say!("error: {error}");
             error.exit()
         }
     };

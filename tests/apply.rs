@@ -806,3 +806,32 @@ fn apply_to_stops_after_the_named_migration_and_a_full_run_goes_on() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(ledger(&db).len(), 10);
 }
+
+#[test]
+fn a_closed_stderr_does_not_stop_a_run() {
+    // As `sqlrail apply … 2>&1 | head -1` in a deploy job: the reader goes away after the
+    // first line, and every later line would be a write to a closed pipe.
+    use std::io::BufRead;
+    let project = many_migrations(30);
+    let db = TestDb::new("closedstderr");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlrail"))
+        .args(["apply", "--database-url", &url(&db, 5432)])
+        .current_dir(project.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Using "), "{first}");
+    // The reader is dropped here: the pipe is closed.
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "a closed stderr must not end the run"
+    );
+    assert_eq!(ledger(&db).len(), 30);
+}

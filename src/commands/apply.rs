@@ -86,7 +86,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     let selected = |phase: PhaseToApply| {
         args.only.is_none_or(|p| p == phase) && args.up_to.is_none_or(|last| phase <= last)
     };
-    let log = |line: &str| eprintln!("{line}");
+    let log = |line: &str| crate::say!("{line}");
     let state = session.state.clone();
     let backfill_options = backfills::Options {
         progress_bars: std::io::stderr().is_terminal() && !json,
@@ -189,9 +189,9 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
     };
     if selected(PhaseToApply::Ddl) {
         if outcomes.is_empty() {
-            eprintln!("ddl: nothing to apply: every DDL migration is recorded");
+            crate::say!("ddl: nothing to apply: every DDL migration is recorded");
         } else {
-            eprintln!(
+            crate::say!(
                 "ddl: {} applied, {} reconciled{}",
                 summary.applied,
                 summary.reconciled,
@@ -213,7 +213,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         .map(|(what, n)| format!(", {n} {what}"))
         .collect();
         let ran = summary.indexes_built + summary.indexes_reconciled + summary.indexes_failed;
-        eprintln!(
+        crate::say!(
             "indexes: {} built, {} reconciled, {} failed{other}{}",
             summary.indexes_built,
             summary.indexes_reconciled,
@@ -226,7 +226,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         );
     }
     if selected(PhaseToApply::Backfills) {
-        eprintln!(
+        crate::say!(
             "backfills: {} done, {} stopped by max_runtime, {} incomplete, {} failed; {} rows{}",
             summary.backfills_done,
             summary.backfills_stopped,
@@ -260,7 +260,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         return Ok(Exit::Success);
     }
     if args.strict && summary.warnings > 0 {
-        eprintln!(
+        crate::say!(
             "--strict: {} index or backfill warning(s): exit 1",
             summary.warnings
         );

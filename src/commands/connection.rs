@@ -48,7 +48,7 @@ pub fn resolve(args: &DbArgs) -> Result<Strategy, Error> {
     let mut strategy = Strategy::resolve(args.database_url.as_deref(), &env)
         .map_err(|e| Error::Connect(e.to_string()))?;
     for warning in strategy.fill_passwords(&env) {
-        eprintln!("{warning}");
+        crate::say!("{warning}");
     }
     Ok(strategy)
 }
@@ -71,7 +71,7 @@ pub fn open_project(
     let ledger = match crate::ledger::locate(&mut chosen.client, settings) {
         Ok(Some(legacy)) => {
             if !quiet {
-                eprintln!(
+                crate::say!(
                     "note: using the ledger {} that an earlier sqlrail made (the default is now {}); set `ledger_schema: public` in manifest.yaml to say so",
                     legacy.name(),
                     Ledger::new(&settings.ledger_schema, &settings.ledger_table).name()
@@ -88,12 +88,12 @@ pub fn open_project(
         }
     };
     if !quiet {
-        eprintln!("{}", chosen.announcement);
+        crate::say!("{}", chosen.announcement);
     }
     let log: Box<dyn Fn(&str)> = if quiet {
         Box::new(|_| {})
     } else {
-        Box::new(|line| eprintln!("{line}"))
+        Box::new(|line| crate::say!("{line}"))
     };
     let exec = Executor::new(
         chosen.target,

@@ -55,7 +55,7 @@ pub fn run(args: &InitArgs) -> Result<Exit, Error> {
     let (manifest_text, notes) = manifest(&root, &manifest_path, &found, &adopted)?;
     report(&root, &found, &adopted, &notes, args);
     if args.dry_run {
-        eprintln!("--dry-run: nothing was written");
+        crate::say!("--dry-run: nothing was written");
         return Ok(Exit::Success);
     }
     write_files(&root, &adopted, args.rename)?;
@@ -64,7 +64,7 @@ pub fn run(args: &InitArgs) -> Result<Exit, Error> {
     if !rules_path.exists() {
         std::fs::write(&rules_path, NEW_LINT_RULES)?;
     }
-    eprintln!(
+    crate::say!(
         "created {} ({} migration{}), {} and sql/{{ddl,indexes,backfills}}",
         manifest_path.display(),
         adopted.len(),
@@ -72,18 +72,18 @@ pub fn run(args: &InitArgs) -> Result<Exit, Error> {
         rules_path.display()
     );
     if adopted.is_empty() {
-        eprintln!(
+        crate::say!(
             "next: `sqlrail new ddl <name>` for a first migration, `sqlrail lint`, `sqlrail apply`"
         );
         return Ok(Exit::Success);
     }
     grandfather(&root)?;
     if !args.rename && adopted.iter().any(|a| a.from != a.to(&root)) {
-        eprintln!(
+        crate::say!(
             "the originals were left as they were: once sqlrail applies this project, delete them (or run init with --rename to move what was adopted unchanged)"
         );
     }
-    eprintln!("next: `sqlrail plan` against a database, then `sqlrail apply`");
+    crate::say!("next: `sqlrail plan` against a database, then `sqlrail apply`");
     Ok(Exit::Success)
 }
 
@@ -178,13 +178,13 @@ fn migration(root: &Path, a: &Adopted) -> Result<Migration, Error> {
 /// Says, per source file, what it became and what needs a decision.
 fn report(root: &Path, found: &Found, adopted: &[Adopted], notes: &[String], args: &InitArgs) {
     match found.tool {
-        Some(tool) if !adopted.is_empty() => eprintln!(
+        Some(tool) if !adopted.is_empty() => crate::say!(
             "found a {} history: {} migration(s), adopted in {}'s order",
             tool.as_str(),
             found.sources.len(),
             tool.as_str()
         ),
-        None if !adopted.is_empty() => eprintln!(
+        None if !adopted.is_empty() => crate::say!(
             "found {} numbered migration file(s), adopted in the order of their numbers",
             found.sources.len()
         ),
@@ -212,13 +212,13 @@ fn report(root: &Path, found: &Found, adopted: &[Adopted], notes: &[String], arg
             (None, Some(before)) => format!(" (runs right before {before})"),
             _ => String::new(),
         };
-        eprintln!("{from:<52} {} {}{place}", verb(a), shown(root, &a.to(root)));
+        crate::say!("{from:<52} {} {}{place}", verb(a), shown(root, &a.to(root)));
         for note in &a.notes {
-            eprintln!("    needs a decision: {note}");
+            crate::say!("    needs a decision: {note}");
         }
     }
     for (path, why) in &found.skipped {
-        eprintln!("skipped {}: {why}", shown(root, path));
+        crate::say!("skipped {}: {why}", shown(root, path));
     }
     print_no_proposal_notes(notes);
 }

@@ -74,7 +74,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
     }
     out.flush()?;
     for problem in &outcome.problems {
-        eprintln!("error: {problem}");
+        crate::say!("error: {problem}");
     }
 
     let keys = |findings: &crate::lint::Findings| {
@@ -95,7 +95,7 @@ pub fn run(args: &LintArgs) -> Result<Exit, Error> {
         let entries = keys(&outcome.findings);
         let count = entries.len();
         Baseline::write(path, entries)?;
-        eprintln!(
+        crate::say!(
             "wrote {count} finding{} to {}; from now on only new findings fail",
             if count == 1 { "" } else { "s" },
             path.display()

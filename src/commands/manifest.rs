@@ -122,7 +122,7 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
     }
     if !refused.is_empty() {
         for r in &refused {
-            eprintln!("error: {r}");
+            crate::say!("error: {r}");
         }
         return Err(Error::Reported(format!(
             "{} changed migration{} refused; manifest.yaml not written",
@@ -132,14 +132,14 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
     }
     edit.validate()?;
     for change in &changes {
-        eprintln!("{change}");
+        crate::say!("{change}");
     }
     print_no_proposal_notes(&notes);
     for s in &stale {
-        eprintln!("error: {s}");
+        crate::say!("error: {s}");
     }
     if changes.is_empty() && stale.is_empty() {
-        eprintln!(
+        crate::say!(
             "manifest.yaml is in sync with {} migration files",
             migrations.len()
         );
@@ -153,14 +153,14 @@ pub fn sync(args: &ManifestSyncArgs) -> Result<Exit, Error> {
         )));
     }
     if args.check {
-        eprintln!(
+        crate::say!(
             "{} change(s) needed; run `sqlrail manifest sync`",
             changes.len()
         );
         return Ok(Exit::Findings);
     }
     write_atomically(&manifest_path, &edit.text())?;
-    eprintln!(
+    crate::say!(
         "{} {}: {} change(s)",
         if created { "created" } else { "updated" },
         manifest_path.display(),
@@ -215,14 +215,14 @@ pub(crate) fn print_no_proposal_notes(notes: &[String]) {
     if notes.is_empty() {
         return;
     }
-    eprintln!(
+    crate::say!(
         "note: {} DDL migration(s) get no fingerprint, because no catalog check proves them:",
         notes.len()
     );
     for note in notes {
-        eprintln!("  {note}");
+        crate::say!("  {note}");
     }
-    eprintln!(
+    crate::say!(
         "  That is fine: a database sqlrail migrates records them in its ledger. A database migrated without sqlrail is placed by its neighbours' checks (and data probes); to check one itself, write a `sql:` check true exactly after it (docs/manifest.md#fingerprints)."
     );
 }

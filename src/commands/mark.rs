@@ -149,13 +149,13 @@ pub fn run(args: &MarkArgs) -> Result<Exit, Error> {
         writeln!(std::io::stdout().lock(), "{text}")?;
     } else {
         for id in &report.marked {
-            eprintln!("marked   {id} as applied: it will not run ({note})");
+            crate::say!("marked   {id} as applied: it will not run ({note})");
         }
         for id in &report.removed {
-            eprintln!("removed  {id} from the ledger: it runs on the next apply ({note})");
+            crate::say!("removed  {id} from the ledger: it runs on the next apply ({note})");
         }
         if report.marked.is_empty() && report.removed.is_empty() {
-            eprintln!("nothing to mark: every migration up to {target} is recorded");
+            crate::say!("nothing to mark: every migration up to {target} is recorded");
         }
     }
     Ok(Exit::Success)

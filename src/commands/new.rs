@@ -94,7 +94,7 @@ pub fn run(args: &NewArgs) -> Result<Exit, Error> {
         Phase::Indexes => "write one CREATE INDEX CONCURRENTLY",
         Phase::Backfills => "write one UPDATE/INSERT/DELETE over :lo/:hi",
     };
-    eprintln!("created {id}: {next}, then run `sqlrail manifest sync`");
+    crate::say!("created {id}: {next}, then run `sqlrail manifest sync`");
     Ok(Exit::Success)
 }
 

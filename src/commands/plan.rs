@@ -77,7 +77,7 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
         writeln!(out, "{text}")?;
     } else {
         if let Some(line) = &plan.adoption_line {
-            eprintln!("{line}");
+            crate::say!("{line}");
         }
         print(&plan, &session.project);
     }
@@ -127,38 +127,38 @@ fn print(plan: &Plan, project: &Project) {
                 )
             })
             .unwrap_or_default();
-        eprintln!("{:<width$}  {what}{place}", p.id);
+        crate::say!("{:<width$}  {what}{place}", p.id);
     }
     for p in &plan.indexes {
         let what = match p.action {
             "rebuild" => "rebuild: an earlier attempt failed or was interrupted",
             other => other,
         };
-        eprintln!("{:<width$}  {what}", p.id);
+        crate::say!("{:<width$}  {what}", p.id);
     }
     for p in &plan.backfills {
         let what = match (p.action, p.cursor, p.high_water) {
             ("resume", Some(c), Some(h)) => format!("resume at key {c} of {h}"),
             (action, ..) => action.to_owned(),
         };
-        eprintln!("{:<width$}  {what}", p.id);
+        crate::say!("{:<width$}  {what}", p.id);
     }
     let applied = plan.count(Action::Applied) + plan.count(Action::AppliedCommentsChanged);
-    eprintln!(
+    crate::say!(
         "ddl: {} to run, {} to reconcile, {applied} applied, {} drifted",
         plan.count(Action::Run),
         plan.count(Action::Reconcile),
         plan.count(Action::Drifted)
     );
     let indexes = |a: &str| plan.indexes.iter().filter(|p| p.action == a).count();
-    eprintln!(
+    crate::say!(
         "indexes: {} to build, {} to rebuild, {} recorded",
         indexes("build"),
         indexes("rebuild"),
         indexes("recorded")
     );
     let backfills = |a: &str| plan.backfills.iter().filter(|p| p.action == a).count();
-    eprintln!(
+    crate::say!(
         "backfills: {} to run, {} to resume, {} done, {} paused",
         backfills("run"),
         backfills("resume"),

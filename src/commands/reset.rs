@@ -33,7 +33,7 @@ pub fn run(args: &ResetArgs) -> Result<Exit, Error> {
     let started = Instant::now();
     recreate(&target, &name, &project.manifest.settings)?;
     let recreated_ms = started.elapsed().as_millis();
-    eprintln!("reset: dropped and created `{name}` ({recreated_ms} ms)");
+    crate::say!("reset: dropped and created `{name}` ({recreated_ms} ms)");
 
     let strategy = Strategy::Single(Box::new(target));
     let lock_wait = args.lock_wait.as_ref().map(|d| d.0);
@@ -51,7 +51,7 @@ pub fn run(args: &ResetArgs) -> Result<Exit, Error> {
         run_seed(&mut session, seed)?;
         session.exec.release();
     }
-    eprintln!(
+    crate::say!(
         "reset: `{name}` is ready ({} ms)",
         started.elapsed().as_millis()
     );
@@ -60,7 +60,7 @@ pub fn run(args: &ResetArgs) -> Result<Exit, Error> {
 
 /// Says what will be dropped; on a terminal asks, elsewhere requires `--yes`.
 fn confirm(target: &Target, name: &str, yes: bool) -> Result<(), ResetError> {
-    eprintln!(
+    crate::say!(
         "reset: will drop database `{name}` on {} and create it empty (all its data is lost)",
         target.describe()
     );
@@ -179,7 +179,7 @@ fn run_seed(session: &mut super::connection::Session, seed: &Seed) -> Result<(),
     );
     match result {
         Ok(_) => {
-            eprintln!(
+            crate::say!(
                 "reset: seeded from {shown} ({} ms)",
                 started.elapsed().as_millis()
             );

@@ -40,7 +40,7 @@ pub fn run(args: &SplitArgs) -> Result<Exit, Error> {
                 sources.push(sql);
             }
             Err(message) => {
-                eprintln!("error: {message}");
+                crate::say!("error: {message}");
                 report.errors.push(message);
             }
         }

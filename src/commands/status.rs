@@ -161,9 +161,9 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
         let width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
         for (_, state, id, detail) in &rows {
             let line = format!("{state:<10} {id:<width$} {detail}");
-            eprintln!("{}", line.trim_end());
+            crate::say!("{}", line.trim_end());
         }
-        eprintln!("{}", summary(&rows));
+        crate::say!("{}", summary(&rows));
     }
     Ok(if planned.iter().any(|p| p.action == Action::Drifted) {
         Exit::Findings

@@ -100,18 +100,18 @@ pub fn run(args: &DbArgs) -> Result<Exit, Error> {
     } else {
         for e in entries.iter().filter(|e| e.drift) {
             if e.holds {
-                eprintln!(
+                crate::say!(
                     "{}: its fingerprint holds, but a later migration dropped or replaced what it checks (the schema changed outside migrations?)",
                     e.id
                 );
             } else {
-                eprintln!(
+                crate::say!(
                     "{}: its fingerprint no longer holds (the schema changed outside migrations?)",
                     e.id
                 );
             }
         }
-        eprintln!(
+        crate::say!(
             "{} of {} recorded fingerprints hold as the history expects{}",
             entries.len() - drifted,
             entries.len(),

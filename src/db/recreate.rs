@@ -103,7 +103,7 @@ pub fn recreate(target: &Target, name: &str, settings: &Settings) -> Result<(), 
                 )
             })
             .collect();
-        eprintln!(
+        crate::say!(
             "reset: terminating {} other session(s) on `{name}`: {}",
             others.len(),
             who.join(", ")

@@ -117,16 +117,20 @@ impl Standing {
                     ledger.count(origins)
                 ))
             }
-            Standing::Placed(p) if p.state == 0 => Some(
+            Standing::Placed(p) if p.state == 0 && p.repeated.is_none() => Some(
                 "adopting: the ledger records nothing and no migration's change is in the database; every migration runs".into(),
             ),
             Standing::Placed(p) => {
-                let mut line = format!(
-                    "adopting: the ledger records nothing; the database has the changes of the history up to {} ({} of {} migrations of the DDL sequence), which are recorded as reconciled; the rest run",
-                    id(p.state),
-                    p.state,
-                    history.sequenced
-                );
+                let mut line = if p.state == 0 {
+                    "adopting: the ledger records nothing; no check proves a migration's change is in the database, so none is recorded as reconciled".to_owned()
+                } else {
+                    format!(
+                        "adopting: the ledger records nothing; the database has the changes of the history up to {} ({} of {} migrations of the DDL sequence), which are recorded as reconciled; the rest run",
+                        id(p.state),
+                        p.state,
+                        history.sequenced
+                    )
+                };
                 match p.repeated {
                     Some(last) if last == p.state + 1 => line.push_str(&format!(
                         "; whether {} ran cannot be told, and it runs again (it is safe to repeat)",

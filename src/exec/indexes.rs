@@ -599,7 +599,7 @@ impl Monitor {
                 let Some(c) = client.as_mut() else { continue };
                 match progress(c, &name, &table) {
                     Ok(Some(line)) if line != last => {
-                        eprintln!("{id}: {line}");
+                        crate::say!("{id}: {line}");
                         last = line;
                     }
                     Ok(_) => {}
