@@ -36,11 +36,12 @@ for i in $(seq 1 "$N"); do
 done
 (cd "$work/p" && "$SQLRAIL" manifest sync >/dev/null 2>&1)
 
+# Creates database bench_slow_<label>_<pid> and sets `db` to its name. Not `$(newdb …)`:
+# in a subshell the name would not reach `dbs`, and the EXIT trap would not drop it.
 newdb() {
-  local db="bench_slow_$1_$$"
+  db="bench_slow_$1_$$"
   dbs+=("$db")
   psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $db" >/dev/null
-  echo "$db"
 }
 # Runs a command; prints its wall time and the round trips it made through the proxy.
 trips() {
@@ -58,16 +59,16 @@ trips() {
 url() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }
 
 echo "$N migrations, ${DELAY} ms each way ($((2 * DELAY)) ms round trip)"
-db=$(newdb connect)
+newdb connect
 trips "psql -X -c 'SELECT 1' (connecting)" psql -X -q -d "$(url "$db")" -c 'SELECT 1'
 
-db=$(newdb sqlrail)
+newdb sqlrail
 cd "$work/p"
 trips "sqlrail apply ($N pending)" "$SQLRAIL" apply --database-url "$(url "$db")"
 trips "sqlrail apply (no-op)" "$SQLRAIL" apply --database-url "$(url "$db")"
 cd - >/dev/null
 
-db=$(newdb psql)
+newdb psql
 {
   echo 'CREATE TABLE schema_migrations (version bigint PRIMARY KEY);'
   for i in $(seq 1 "$N"); do
