@@ -92,6 +92,7 @@ fn psql_script(generated: &Generated) -> String {
             attempts: 1,
             applied_by: "psql",
             note: None,
+            started: None,
         };
         script.push_str(&format!(
             "BEGIN;\nSET LOCAL lock_timeout = '5000ms';\nSET LOCAL statement_timeout = '0ms';\n{sql}{};\nCOMMIT;\n",

@@ -73,21 +73,31 @@ pub enum Command {
     /// the next run; max_runtime stops it cleanly. A failure is a warning.
     ///
     /// Connection and TLS errors are retried on a fresh connection with backoff, after
-    /// checking whether the unit had committed: nothing is applied twice. Only one runner
-    /// applies at a time (a lease lock that works through PgBouncer); others wait
-    /// (--lock-wait).
+    /// checking whether the unit had committed: nothing is applied twice. Every
+    /// connection, the first included, is retried until settings.retry.connect_deadline
+    /// (90s) when the failure may pass (refused, cut, starting up, a standby mid-failover);
+    /// a wrong password, database or certificate fails at once. Only one runner applies at
+    /// a time (a lease lock that works through PgBouncer); others wait (--lock-wait).
+    /// Backfills pause while a replica lags (settings.backfills.max_replica_lag).
     ///
     /// Connection: --database-url, else DATABASE_URL_DIRECT + DATABASE_URL_POOLER (the
     /// direct URL is probed once for 5s and used if it answers), else DATABASE_URL, else
-    /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT
-    /// (PGHOST or PGDATABASE must be set: with none of these, nothing is guessed, exit 2).
-    /// Without a password, the password file is read (PGPASSFILE, else ~/.pgpass).
-    /// sslmode: disable, prefer, require, verify-ca, verify-full (with sslrootcert).
+    /// libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT,
+    /// PGTARGETSESSIONATTRS (PGHOST or PGDATABASE must be set: with none of these, nothing
+    /// is guessed, exit 2). Without a password: PGPASSWORD, else the password file
+    /// (PGPASSFILE, else ~/.pgpass). sslmode: disable, prefer, require, verify-ca,
+    /// verify-full (with sslrootcert). Several hosts (host1:5432,host2:5432) with
+    /// target_session_attrs=read-write follow a failover.
+    ///
+    /// SIGINT/SIGTERM stop cleanly: the unit in flight is rolled back (an index build is
+    /// cancelled and its invalid index dropped), the lock is released; a second signal
+    /// exits at once.
     ///
     /// Exit status: 0 applied (or nothing to do; index and backfill failures are
     /// warnings), 1 a DDL migration failed or drift was found (or, with --strict, an index
-    /// or backfill failed), 2 usage, configuration or connection error, 3 the lock was not
-    /// free within --lock-wait.
+    /// or backfill failed), 2 usage, configuration or connection error (a standby given as
+    /// the target too), 3 the lock was not free within --lock-wait, 130/143 stopped by
+    /// SIGINT/SIGTERM.
     ///
     /// Examples:
     ///   sqlrail apply --database-url postgres://app@db.internal/crm?sslmode=verify-full

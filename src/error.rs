@@ -59,6 +59,15 @@ impl From<ExecError> for Error {
 }
 
 impl Error {
+    /// The process's exit code: [`Error::exit`]'s, or 128 + the signal's number for a run
+    /// a stop signal ended (130 for SIGINT, 143 for SIGTERM), as a shell reports it.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Ddl(DdlError::Exec(ExecError::Stopped { signal, .. })) => signal.exit_code(),
+            other => other.exit() as u8,
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             Error::Reported(_)
@@ -74,7 +83,9 @@ impl Error {
                     Exit::Findings
                 }
                 DdlError::Input { .. } | DdlError::Adopt(_) => Exit::Input,
-                DdlError::Exec(ExecError::Connect { .. }) => Exit::Input,
+                DdlError::Exec(ExecError::Connect { .. } | ExecError::ReadOnly { .. }) => {
+                    Exit::Input
+                }
                 DdlError::Exec(ExecError::LockWait { .. }) => Exit::Lock,
                 DdlError::Exec(_) => Exit::Findings,
             },

@@ -13,14 +13,14 @@ static ALLOCATOR: sqlrail::speed::alloc::MiMalloc = sqlrail::speed::alloc::MiMal
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let exit = match commands::run(cli) {
-        Ok(exit) => exit,
+    let code = match commands::run(cli) {
+        Ok(exit) => exit as u8,
         // A closed pipe (`sqlrail split … | head`) is not a failure.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success as u8,
         Err(error) => {
             sqlrail::say!("error: {error}");
-            error.exit()
+            error.exit_code()
         }
     };
-    ExitCode::from(exit as u8)
+    ExitCode::from(code)
 }

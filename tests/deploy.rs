@@ -160,7 +160,8 @@ fn deploy_exit_codes_follow_the_phase_policy() {
         ddl_failure.output
     );
 
-    // A connection error in the DDL phase: exit 2, aborted.
+    // A connection error in the DDL phase: exit 2, aborted (after a second of retries).
+    support::short_connect_deadline(dir.path());
     let unreachable = deploy(
         dir.path(),
         "postgres://postgres@127.0.0.1:1/nowhere?connect_timeout=2",

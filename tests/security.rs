@@ -39,6 +39,8 @@ fn no_output_ever_holds_the_password() {
     let db = TestDb::new("sec_pw");
     let scratch = TestDb::new("sec_pw_reset");
     let dir = example_project();
+    // Refused ports are retried until the connect deadline; a second is enough here.
+    support::short_connect_deadline(dir.path());
     let url = format!("postgres://postgres:{ENCODED}@127.0.0.1:5432/{}", db.name);
     let reset_url = format!(
         "postgres://postgres:{ENCODED}@127.0.0.1:5432/{}",

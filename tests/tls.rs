@@ -126,6 +126,20 @@ fn tls_modes_and_password_authentication() {
         "postgres://postgres@localhost:{}/app?sslmode=verify-full&{ca}",
         cluster.port
     );
+    // PGPASSWORD fills a URL (or key=value string) that names no password, as psql does;
+    // it was once ignored whenever a URL was given.
+    let env_password = [("PGPASSWORD", PASSWORD.to_owned())];
+    for target in [
+        bare.clone(),
+        format!(
+            "host=localhost port={} user=postgres dbname=app sslmode=verify-full {ca}",
+            cluster.port
+        ),
+    ] {
+        let (code, out) = run(&["status"], Some(&target), &env_password, dir);
+        assert_eq!(code, 0, "PGPASSWORD with {target}: {out}");
+        assert!(!out.contains(PASSWORD), "{out}");
+    }
     let file_env = [("PGPASSFILE", pgpass.display().to_string())];
     let (code, out) = run(&["status"], Some(&bare), &file_env, dir);
     assert_eq!(code, 0, "password file: {out}");

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::cli::DbArgs;
 use crate::db::connect::{Strategy, choose};
+use crate::db::errors::ErrorClass;
 use crate::db::lock::LockTable;
 use crate::error::Error;
 use crate::exec::executor::Executor;
@@ -61,43 +62,68 @@ pub fn open_project(
     quiet: bool,
 ) -> Result<Session, Error> {
     let settings = &project.manifest.settings;
-    let mut chosen =
-        choose(strategy, settings.retry.connect_timeout.0).map_err(|(target, e)| {
-            Error::Connect(format!(
-                "cannot connect to {target}: {}",
-                one_line(&e.to_string())
-            ))
-        })?;
-    let ledger = match crate::ledger::locate(&mut chosen.client, settings) {
-        Ok(Some(legacy)) => {
-            if !quiet {
-                crate::say!(
-                    "note: using the ledger {} that an earlier sqlrail made (the default is now {}); set `ledger_schema: public` in manifest.yaml to say so",
-                    legacy.name(),
-                    Ledger::new(&settings.ledger_schema, &settings.ledger_table).name()
-                );
-            }
-            legacy
-        }
-        Ok(None) => Ledger::new(&settings.ledger_schema, &settings.ledger_table),
-        Err(e) => {
-            return Err(Error::Connect(format!(
-                "cannot read where the ledger is: {}",
-                one_line(&crate::db::errors::describe(&e))
-            )));
-        }
-    };
-    if !quiet {
-        crate::say!("{}", chosen.announcement);
-    }
     let log: Box<dyn Fn(&str)> = if quiet {
         Box::new(|_| {})
     } else {
         Box::new(|line| crate::say!("{line}"))
     };
+    crate::exec::stop::install(|line| crate::say!("{line}"));
+    // The first read goes on the first connection; a cut right after the handshake (a
+    // pooler or proxy dropping a fresh TLS session) is retried like one during it.
+    let started = std::time::Instant::now();
+    let (chosen, ledger) = loop {
+        let mut chosen = choose(strategy, &settings.retry, &*log).map_err(|(target, e)| {
+            Error::Connect(format!(
+                "cannot connect to {target}: {}",
+                one_line(&e.to_string())
+            ))
+        })?;
+        match crate::ledger::locate(&mut chosen.client, settings) {
+            Ok(Some(legacy)) => {
+                if !quiet {
+                    crate::say!(
+                        "note: using the ledger {} that an earlier sqlrail made (the default is now {}); set `ledger_schema: public` in manifest.yaml to say so",
+                        legacy.name(),
+                        Ledger::new(&settings.ledger_schema, &settings.ledger_table).name()
+                    );
+                }
+                break (chosen, legacy);
+            }
+            Ok(None) => {
+                break (
+                    chosen,
+                    Ledger::new(&settings.ledger_schema, &settings.ledger_table),
+                );
+            }
+            Err(e)
+                if ErrorClass::of(&e) == ErrorClass::ConnectionLost
+                    && started.elapsed() < settings.retry.connect_deadline.0
+                    && crate::exec::stop::requested().is_none() =>
+            {
+                let wait = crate::db::connect_policy::backoff(&settings.retry, 1);
+                log(&format!(
+                    "the first connection to {} was lost at its first read ({}); connecting again in {:.1}s",
+                    chosen.host,
+                    one_line(&crate::db::errors::describe(&e)),
+                    wait.as_secs_f64()
+                ));
+                crate::exec::stop::sleep(wait);
+            }
+            Err(e) => {
+                return Err(Error::Connect(format!(
+                    "cannot read where the ledger is: {}",
+                    one_line(&crate::db::errors::describe(&e))
+                )));
+            }
+        }
+    };
+    if !quiet {
+        crate::say!("{}", chosen.announcement);
+    }
     let exec = Executor::new(
         chosen.target,
         chosen.client,
+        chosen.host,
         LockTable::new(&ledger.schema),
         settings.retry.clone(),
         settings.lock_retry.clone(),

@@ -117,6 +117,7 @@ pub fn run(args: &MarkArgs) -> Result<Exit, Error> {
                         attempts: 0,
                         applied_by: &holder,
                         note: Some(&note),
+                        started: None,
                     })
                 }
                 Phase::Indexes => {

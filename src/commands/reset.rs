@@ -13,7 +13,7 @@ use crate::db::errors::error_offset;
 use crate::db::quote::{ident, literal};
 use crate::db::recreate::{ResetError, check_allowed, recreate};
 use crate::error::{Error, Exit};
-use crate::exec::executor::{ExecError, UnitKind};
+use crate::exec::executor::UnitKind;
 use crate::sql::{LineIndex, StatementKind, split};
 
 use super::apply::{RunOptions, apply_session};
@@ -185,7 +185,7 @@ fn run_seed(session: &mut super::connection::Session, seed: &Seed) -> Result<(),
             );
             Ok(())
         }
-        Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => Err(e.into()),
+        Err(e) if e.ends_run() => Err(e.into()),
         Err(e) => {
             let line = e
                 .db_error()

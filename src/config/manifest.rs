@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bytes::HumanBytes;
 use super::duration::HumanDuration;
 use super::fingerprint::Fingerprint;
 
@@ -180,6 +181,13 @@ pub struct BackfillDefaults {
     pub sleep: HumanDuration,
     /// Passes over ranges whose rows were skipped because another transaction held them.
     pub max_passes: u32,
+    /// Pause while a streaming replica's replay lag is above this (`0`: never).
+    pub max_replica_lag: HumanDuration,
+    /// Pause while a replica has more WAL than this left to replay, or a replication slot
+    /// retains more (`0`: never).
+    pub max_replica_lag_bytes: HumanBytes,
+    /// Pause while autovacuum works on the backfill's table.
+    pub pause_on_autovacuum: bool,
 }
 
 impl Default for BackfillDefaults {
@@ -191,6 +199,9 @@ impl Default for BackfillDefaults {
             batch_size: 200,
             sleep: HumanDuration::millis(50),
             max_passes: 3,
+            max_replica_lag: HumanDuration::secs(30),
+            max_replica_lag_bytes: HumanBytes::mib(1024),
+            pause_on_autovacuum: false,
         }
     }
 }
@@ -204,6 +215,9 @@ pub struct RetrySettings {
     pub max_backoff: HumanDuration,
     /// Connect timeout of each attempt; the direct-URL probe always uses 5s.
     pub connect_timeout: HumanDuration,
+    /// How long one connection (the run's first, a phase's, a reconnect) is retried in
+    /// all before the run gives up: long enough for a managed failover (10–60 s).
+    pub connect_deadline: HumanDuration,
 }
 
 impl Default for RetrySettings {
@@ -213,6 +227,7 @@ impl Default for RetrySettings {
             initial_backoff: HumanDuration::secs(1),
             max_backoff: HumanDuration::secs(8),
             connect_timeout: HumanDuration::secs(10),
+            connect_deadline: HumanDuration::secs(90),
         }
     }
 }
@@ -271,6 +286,15 @@ pub struct BackfillSettings {
     /// Stop cleanly after this long and resume on the next run. 0 = no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime: Option<HumanDuration>,
+    /// `settings.backfills.max_replica_lag` for this backfill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replica_lag: Option<HumanDuration>,
+    /// `settings.backfills.max_replica_lag_bytes` for this backfill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replica_lag_bytes: Option<HumanBytes>,
+    /// `settings.backfills.pause_on_autovacuum` for this backfill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_on_autovacuum: Option<bool>,
     #[serde(default)]
     pub priority: Priority,
     /// A query listing tenant ids; the statement then runs per tenant with `:tenant_id`.

@@ -1,6 +1,7 @@
 //! Configuration: `manifest.yaml` and `lint-rules.yaml` as typed structs, parsed and
 //! validated once. Nothing after loading reads these files again.
 
+mod bytes;
 mod duration;
 mod fingerprint;
 mod ids;
@@ -13,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
+pub use bytes::HumanBytes;
 pub use duration::HumanDuration;
 pub use fingerprint::{Fingerprint, IndexDef, yaml_scalar};
 pub use ids::{parse_file_name, parse_id, parse_stem};

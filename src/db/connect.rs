@@ -8,9 +8,13 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use postgres::config::{Host, SslMode};
+use postgres::config::{Host, LoadBalanceHosts, SslMode};
 use postgres::{Client, Config, NoTls};
 use postgres_native_tls::MakeTlsConnector;
+
+use super::connect_policy::GaveUp;
+use super::session_attrs::{ServerRole, SessionAttrs};
+use crate::config::RetrySettings;
 
 /// libpq's `sslmode` values, all of them (`postgres::Config` knows only the first three).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +82,10 @@ pub enum ConnectError {
         "PGSERVICE is set, but sqlrail does not read pg_service.conf: give the service's settings as --database-url URL or DATABASE_URL instead"
     )]
     ServiceFile,
+    #[error(
+        "{source_name}: target_session_attrs `{value}` is not one of any, read-write, read-only, primary, standby, prefer-standby"
+    )]
+    SessionAttrs { source_name: String, value: String },
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] native_tls::Error),
     #[error("sslmode={mode} needs a root certificate: set sslrootcert (or PGSSLROOTCERT), or put it in {}", default.display())]
@@ -93,6 +101,8 @@ pub struct Target {
     config: Config,
     tls: TlsMode,
     root_cert: Option<PathBuf>,
+    /// Which of the hosts a connection may settle on (libpq's `target_session_attrs`).
+    attrs: SessionAttrs,
     /// Where the setting came from (`--database-url`, `DATABASE_URL`, …), for messages.
     pub source_name: String,
     /// The TLS connector, built on first use and shared by clones: building one loads
@@ -111,7 +121,8 @@ impl Target {
     /// Parses a URL (`postgres://user:pw@host:5432/db?sslmode=require`) or a libpq
     /// key/value string (`host=… dbname=…`) named `source_name` in errors.
     pub fn parse(text: &str, source_name: &str) -> Result<Target, ConnectError> {
-        let (rest, sslmode, sslrootcert) = take_tls_options(text);
+        let taken = take_libpq_options(text);
+        let rest = taken.rest;
         let mut config = Config::from_str(&rest).map_err(|e| ConnectError::Malformed {
             source_name: source_name.to_owned(),
             message: bad_port(&rest).unwrap_or_else(|| strip_password(&e.to_string(), text)),
@@ -119,9 +130,16 @@ impl Target {
         if config.get_hosts().is_empty() {
             config.host_path("/var/run/postgresql");
         }
-        let tls = match sslmode {
+        let tls = match taken.sslmode {
             None => TlsMode::Prefer,
             Some(v) => TlsMode::parse(&v).ok_or_else(|| ConnectError::SslMode {
+                source_name: source_name.to_owned(),
+                value: v,
+            })?,
+        };
+        let attrs = match taken.target_session_attrs {
+            None => SessionAttrs::Any,
+            Some(v) => SessionAttrs::parse(&v).ok_or_else(|| ConnectError::SessionAttrs {
                 source_name: source_name.to_owned(),
                 value: v,
             })?,
@@ -129,15 +147,17 @@ impl Target {
         Ok(Target {
             config,
             tls,
-            root_cert: sslrootcert.map(PathBuf::from),
+            root_cert: taken.sslrootcert.map(PathBuf::from),
+            attrs,
             source_name: source_name.to_owned(),
             connector: Arc::default(),
         })
     }
 
-    /// libpq's environment: PGHOST (default: the local socket), PGPORT (5432), PGUSER
-    /// (the login name), PGDATABASE (the user), PGPASSWORD, PGSSLMODE (prefer),
-    /// PGSSLROOTCERT.
+    /// libpq's environment: PGHOST (default: the local socket; several, comma-separated),
+    /// PGPORT (5432; one, or one per host), PGUSER (the login name), PGDATABASE (the
+    /// user), PGPASSWORD, PGSSLMODE (prefer), PGSSLROOTCERT, PGTARGETSESSIONATTRS (any),
+    /// PGCONNECT_TIMEOUT.
     pub fn from_pg_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Target, ConnectError> {
         let mut config = Config::new();
         // libpq's default user is the operating-system account (not `$USER`, which a
@@ -156,16 +176,30 @@ impl Target {
                 config.host_path("/var/run/postgresql");
             }
         }
-        let port = env("PGPORT").unwrap_or_else(|| "5432".into());
-        config.port(port.parse().map_err(|_| ConnectError::Malformed {
-            source_name: "PGPORT".into(),
-            message: format!("`{port}` is not a port number"),
-        })?);
+        let ports = env("PGPORT").unwrap_or_else(|| "5432".into());
+        for port in ports.split(',') {
+            config.port(port.trim().parse().map_err(|_| ConnectError::Malformed {
+                source_name: "PGPORT".into(),
+                message: format!("`{port}` is not a port number"),
+            })?);
+        }
         config.user(&user);
         config.dbname(&env("PGDATABASE").unwrap_or_else(|| user.clone()));
         if let Some(password) = env("PGPASSWORD") {
             config.password(password);
         }
+        if let Some(seconds) = env("PGCONNECT_TIMEOUT").and_then(|s| s.trim().parse::<u64>().ok())
+            && seconds > 0
+        {
+            config.connect_timeout(Duration::from_secs(seconds));
+        }
+        let attrs = match env("PGTARGETSESSIONATTRS") {
+            None => SessionAttrs::Any,
+            Some(v) => SessionAttrs::parse(&v).ok_or(ConnectError::SessionAttrs {
+                source_name: "PGTARGETSESSIONATTRS".into(),
+                value: v,
+            })?,
+        };
         let tls = match env("PGSSLMODE") {
             None => TlsMode::Prefer,
             Some(v) => TlsMode::parse(&v).ok_or(ConnectError::SslMode {
@@ -177,15 +211,22 @@ impl Target {
             config,
             tls,
             root_cert: env("PGSSLROOTCERT").map(PathBuf::from),
+            attrs,
             source_name: "PG* environment".into(),
             connector: Arc::default(),
         })
     }
 
-    /// Takes the password from the password file (`PGPASSFILE` or `~/.pgpass`) when the
-    /// target names none, as libpq does. Returns a warning when the file is ignored.
+    /// Takes the password from `PGPASSWORD`, else the password file (`PGPASSFILE` or
+    /// `~/.pgpass`), when the target names none: libpq's order, whatever form the target
+    /// was given in (a URL or key=value string too, as psql does). Returns a warning when
+    /// the file is ignored.
     pub fn fill_password(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         if self.config.get_password().is_some() {
+            return None;
+        }
+        if let Some(password) = env("PGPASSWORD") {
+            self.config.password(password);
             return None;
         }
         let path = super::pgpass::location(env)?;
@@ -210,20 +251,66 @@ impl Target {
         }
     }
 
-    /// `user@host:port/db (sslmode=…)`: what to show in logs. No password, ever.
+    /// `user@host:port/db (sslmode=…)`: what to show in logs, every host listed (in
+    /// order) when there are several. No password, ever.
     pub fn describe(&self) -> String {
-        let host = match self.config.get_hosts().first() {
-            Some(Host::Tcp(h)) => h.clone(),
-            Some(Host::Unix(p)) => p.display().to_string(),
-            None => "?".into(),
+        let hosts: Vec<String> = (0..self.host_count()).map(|i| self.host_label(i)).collect();
+        self.describe_on(&hosts.join(","))
+    }
+
+    /// The same, naming one host: the one a connection settled on or that refused.
+    pub fn describe_on(&self, host: &str) -> String {
+        let attrs = if self.attrs.needs_check() {
+            format!(", target_session_attrs={}", self.attrs.as_str())
+        } else {
+            String::new()
         };
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
         format!(
-            "{}@{host}:{port}/{} (sslmode={})",
+            "{}@{host}/{} (sslmode={}{attrs})",
             self.config.get_user().unwrap_or("?"),
             self.config.get_dbname().unwrap_or("?"),
             self.tls.as_str()
         )
+    }
+
+    /// How many hosts the target lists (`host=a,b` or `postgres://a,b/…`).
+    fn host_count(&self) -> usize {
+        self.config
+            .get_hosts()
+            .len()
+            .max(self.config.get_hostaddrs().len())
+            .max(1)
+    }
+
+    /// `host:port` of the `i`th host, as messages name it.
+    fn host_label(&self, i: usize) -> String {
+        let name = match (
+            self.config.get_hosts().get(i),
+            self.config.get_hostaddrs().get(i),
+        ) {
+            (Some(Host::Tcp(h)), _) => h.clone(),
+            (Some(Host::Unix(p)), _) => p.display().to_string(),
+            (None, Some(addr)) => addr.to_string(),
+            (None, None) => "?".into(),
+        };
+        format!("{name}:{}", self.port_of(i))
+    }
+
+    /// One port for every host, or one per host (libpq's rule).
+    fn port_of(&self, i: usize) -> u16 {
+        let ports = self.config.get_ports();
+        ports
+            .get(i)
+            .or_else(|| ports.first())
+            .copied()
+            .unwrap_or(5432)
+    }
+
+    /// Whether a server the target reached may be used for writes as far as the
+    /// settings go: a target asking for `read-write` or `primary` that meets a standby is
+    /// in a failover (wait for the promotion); any other target met one by mistake.
+    pub fn wants_writes(&self) -> bool {
+        self.attrs.wants_writes()
     }
 
     /// The same target, its connections started with server settings (`-c name=value`
@@ -279,27 +366,143 @@ impl Target {
                 .all(std::net::IpAddr::is_loopback)
     }
 
-    /// Opens one connection, within `timeout`.
+    /// Opens one connection, within `timeout` per host (or the target's own
+    /// `connect_timeout`).
     pub fn connect(&self, timeout: Duration) -> Result<Client, ConnectFailure> {
-        let mut config = self.config.clone();
-        config.connect_timeout(timeout);
-        config.application_name("sqlrail");
+        self.open(timeout).map(|c| c.client)
+    }
+
+    /// Opens one connection and says which host it reached: the hosts in order (shuffled
+    /// for `load_balance_hosts=random`), each asked what it is when
+    /// `target_session_attrs` needs to know, the first that qualifies kept (for
+    /// `prefer-standby`, a standby, else the first that answered). One attempt: the
+    /// retries around it are `db::connect_policy`'s.
+    pub fn open(&self, timeout: Duration) -> Result<Connected, ConnectFailure> {
+        let tls = match self.tls {
+            TlsMode::Disable => None,
+            _ => Some(match self.connector.get() {
+                Some(tls) => tls.clone(),
+                None => {
+                    let tls = self.connector().map_err(ConnectFailure::Setup)?;
+                    self.connector.get_or_init(|| tls).clone()
+                }
+            }),
+        };
+        let mut order: Vec<usize> = (0..self.host_count()).collect();
+        if self.config.get_load_balance_hosts() == LoadBalanceHosts::Random {
+            fastrand::shuffle(&mut order);
+        }
+        let mut failures = Vec::new();
+        // `prefer-standby`: the first primary that answered, in case no host is a standby.
+        let mut fallback: Option<Connected> = None;
+        for i in order {
+            let host = self.host_label(i);
+            let config = self.one_host(i, timeout);
+            let connected = match &tls {
+                None => config.connect(NoTls),
+                Some(tls) => config.connect(tls.clone()),
+            };
+            let mut client = match connected {
+                Ok(client) => client,
+                Err(error) => {
+                    failures.push(HostFailure {
+                        host,
+                        cause: HostCause::Server(error),
+                    });
+                    continue;
+                }
+            };
+            if !self.attrs.needs_check() {
+                return Ok(Connected { client, host });
+            }
+            match ServerRole::read(&mut client) {
+                Ok(role) if self.attrs.accepts(role) => return Ok(Connected { client, host }),
+                Ok(_) if self.attrs == SessionAttrs::PreferStandby => {
+                    fallback.get_or_insert(Connected { client, host });
+                }
+                Ok(role) => failures.push(HostFailure {
+                    host,
+                    cause: HostCause::Unqualified {
+                        role,
+                        wanted: self.attrs,
+                    },
+                }),
+                Err(error) => failures.push(HostFailure {
+                    host,
+                    cause: HostCause::Server(error),
+                }),
+            }
+        }
+        fallback.ok_or(ConnectFailure::Hosts(failures))
+    }
+
+    /// The driver's configuration for the `i`th host alone (the driver would try every
+    /// host itself, without saying which one answered). Every other setting is carried
+    /// over.
+    fn one_host(&self, i: usize, timeout: Duration) -> Config {
+        let from = &self.config;
+        let mut config = Config::new();
+        if let Some(user) = from.get_user() {
+            config.user(user);
+        }
+        if let Some(password) = from.get_password() {
+            config.password(password);
+        }
+        if let Some(dbname) = from.get_dbname() {
+            config.dbname(dbname);
+        }
+        if let Some(options) = from.get_options() {
+            config.options(options);
+        }
+        match from.get_hosts().get(i) {
+            Some(Host::Tcp(name)) => {
+                config.host(name);
+            }
+            Some(Host::Unix(dir)) => {
+                config.host_path(dir);
+            }
+            None => {}
+        }
+        if let Some(addr) = from.get_hostaddrs().get(i) {
+            config.hostaddr(*addr);
+        }
+        config.port(self.port_of(i));
+        config.connect_timeout(from.get_connect_timeout().copied().unwrap_or(timeout));
+        if let Some(t) = from.get_tcp_user_timeout() {
+            config.tcp_user_timeout(*t);
+        }
+        config.keepalives(from.get_keepalives());
+        config.keepalives_idle(from.get_keepalives_idle());
+        if let Some(interval) = from.get_keepalives_interval() {
+            config.keepalives_interval(interval);
+        }
+        if let Some(retries) = from.get_keepalives_retries() {
+            config.keepalives_retries(retries);
+        }
+        config.channel_binding(from.get_channel_binding());
+        config.application_name(from.get_application_name().unwrap_or("sqlrail"));
         config.ssl_mode(match self.tls {
             TlsMode::Disable => SslMode::Disable,
             TlsMode::Prefer => SslMode::Prefer,
             _ => SslMode::Require,
         });
-        if self.tls == TlsMode::Disable {
-            return config.connect(NoTls).map_err(ConnectFailure::Server);
-        }
-        let tls = match self.connector.get() {
-            Some(tls) => tls.clone(),
-            None => {
-                let tls = self.connector().map_err(ConnectFailure::Setup)?;
-                self.connector.get_or_init(|| tls).clone()
-            }
+        config
+    }
+
+    /// A server-side cancel of what `client` is running (for a stop signal): a cancel
+    /// request on a connection of its own, with the target's TLS settings.
+    pub fn canceller(&self, client: &Client) -> impl Fn() + Send + 'static {
+        let token = client.cancel_token();
+        let tls = match self.tls {
+            TlsMode::Disable => None,
+            _ => self.connector.get().cloned(),
         };
-        config.connect(tls).map_err(ConnectFailure::Server)
+        move || {
+            let _ = match &tls {
+                Some(tls) => token.cancel_query(tls.clone()),
+                None => token.cancel_query(NoTls),
+            };
+        }
     }
 
     fn connector(&self) -> Result<MakeTlsConnector, ConnectError> {
@@ -340,13 +543,87 @@ impl Target {
     }
 }
 
+/// A connection and the host it reached (`host:port`), for the messages that name it.
+pub struct Connected {
+    pub client: Client,
+    pub host: String,
+}
+
 /// Why a connection could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectFailure {
     #[error(transparent)]
     Setup(ConnectError),
-    #[error("{}", server_failure(.0))]
+    /// Every host was tried: each one and why it was not used, in order.
+    #[error("{}", hosts_failure(.0))]
+    Hosts(Vec<HostFailure>),
+}
+
+/// One host that was not used.
+#[derive(Debug)]
+pub struct HostFailure {
+    /// `host:port`.
+    pub host: String,
+    pub cause: HostCause,
+}
+
+#[derive(Debug)]
+pub enum HostCause {
+    /// The connection failed, or the question what the server is did.
     Server(postgres::Error),
+    /// The server answered but is not what `target_session_attrs` asks for.
+    Unqualified {
+        role: ServerRole,
+        wanted: SessionAttrs,
+    },
+}
+
+impl std::fmt::Display for HostCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostCause::Server(e) => f.write_str(&server_failure(e)),
+            HostCause::Unqualified { role, wanted } => write!(
+                f,
+                "the server is {}, not what target_session_attrs={} asks for",
+                role.describe(),
+                wanted.as_str()
+            ),
+        }
+    }
+}
+
+impl ConnectFailure {
+    /// The host the failure names: the last one tried.
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            ConnectFailure::Hosts(failures) => failures.last().map(|f| f.host.as_str()),
+            ConnectFailure::Setup(_) => None,
+        }
+    }
+
+    /// The driver errors, host by host.
+    pub fn server_errors(&self) -> impl Iterator<Item = &postgres::Error> {
+        let failures: &[HostFailure] = match self {
+            ConnectFailure::Hosts(failures) => failures,
+            ConnectFailure::Setup(_) => &[],
+        };
+        failures.iter().filter_map(|f| match &f.cause {
+            HostCause::Server(e) => Some(e),
+            HostCause::Unqualified { .. } => None,
+        })
+    }
+}
+
+/// One host: its error alone (as before multi-host targets); several: each named.
+fn hosts_failure(failures: &[HostFailure]) -> String {
+    match failures {
+        [one] => one.cause.to_string(),
+        many => many
+            .iter()
+            .map(|f| format!("{}: {}", f.host, f.cause))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
 }
 
 /// The driver's error, plus what to do when it is the one every first-time user meets.
@@ -365,20 +642,28 @@ fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }
 
-/// Removes `sslmode` and `sslrootcert` from a URL's query or a key/value string (the
-/// driver rejects the libpq values it does not implement) and returns them.
-fn take_tls_options(text: &str) -> (String, Option<String>, Option<String>) {
-    let (mut sslmode, mut sslrootcert) = (None, None);
-    let mut take = |key: &str, value: &str| match key {
-        "sslmode" => {
-            sslmode = Some(value.to_owned());
-            true
-        }
-        "sslrootcert" => {
-            sslrootcert = Some(value.to_owned());
-            true
-        }
-        _ => false,
+/// The libpq options the driver does not implement (it rejects `sslmode=verify-full`
+/// and `target_session_attrs=primary`), taken out of the connection string.
+struct Taken {
+    rest: String,
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+    target_session_attrs: Option<String>,
+}
+
+/// Removes `sslmode`, `sslrootcert` and `target_session_attrs` from a URL's query or a
+/// key/value string and returns them.
+fn take_libpq_options(text: &str) -> Taken {
+    let (mut sslmode, mut sslrootcert, mut attrs) = (None, None, None);
+    let mut take = |key: &str, value: &str| {
+        let slot = match key {
+            "sslmode" => &mut sslmode,
+            "sslrootcert" => &mut sslrootcert,
+            "target_session_attrs" => &mut attrs,
+            _ => return false,
+        };
+        *slot = Some(value.to_owned());
+        true
     };
     let rest = if text.starts_with("postgres://") || text.starts_with("postgresql://") {
         match text.split_once('?') {
@@ -407,7 +692,12 @@ fn take_tls_options(text: &str) -> (String, Option<String>, Option<String>) {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    (rest, sslmode, sslrootcert)
+    Taken {
+        rest,
+        sslmode,
+        sslrootcert,
+        target_session_attrs: attrs,
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -594,45 +884,61 @@ fn os_user() -> Option<String> {
 pub struct Chosen {
     pub target: Target,
     pub client: Client,
+    /// The host the connection reached (`host:port`).
+    pub host: String,
     pub announcement: String,
 }
 
-/// Opens the first connection: for `DirectOrPooler`, the direct target is probed once
-/// with a 5 s timeout, and the choice holds for the whole run.
-/// On failure: the target that failed (described) and why.
-pub fn choose(strategy: &Strategy, timeout: Duration) -> Result<Chosen, (String, ConnectFailure)> {
+/// Opens the run's first connection under the connection policy (retried like every
+/// other). For `DirectOrPooler`, the direct target is probed once with a 5 s timeout,
+/// and the choice holds for the whole run. On failure: the target that failed (naming
+/// the host that refused) and why.
+pub fn choose(
+    strategy: &Strategy,
+    retry: &RetrySettings,
+    log: &dyn Fn(&str),
+) -> Result<Chosen, (String, GaveUp)> {
+    let opened = |target: &Target| {
+        super::connect_policy::open(target, retry, "the first connection", log).map_err(|e| {
+            let host = e.failure.host().map(str::to_owned);
+            let described = match host {
+                Some(h) if target.host_count() == 1 => target.describe_on(&h),
+                _ => target.describe(),
+            };
+            (described, e)
+        })
+    };
     match strategy {
-        Strategy::Single(target) => match target.connect(timeout) {
-            Ok(client) => Ok(Chosen {
-                announcement: format!("Using {}", target.describe()),
+        Strategy::Single(target) => {
+            let c = opened(target)?;
+            Ok(Chosen {
+                announcement: format!("Using {}", target.describe_on(&c.host)),
                 target: (**target).clone(),
-                client,
-            }),
-            Err(e) => Err((target.describe(), e)),
-        },
-        Strategy::DirectOrPooler { direct, pooler } => {
-            match direct.connect(Duration::from_secs(5)) {
-                Ok(client) => Ok(Chosen {
-                    announcement: format!("Using DIRECT ({})", direct.describe()),
-                    target: (**direct).clone(),
-                    client,
-                }),
-                Err(e) => {
-                    let why = first_line(&e.to_string());
-                    match pooler.connect(timeout) {
-                        Ok(client) => Ok(Chosen {
-                            announcement: format!(
-                                "Using POOLER (DIRECT unavailable - {why}) ({})",
-                                pooler.describe()
-                            ),
-                            target: (**pooler).clone(),
-                            client,
-                        }),
-                        Err(e) => Err((pooler.describe(), e)),
-                    }
-                }
-            }
+                client: c.client,
+                host: c.host,
+            })
         }
+        Strategy::DirectOrPooler { direct, pooler } => match direct.open(Duration::from_secs(5)) {
+            Ok(c) => Ok(Chosen {
+                announcement: format!("Using DIRECT ({})", direct.describe_on(&c.host)),
+                target: (**direct).clone(),
+                client: c.client,
+                host: c.host,
+            }),
+            Err(e) => {
+                let why = first_line(&e.to_string());
+                let c = opened(pooler)?;
+                Ok(Chosen {
+                    announcement: format!(
+                        "Using POOLER (DIRECT unavailable - {why}) ({})",
+                        pooler.describe_on(&c.host)
+                    ),
+                    target: (**pooler).clone(),
+                    client: c.client,
+                    host: c.host,
+                })
+            }
+        },
     }
 }
 
@@ -789,6 +1095,75 @@ mod tests {
             e.to_string(),
             "DATABASE_URL: sslmode `sometimes` is not one of disable, allow, prefer, require, verify-ca, verify-full"
         );
+    }
+
+    #[test]
+    fn multi_host_targets_keep_every_host_and_their_session_attrs() {
+        let t = Target::parse(
+            "postgres://app@db-a:5433,db-b/crm?target_session_attrs=read-write&connect_timeout=3",
+            "DATABASE_URL",
+        )
+        .unwrap();
+        assert_eq!(t.host_count(), 2);
+        assert_eq!(
+            t.describe(),
+            "app@db-a:5433,db-b:5432/crm (sslmode=prefer, target_session_attrs=read-write)"
+        );
+        assert_eq!(
+            t.describe_on("db-b:5432"),
+            "app@db-b:5432/crm (sslmode=prefer, target_session_attrs=read-write)"
+        );
+        assert!(t.wants_writes());
+        // The driver's configuration for one host carries everything else over.
+        let second = t.one_host(1, Duration::from_secs(10));
+        assert_eq!(second.get_hosts(), &[Host::Tcp("db-b".into())]);
+        assert_eq!(second.get_ports(), &[5432]);
+        assert_eq!(second.get_dbname(), Some("crm"));
+        assert_eq!(second.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        // key=value form, with libpq 14's values the driver does not know.
+        for (value, writes) in [("primary", true), ("prefer-standby", false), ("any", false)] {
+            let t = Target::parse(
+                &format!("host=a,b port=5432,5433 dbname=d target_session_attrs={value}"),
+                "--database-url",
+            )
+            .unwrap();
+            assert_eq!(t.wants_writes(), writes, "{value}");
+            assert_eq!(t.host_label(1), "b:5433");
+        }
+        let e = Target::parse(
+            "postgres://h/db?target_session_attrs=writable",
+            "DATABASE_URL",
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConnectError::SessionAttrs { .. }), "{e}");
+        // libpq's environment: several hosts and ports.
+        let t = Target::from_pg_env(&env(&[
+            ("PGHOST", "a,b"),
+            ("PGPORT", "5432,5433"),
+            ("PGUSER", "u"),
+            ("PGDATABASE", "d"),
+            ("PGTARGETSESSIONATTRS", "primary"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            t.describe(),
+            "u@a:5432,b:5433/d (sslmode=prefer, target_session_attrs=primary)"
+        );
+    }
+
+    #[test]
+    fn pgpassword_fills_a_url_without_a_password_as_libpq_does() {
+        let vars = env(&[("PGPASSWORD", "from-env"), ("PGPASSFILE", "/nonexistent")]);
+        let mut t = Target::parse("postgres://app@db/crm", "DATABASE_URL").unwrap();
+        assert_eq!(t.fill_password(&vars), None);
+        assert_eq!(t.config.get_password(), Some(&b"from-env"[..]));
+        // A password in the URL wins.
+        let mut t = Target::parse("postgres://app:in-url@db/crm", "DATABASE_URL").unwrap();
+        t.fill_password(&vars);
+        assert_eq!(t.config.get_password(), Some(&b"in-url"[..]));
+        let mut t = Target::parse("host=db user=app dbname=crm", "--database-url").unwrap();
+        t.fill_password(&vars);
+        assert_eq!(t.config.get_password(), Some(&b"from-env"[..]));
     }
 
     #[test]

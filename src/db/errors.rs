@@ -27,6 +27,10 @@ pub enum ErrorClass {
     LockLost,
     /// The unit's effect is already recorded (`SR002`): nothing to do.
     AlreadyDone,
+    /// `read_only_sql_transaction` (25006): the server takes no writes. The executor asks
+    /// it why: a standby mid-failover is waited out, a standby given by mistake is a
+    /// settings error, a unit that asked for a read-only transaction fails.
+    ReadOnly,
     /// Anything else: fails at once.
     Fatal,
 }
@@ -50,6 +54,7 @@ impl ErrorClass {
             "57P01" | "57P02" | "57P03" => ErrorClass::ConnectionLost,
             "53300" | "40001" | "40P01" => ErrorClass::Transient,
             "55P03" => ErrorClass::LockTimeout,
+            "25006" => ErrorClass::ReadOnly,
             LOCK_LOST => ErrorClass::LockLost,
             ALREADY_DONE => ErrorClass::AlreadyDone,
             _ => ErrorClass::Fatal,
@@ -86,37 +91,6 @@ fn query_mistake(error: &postgres::Error) -> bool {
     ];
     MISTAKES.iter().any(|m| text.starts_with(m))
         && (!text.starts_with("expected ") || text.contains(" parameters but got "))
-}
-
-/// Whether an error while connecting is worth retrying: the server or network may come
-/// back (refused, reset, timed out, shutting down, too many connections), while a wrong
-/// password, an unknown database or a TLS policy failure will not fix itself.
-pub fn connect_retryable(error: &postgres::Error) -> bool {
-    match error.code() {
-        Some(code) => matches!(
-            ErrorClass::of_sqlstate(code.code()),
-            ErrorClass::ConnectionLost | ErrorClass::Transient
-        ),
-        // Closed during startup: a cut link, a restarting server or pooler.
-        None if error.is_closed() => true,
-        None => {
-            let io =
-                std::error::Error::source(error).and_then(|s| s.downcast_ref::<std::io::Error>());
-            io.is_some_and(|io| {
-                use std::io::ErrorKind::*;
-                matches!(
-                    io.kind(),
-                    ConnectionRefused
-                        | ConnectionReset
-                        | ConnectionAborted
-                        | TimedOut
-                        | UnexpectedEof
-                        | BrokenPipe
-                        | NotConnected
-                )
-            })
-        }
-    }
 }
 
 /// Where in `sql` the server's error points, as a byte offset, when `sql` was sent after

@@ -112,6 +112,15 @@ impl LockTable {
             .map(|_| ())
     }
 
+    /// When the current unit started, as a SQL expression: the heartbeat its fence wrote
+    /// (`clock_timestamp()`, and the row stays locked by the unit until it commits). Not
+    /// `now()`: the units of a pipeline share one message, and with it one `now()`, so
+    /// every row of a 500-migration pipeline got the same `applied_on` and a running
+    /// total for a duration.
+    pub fn unit_started_sql(&self) -> String {
+        format!("(SELECT heartbeat_at FROM {} WHERE id = 1)", self.name())
+    }
+
     /// A statement for the start of a unit's transaction: refreshes the heartbeat and
     /// raises `SR001` if the lease is no longer `token`'s. Holding the row lock until the
     /// unit commits also keeps anyone from taking the lease over meanwhile, and makes the
@@ -129,7 +138,7 @@ impl LockTable {
             })
             .unwrap_or_default();
         format!(
-            "DO $sqlrail_fence$ BEGIN UPDATE {} SET heartbeat_at = now() WHERE id = 1 AND token = {token} AND holder IS NOT NULL; \
+            "DO $sqlrail_fence$ BEGIN UPDATE {} SET heartbeat_at = clock_timestamp() WHERE id = 1 AND token = {token} AND holder IS NOT NULL; \
              IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = {}, MESSAGE = 'sqlrail: the migration lock was taken over by another runner'; END IF;{done} END $sqlrail_fence$",
             self.name(),
             literal(LOCK_LOST)

@@ -27,6 +27,7 @@ use crate::sql::placeholders::{Slot, Template};
 pub use super::batch_durations::BatchDurations;
 use super::executor::{ExecError, Executor, UnitKind};
 use super::progress::Progress;
+use super::replica_lag;
 
 /// One backfill (one tenant of it, for per-tenant backfills) as this run left it.
 #[derive(Debug, Clone, Serialize)]
@@ -120,7 +121,7 @@ fn prepare<'a>(
     });
     match tenants {
         Ok(tenants) => Ok(Prepared::Run(Box::new(job), tenants)),
-        Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => Err(e),
+        Err(e) if e.ends_run() => Err(e),
         Err(e) => Ok(Prepared::NotRun(format!("the tenants query failed: {e}"))),
     }
 }
@@ -139,6 +140,8 @@ struct Job<'a> {
     /// `SET LOCAL`s of every batch transaction.
     set_local: String,
     max_passes: u32,
+    /// When to pause for replicas (and autovacuum).
+    replicas: replica_lag::Limits,
 }
 
 fn quoted_path(name: &str) -> String {
@@ -189,6 +192,7 @@ impl<'a> Job<'a> {
                 ms(defaults.idle_in_transaction_session_timeout.0)
             ),
             max_passes: defaults.max_passes,
+            replicas: replica_lag::Limits::of(settings, defaults, &quoted_path(&settings.table)),
             template,
         })
     }
@@ -331,7 +335,7 @@ pub fn apply_these(
                     ));
                 }
                 Ok(None) => continue,
-                Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => return Err(e),
+                Err(e) if e.ends_run() => return Err(e),
                 Err(e) => {
                     outcome.result = "failed";
                     let message = format!("{}: {e}", m.path.display());
@@ -434,7 +438,13 @@ fn run_tenant(
         row.rows,
     );
     while cursor <= high_water {
-        if job.deadline.is_some_and(|d| Instant::now() >= d) {
+        // A batch finishes; a stop comes between batches (the cursor is recorded with
+        // each one, so the next run resumes here).
+        let label = outcome_label(m, job, tenant);
+        exec.check_stop(&label)?;
+        let gate = replica_lag::wait(exec, &job.replicas, &label, job.deadline, log)?;
+        if gate == replica_lag::Gate::Deadline || job.deadline.is_some_and(|d| Instant::now() >= d)
+        {
             progress.finish();
             outcome.message = Some(format!(
                 "max_runtime reached at key {cursor} of {high_water}; the next run resumes there"
@@ -453,7 +463,7 @@ fn run_tenant(
             batch_size = adapt(batch_size, took, adaptive);
         }
         if cursor <= high_water && !job.sleep.is_zero() {
-            std::thread::sleep(job.sleep);
+            super::stop::sleep(job.sleep);
         }
     }
     progress.finish();

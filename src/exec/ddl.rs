@@ -427,6 +427,7 @@ pub fn apply(
         // How many migrations the next pipeline may take (after one that did not parse).
         let mut cap: Option<usize> = None;
         while next < pending {
+            exec.check_stop(&todo[next].id)?;
             if exec.generation() != generation {
                 // The lock changed hands meanwhile: what is pending may have changed too.
                 continue 'reread;
@@ -620,6 +621,7 @@ fn reconcile_all(
                     attempts: 1,
                     applied_by: &holder,
                     note: None,
+                    started: None,
                 })
             }
             Phase::Indexes | Phase::Backfills => reconciled_state_sql(state, m),
@@ -754,6 +756,7 @@ fn run_pipeline(
     let settings = &manifest.settings.ddl;
     let holder = exec.holder().to_owned();
     let versions: Vec<i32> = group.iter().map(|m| m.version as i32).collect();
+    let started = exec.unit_started_sql();
     // Where each migration's unit and file start in the text, in characters.
     let mut unit_starts = Vec::with_capacity(group.len());
     let mut body_starts = Vec::with_capacity(group.len());
@@ -771,6 +774,7 @@ fn run_pipeline(
                 attempts: 1,
                 applied_by: &holder,
                 note: None,
+                started: Some(&started),
             };
             let done = ledger.recorded_sql(m.version as i32);
             let unit = batch(
@@ -806,6 +810,14 @@ fn run_pipeline(
                         .into(),
             }));
         }
+        Err(_) if let Some(signal) = super::stop::requested() => Some(Stopped::Failed {
+            error: ExecError::Stopped {
+                signal,
+                during: group[durations.len()].id.clone(),
+                rolled_back: true,
+            },
+            body_start: 0,
+        }),
         Err(error) => {
             let committed = durations.len();
             // The migration the error's position lies in (positions count characters
@@ -837,6 +849,7 @@ fn run_pipeline(
                             ErrorClass::LockLost => "losing the migration lock",
                             ErrorClass::LockTimeout => "lock_timeout",
                             ErrorClass::AlreadyDone => "finding it applied",
+                            ErrorClass::ReadOnly => "a read-only server",
                             _ => "a transient error",
                         },
                         ErrorClass::describe(&error)
@@ -864,6 +877,7 @@ fn run_one(
     let name = stem.split_once("__").map_or(m.name.as_str(), |(_, n)| n);
     let mut attempt = 0;
     let done = ledger.recorded_sql(version);
+    let started = exec.unit_started_sql();
     exec.run(
         &m.id,
         UnitKind::Ddl,
@@ -879,6 +893,7 @@ fn run_one(
                 attempts: attempt,
                 applied_by: &holder,
                 note: None,
+                started: Some(&started),
             };
             let body = if reconcile { "" } else { m.sql.as_str() };
             let unit = batch(settings, fence, body, &ledger.insert_sql(&row));

@@ -11,10 +11,13 @@ use std::time::{Duration, Instant};
 
 use postgres::Client;
 
+use super::stop::{self, CancelOnStop, Signal};
 use crate::config::{LockRetrySettings, RetrySettings};
-use crate::db::connect::{ConnectFailure, Target};
-use crate::db::errors::{ErrorClass, connect_retryable, describe};
+use crate::db::connect::Target;
+use crate::db::connect_policy::{self, Verdict};
+use crate::db::errors::{ErrorClass, describe};
 use crate::db::lock::{Lease, LockTable, POLL};
+use crate::db::session_attrs::ServerRole;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -40,9 +43,41 @@ pub enum ExecError {
         holder: String,
         since: String,
     },
+    /// A stop signal: the unit in flight was rolled back (or had committed), nothing
+    /// after it ran.
+    #[error(
+        "stopped by {} during {during}: {}; the lock is released and the next run goes on from here",
+        signal.name(),
+        if *.rolled_back { "it was cancelled and rolled back" } else { "nothing of it was left half done" }
+    )]
+    Stopped {
+        signal: Signal,
+        during: String,
+        rolled_back: bool,
+    },
+    /// The server takes no writes and the settings do not say to wait for another one: a
+    /// standby (or a read-only database) given as the target.
+    #[error("{server} is {what}: {advice}")]
+    ReadOnly {
+        server: String,
+        what: &'static str,
+        advice: String,
+    },
 }
 
 impl ExecError {
+    /// Errors that end the run, not just the unit (a phase that warns on its own
+    /// failures passes these on).
+    pub fn ends_run(&self) -> bool {
+        matches!(
+            self,
+            ExecError::Connect { .. }
+                | ExecError::LockWait { .. }
+                | ExecError::Stopped { .. }
+                | ExecError::ReadOnly { .. }
+        )
+    }
+
     /// The server's error, when there is one (for SQLSTATE and position).
     pub fn db_error(&self) -> Option<&postgres::error::DbError> {
         match self {
@@ -64,9 +99,14 @@ pub struct Done<T> {
 /// What a unit is, for the schedule its lock timeouts get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnitKind {
-    /// DDL: `lock_timeout` is retried on the lock-retry schedule.
+    /// DDL: `lock_timeout` is retried on the lock-retry schedule; a stop signal cancels
+    /// the transaction in flight.
     Ddl,
-    /// Reads and bookkeeping: `lock_timeout` is an error like any other.
+    /// An index build, drop or reindex: a stop signal cancels it (an invalid index it
+    /// leaves is dropped by the phase).
+    Build,
+    /// Reads, bookkeeping and backfill batches: `lock_timeout` is an error like any
+    /// other, and a stop lets the unit finish.
     Other,
 }
 
@@ -77,6 +117,8 @@ pub struct Executor {
     /// A pooler refused startup options: connections go without them.
     options_refused: bool,
     client: Option<Client>,
+    /// `host:port` the current (or last) connection reached, for messages.
+    host: String,
     lock_table: LockTable,
     lease: Option<Lease>,
     holder: String,
@@ -89,10 +131,12 @@ pub struct Executor {
 }
 
 impl Executor {
-    /// Takes over the connection the strategy opened on `target`.
+    /// Takes over the connection the strategy opened on `target` (reaching `host`).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         target: Target,
         client: Client,
+        host: String,
         lock_table: LockTable,
         retry: RetrySettings,
         lock_retry: LockRetrySettings,
@@ -110,6 +154,7 @@ impl Executor {
             options_refused: false,
             target,
             client: Some(client),
+            host,
             lock_table,
             lease: None,
             holder,
@@ -137,6 +182,12 @@ impl Executor {
         &self.base_target
     }
 
+    /// When the unit in flight started, for its ledger row (see
+    /// `LockTable::unit_started_sql`).
+    pub fn unit_started_sql(&self) -> String {
+        self.lock_table.unit_started_sql()
+    }
+
     pub fn holder(&self) -> &str {
         &self.holder
     }
@@ -146,11 +197,24 @@ impl Executor {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.retry.initial_backoff.0.as_secs_f64()
-            * 2f64.powi(attempt.saturating_sub(1).min(20) as i32);
-        let capped = base.min(self.retry.max_backoff.0.as_secs_f64());
-        // ±20% jitter, so that runners cut off together do not come back together.
-        Duration::from_secs_f64(capped * (0.8 + 0.4 * fastrand::f64()))
+        connect_policy::backoff(&self.retry, attempt)
+    }
+
+    /// The host the current (or last) connection reached.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Ends the run here if a stop signal came: call between units.
+    pub fn check_stop(&self, next: &str) -> Result<(), ExecError> {
+        match stop::requested() {
+            Some(signal) => Err(ExecError::Stopped {
+                signal,
+                during: format!("the run, before {next}"),
+                rolled_back: false,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn lock_pause(&self, attempt: u32) -> Duration {
@@ -159,54 +223,98 @@ impl Executor {
         Duration::from_secs_f64(base.min(self.lock_retry.max_pause.0.as_secs_f64()))
     }
 
-    /// The current connection, or a fresh one. Connection failures that may pass
-    /// (refused, reset, timeouts, shutdown) are retried with backoff.
+    /// The current connection, or a fresh one opened under the connection policy
+    /// (`db::connect_policy`: what may pass is retried until the connect deadline, across
+    /// every host of a multi-host target).
     fn connection(&mut self, unit: &str) -> Result<&mut Client, ExecError> {
         if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
             return Ok(self.client.as_mut().expect("checked"));
         }
         self.client = None;
-        let mut attempt = 0;
         loop {
-            attempt += 1;
-            match self.target.connect(self.retry.connect_timeout.0) {
-                Ok(client) => {
-                    self.client = Some(client);
+            let what = format!("a reconnect for {unit}");
+            let log = &self.log;
+            match connect_policy::open(&self.target, &self.retry, &what, &|l| log(l)) {
+                Ok(connected) => {
+                    self.host = connected.host;
+                    self.client = Some(connected.client);
                     return Ok(self.client.as_mut().expect("just set"));
                 }
-                Err(ConnectFailure::Server(e))
-                    if e.code() == Some(&postgres::error::SqlState::PROTOCOL_VIOLATION)
-                        && !self.options_refused
-                        && self.target.has_options() =>
+                Err(e)
+                    if !self.options_refused
+                        && self.target.has_options()
+                        && e.failure.server_errors().any(|e| {
+                            e.code() == Some(&postgres::error::SqlState::PROTOCOL_VIOLATION)
+                        }) =>
                 {
                     // PgBouncer refuses the `options` startup parameter.
                     (self.log)(&format!(
                         "the server refused session settings at connect ({}); going on without them",
-                        first_line(&describe(&e))
+                        first_line(&e.failure.to_string())
                     ));
                     self.options_refused = true;
                     self.target = self.base_target.clone();
                 }
-                Err(ConnectFailure::Server(e))
-                    if connect_retryable(&e) && attempt < self.retry.attempts =>
-                {
-                    let wait = self.backoff(attempt);
-                    (self.log)(&format!(
-                        "reconnect {attempt}/{} for {unit} failed ({}); waiting {:.1}s",
-                        self.retry.attempts,
-                        first_line(&e.to_string()),
-                        wait.as_secs_f64()
-                    ));
-                    std::thread::sleep(wait);
-                }
                 Err(e) => {
+                    if let Some(signal) = stop::requested()
+                        && e.verdict != Verdict::Permanent
+                    {
+                        return Err(ExecError::Stopped {
+                            signal,
+                            during: format!("a reconnect for {unit}"),
+                            rolled_back: false,
+                        });
+                    }
+                    let target = match e.failure.host() {
+                        Some(host) => self.target.describe_on(host),
+                        None => self.target.describe(),
+                    };
                     return Err(ExecError::Connect {
-                        target: self.target.describe(),
-                        message: first_line(&e.to_string()),
+                        target,
+                        message: e.to_string(),
                     });
                 }
             }
         }
+    }
+
+    /// After `25006 read_only_sql_transaction`: what the server is. A target that asks for
+    /// a writable server (`target_session_attrs=read-write|primary`) is in a failover, to
+    /// wait out on a fresh connection (`Ok(true)`); any other target was given a standby
+    /// or a read-only database by mistake (an error for the settings); a writable server
+    /// means the unit itself asked for a read-only transaction (`Ok(false)`: its own error).
+    fn read_only_server(&mut self) -> Result<bool, ExecError> {
+        let role = match self.client.as_mut().map(ServerRole::read) {
+            Some(Ok(role)) => role,
+            // The question failed: treat like a connection loss.
+            _ => return Ok(true),
+        };
+        if !role.in_recovery && !role.read_only {
+            return Ok(false);
+        }
+        if self.target.wants_writes() {
+            (self.log)(&format!(
+                "{} is now {}: waiting for a writable host (failover)",
+                self.host,
+                role.describe()
+            ));
+            return Ok(true);
+        }
+        let source = &self.target.source_name;
+        let advice = if role.in_recovery {
+            format!(
+                "sqlrail needs the primary. Point {source} at the primary, or list every host with target_session_attrs=read-write to follow failovers"
+            )
+        } else {
+            format!(
+                "sqlrail needs a database that takes writes. Turn default_transaction_read_only off for its role or database, or point {source} at the writable one"
+            )
+        };
+        Err(ExecError::ReadOnly {
+            server: self.target.describe_on(&self.host),
+            what: role.describe(),
+            advice,
+        })
     }
 
     /// Makes sure the lock is held: takes it (polling while another runner has it) if
@@ -252,7 +360,14 @@ impl Executor {
                         ));
                         announced = true;
                     }
-                    std::thread::sleep(POLL);
+                    stop::sleep(POLL);
+                    if let Some(signal) = stop::requested() {
+                        return Err(ExecError::Stopped {
+                            signal,
+                            during: "the wait for the migration lock".into(),
+                            rolled_back: false,
+                        });
+                    }
                 }
                 Err(LockStep::Lost(e)) => {
                     attempt += 1;
@@ -272,7 +387,14 @@ impl Executor {
                         &e,
                         wait,
                     );
-                    std::thread::sleep(wait);
+                    stop::sleep(wait);
+                    if let Some(signal) = stop::requested() {
+                        return Err(ExecError::Stopped {
+                            signal,
+                            during: "taking the migration lock".into(),
+                            rolled_back: false,
+                        });
+                    }
                 }
                 Err(LockStep::Fatal(e)) => return Err(e),
             }
@@ -293,13 +415,23 @@ impl Executor {
                 None => Ok(Err(table.holder(client)?)),
             }
         })();
-        step.map_err(|e: postgres::Error| {
-            if ErrorClass::of(&e) == ErrorClass::ConnectionLost {
-                LockStep::Lost(e)
-            } else {
-                LockStep::Fatal(ExecError::from(e))
-            }
-        })
+        match step {
+            Ok(taken) => Ok(taken),
+            Err(e) => match ErrorClass::of(&e) {
+                ErrorClass::ConnectionLost => Err(LockStep::Lost(e)),
+                ErrorClass::ReadOnly => {
+                    if let Some(c) = self.client.as_mut() {
+                        let _ = c.batch_execute("ROLLBACK");
+                    }
+                    match self.read_only_server() {
+                        Ok(true) => Err(LockStep::Lost(e)),
+                        Ok(false) => Err(LockStep::Fatal(ExecError::from(e))),
+                        Err(read_only) => Err(LockStep::Fatal(read_only)),
+                    }
+                }
+                _ => Err(LockStep::Fatal(ExecError::from(e))),
+            },
+        }
     }
 
     /// Runs one unit of work. `body` gets the connection and the fencing statement that
@@ -322,6 +454,7 @@ impl Executor {
             let fence = self
                 .lock_table
                 .fence_sql(self.lease.as_ref().expect("held").token, done_sql);
+            let target = self.target.clone();
             let client = self.connection(unit)?;
             if after_loss {
                 match committed(client) {
@@ -338,12 +471,17 @@ impl Executor {
                         if attempts >= self.retry.attempts {
                             return Err(exhausted(unit, attempts, &e));
                         }
-                        std::thread::sleep(self.backoff(attempts));
+                        self.pause(unit, self.backoff(attempts))?;
                         continue;
                     }
                 }
             }
-            let error = match body(client, &fence) {
+            // A stop signal cancels DDL and index builds on the server.
+            let cancel = matches!(kind, UnitKind::Ddl | UnitKind::Build)
+                .then(|| CancelOnStop::register(target.canceller(client)));
+            let answer = body(client, &fence);
+            drop(cancel);
+            let error = match answer {
                 Ok(value) => {
                     return Ok(Done {
                         value,
@@ -354,6 +492,18 @@ impl Executor {
                 Err(e) => e,
             };
             let class = ErrorClass::of(&error);
+            if let Some(signal) = stop::requested() {
+                if class != ErrorClass::ConnectionLost
+                    && let Some(c) = self.client.as_mut()
+                {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+                return Err(ExecError::Stopped {
+                    signal,
+                    during: unit.to_owned(),
+                    rolled_back: true,
+                });
+            }
             if class != ErrorClass::ConnectionLost {
                 // The connection is fine; leave no transaction open on it.
                 if let Some(c) = self.client.as_mut() {
@@ -388,6 +538,15 @@ impl Executor {
                     self.backoff(attempts)
                 }
                 ErrorClass::Transient => self.backoff(attempts),
+                ErrorClass::ReadOnly => match self.read_only_server() {
+                    Ok(true) => {
+                        self.client = None;
+                        after_loss = true;
+                        self.backoff(attempts)
+                    }
+                    Ok(false) => return Err(failed(unit, error, attempts)),
+                    Err(read_only) => return Err(read_only),
+                },
                 ErrorClass::LockLost => {
                     if let Some(lease) = self.lease.take() {
                         drop(lease);
@@ -414,7 +573,7 @@ impl Executor {
                         self.lock_retry.attempts,
                         pause.as_secs_f64()
                     ));
-                    std::thread::sleep(pause);
+                    self.pause(unit, pause)?;
                     continue;
                 }
                 ErrorClass::LockTimeout | ErrorClass::Fatal => {
@@ -427,10 +586,24 @@ impl Executor {
             let cause = match class {
                 ErrorClass::ConnectionLost => "connection loss",
                 ErrorClass::LockLost => "losing the migration lock",
+                ErrorClass::ReadOnly => "a failover (the server became read-only)",
                 _ => "a transient error",
             };
             self.log_retry(unit, attempts + 1, cause, &error, wait);
-            std::thread::sleep(wait);
+            self.pause(unit, wait)?;
+        }
+    }
+
+    /// Waits `wait` before a retry, unless a stop signal comes first.
+    fn pause(&self, unit: &str, wait: Duration) -> Result<(), ExecError> {
+        stop::sleep(wait);
+        match stop::requested() {
+            Some(signal) => Err(ExecError::Stopped {
+                signal,
+                during: format!("the wait to retry {unit}"),
+                rolled_back: false,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -449,8 +622,12 @@ impl Executor {
         let token = self.lease.as_ref().expect("held").token;
         let lock_table = self.lock_table.clone();
         let fence = move |done: Option<&str>| lock_table.fence_sql(token, done);
+        let target = self.target.clone();
         let client = self.connection(unit)?;
-        let error = match body(client, &fence) {
+        let cancel = CancelOnStop::register(target.canceller(client));
+        let answer = body(client, &fence);
+        drop(cancel);
+        let error = match answer {
             Ok(value) => return Ok(Ok(value)),
             Err(e) => e,
         };
@@ -516,7 +693,7 @@ impl Executor {
                 &error,
                 wait,
             );
-            std::thread::sleep(wait);
+            self.pause(what, wait)?;
         }
     }
 

@@ -234,6 +234,7 @@ pub fn apply_these(
     let mut outcomes = Vec::new();
     let mut options_set = false;
     for m in these {
+        exec.check_stop(&m.id)?;
         if let Some(row) = rows.get(m.id.as_str())
             && DONE_STATES.contains(&row.state.as_str())
         {
@@ -254,7 +255,12 @@ pub fn apply_these(
             Err(why) => Err(format!("{}: {why}", m.path.display())),
             Ok(operation) => match run_operation(exec, state, m, &operation, log) {
                 Ok(done) => Ok(done),
-                Err(e @ (ExecError::Connect { .. } | ExecError::LockWait { .. })) => {
+                Err(e) if e.ends_run() => {
+                    if let (ExecError::Stopped { .. }, Operation::Build(build)) = (&e, &operation) {
+                        // The cancelled build leaves an invalid index: drop it now, so
+                        // the next run starts clean rather than with a leftover.
+                        cleanup_after_failure(exec, state, build, &e.to_string(), log);
+                    }
                     exec.set_session_options(None);
                     return Err(e);
                 }
@@ -337,7 +343,7 @@ fn drop_one(
     };
     let done = exec.run(
         &m.id,
-        UnitKind::Other,
+        UnitKind::Build,
         None,
         |client, fence| {
             client.batch_execute(fence)?;
@@ -361,7 +367,7 @@ fn reindex_one(
     let leftovers = index.map(quoted_name);
     let done = exec.run(
         &m.id,
-        UnitKind::Other,
+        UnitKind::Build,
         None,
         |client, fence| {
             client.batch_execute(fence)?;
@@ -424,7 +430,7 @@ fn build_one(
     let monitor = Monitor::start(exec, build);
     let done = exec.run(
         &m.id,
-        UnitKind::Other,
+        UnitKind::Build,
         None,
         |client, fence| {
             client.batch_execute(fence)?;

@@ -7,4 +7,6 @@ pub mod ddl;
 pub mod executor;
 pub mod indexes;
 mod progress;
+pub mod replica_lag;
+pub mod stop;
 pub mod up_to_date;

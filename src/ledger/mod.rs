@@ -51,10 +51,10 @@ pub struct NewRow<'a> {
     pub applied_by: &'a str,
     /// `sqlrail mark`'s reason.
     pub note: Option<&'a str>,
+    /// When the unit started, as a SQL expression (`LockTable::unit_started_sql`); `None`:
+    /// the transaction's start, `now()`.
+    pub started: Option<&'a str>,
 }
-
-/// `applied_on` as refinery writes it (RFC 3339, UTC), computed by the server.
-const APPLIED_ON: &str = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
 impl Ledger {
     pub fn new(schema: &str, table: &str) -> Self {
@@ -157,13 +157,15 @@ impl Ledger {
         )
     }
 
-    /// The INSERT of `row` as SQL text, for a unit sent as one batch. `duration_ms` is
-    /// measured by the server from the unit's transaction start.
+    /// The INSERT of `row` as SQL text, for a unit sent as one batch. `applied_on` (RFC
+    /// 3339, UTC, as refinery writes it) is the unit's start and `duration_ms` is measured
+    /// from it, both by the server.
     pub fn insert_sql(&self, row: &NewRow<'_>) -> String {
+        let started = row.started.unwrap_or("now()");
         format!(
             "INSERT INTO {t} (version, name, applied_on, checksum, reconciled, normalized_checksum, duration_ms, attempts, applied_by, sqlrail_version, note) \
-             VALUES ({v}, {name}, {APPLIED_ON}, {checksum}, {reconciled}, {normalized}, \
-             (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, {attempts}, {by}, {version}, {note})",
+             VALUES ({v}, {name}, to_char({started} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), {checksum}, {reconciled}, {normalized}, \
+             (extract(epoch FROM clock_timestamp() - {started}) * 1000)::bigint, {attempts}, {by}, {version}, {note})",
             t = self.name(),
             v = row.version,
             name = literal(row.name),

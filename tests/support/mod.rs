@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod fault_server;
 pub mod pgbouncer;
 pub mod proxy;
+pub mod replica;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -132,6 +134,29 @@ pub fn ddl_project(files: &[(&str, &str, Option<&str>)]) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("manifest.yaml"), manifest).unwrap();
     dir
+}
+
+/// Gives the project in `dir` a one-second connect deadline
+/// (`settings.retry.connect_deadline`), for tests of connections that never succeed: a
+/// refused port is retried (a server may be starting), 90 s by default.
+pub fn short_connect_deadline(dir: &std::path::Path) {
+    let path = dir.join("manifest.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = if text.contains("connect_timeout: 5s }") {
+        text.replacen(
+            "connect_timeout: 5s }",
+            "connect_timeout: 5s, connect_deadline: 1s }",
+            1,
+        )
+    } else {
+        text.replacen(
+            "settings:\n",
+            "settings:\n  retry: { connect_deadline: 1s }\n",
+            1,
+        )
+    };
+    assert!(text.contains("connect_deadline: 1s"), "{text}");
+    std::fs::write(&path, text).unwrap();
 }
 
 /// `pg_dump --schema-only` of a database on the local server.
