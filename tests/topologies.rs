@@ -583,6 +583,77 @@ fn failover_with_a_fifteen_second_promotion_delay() {
 }
 
 #[test]
+fn a_server_turned_read_only_mid_run_is_named_not_pinned_on_a_statement() {
+    // The database turned read-only mid-run (`default_transaction_read_only`): the error
+    // of sqlrail's own fence, on the retry's fresh connection, used to be reported at the
+    // migration's `CREATE TABLE` ("failed at …sql:1:1"), exit 1.
+    let pair = ReplicaPair::start();
+    pair.psql_primary("CREATE DATABASE app");
+    let project = project(RETRY, &tables(30, 0.3), &[], &[]);
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/app?sslmode=disable",
+        pair.primary_port()
+    );
+    let mut run = Background::apply(project.path(), &url);
+    let mut admin = Client::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres",
+            pair.primary_port()
+        ),
+        NoTls,
+    )
+    .unwrap();
+    wait_for_statement(
+        &mut admin,
+        "app",
+        "%pg_sleep%",
+        Duration::from_secs(20),
+        &mut run,
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    // New sessions are read-only; the runner's is cut, so its retry meets one.
+    admin
+        .batch_execute(
+            "ALTER DATABASE app SET default_transaction_read_only = on; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'app' AND application_name = 'sqlrail'",
+        )
+        .unwrap();
+    let run = run.wait(Duration::from_secs(60));
+    let out = run.both();
+    assert_eq!(run.code, Some(2), "{out}");
+    assert!(
+        out.contains("is read-only (default_transaction_read_only is on)"),
+        "{out}"
+    );
+    assert!(!out.contains(".sql:"), "no statement is blamed: {out}");
+    // What was recorded ran, and nothing else did.
+    admin
+        .batch_execute("ALTER DATABASE app RESET default_transaction_read_only")
+        .unwrap();
+    let mut app = Client::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=postgres dbname=app",
+            pair.primary_port()
+        ),
+        NoTls,
+    )
+    .unwrap();
+    let recorded = versions(&mut app);
+    assert!(
+        !recorded.is_empty() && recorded.len() < 30,
+        "{recorded:?}: {out}"
+    );
+    assert_eq!(recorded, one_to(recorded.len()), "{out}");
+    for i in 1..=30 {
+        assert_eq!(
+            table_exists(&mut app, &format!("t{i}")),
+            i <= recorded.len(),
+            "t{i}: {out}"
+        );
+    }
+}
+
+#[test]
 fn a_standby_given_by_mistake_is_a_configuration_error() {
     let pair = ReplicaPair::start();
     pair.psql_primary("CREATE DATABASE app");

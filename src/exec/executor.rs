@@ -678,6 +678,17 @@ impl Executor {
             match ErrorClass::of(&error) {
                 ErrorClass::ConnectionLost => self.client = None,
                 ErrorClass::Transient => {}
+                // Bookkeeping that writes (the phase state's tables): as in `run`.
+                ErrorClass::ReadOnly => {
+                    if let Some(c) = self.client.as_mut() {
+                        let _ = c.batch_execute("ROLLBACK");
+                    }
+                    match self.read_only_server() {
+                        Ok(true) => self.client = None,
+                        Ok(false) => return Err(failed(what, error, attempts)),
+                        Err(read_only) => return Err(read_only),
+                    }
+                }
                 _ => {
                     return Err(failed(what, error, attempts));
                 }

@@ -31,10 +31,17 @@ pub enum Fault {
     /// The runner killed with SIGKILL (a deploy timeout); the next run takes over the
     /// lease once it is stale.
     Kill,
+    /// The first one to three connections of the run (to the TLS-only cluster) cut 1-30 ms
+    /// after they were accepted: during or right after the TLS handshake.
+    FirstConnectionCut,
+    /// A primary and a streaming standby: the primary crashes mid-run and the standby is
+    /// promoted 10-20 s later; the runner has both hosts with
+    /// `target_session_attrs=read-write`.
+    DelayedPromotion,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 13] = [
         Fault::CutRandom,
         Fault::CutMidTransaction,
         Fault::CutMidStatement,
@@ -46,6 +53,8 @@ impl Fault {
         Fault::RowLocks,
         Fault::Runners,
         Fault::Kill,
+        Fault::FirstConnectionCut,
+        Fault::DelayedPromotion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +70,8 @@ impl Fault {
             Fault::RowLocks => "row-locks",
             Fault::Runners => "concurrent-runners",
             Fault::Kill => "kill-runner",
+            Fault::FirstConnectionCut => "cut-first-connections",
+            Fault::DelayedPromotion => "delayed-promotion",
         }
     }
 
@@ -70,7 +81,10 @@ impl Fault {
 
     /// Whether the trial runs against the owned (TLS, restartable) cluster.
     pub fn on_owned_server(self) -> bool {
-        matches!(self, Fault::TlsCut | Fault::Restart)
+        matches!(
+            self,
+            Fault::TlsCut | Fault::Restart | Fault::FirstConnectionCut
+        )
     }
 
     /// Whether the runner's connections go through the cutting proxy.
@@ -99,6 +113,11 @@ impl Fault {
             Fault::RowLocks => &["were held by other sessions"],
             Fault::Runners => &["waiting for the migration lock"],
             Fault::Kill => &[],
+            Fault::FirstConnectionCut => &[
+                "the first connection: cannot connect",
+                "was lost at its first read",
+            ],
+            Fault::DelayedPromotion => &["cannot connect to", "waiting for a writable host"],
             _ => &["retry ", "index build failed", "was interrupted"],
         }
     }

@@ -1,10 +1,12 @@
 //! The two servers a trial can run against: the machine's PostgreSQL (plain TCP) and a
 //! cluster the harness owns (TLS only, password auth), which it may restart.
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 
 use postgres::{Client, NoTls};
 
+use crate::support::replica::ReplicaPair;
 use crate::support::{self, cluster::Cluster};
 
 pub enum Server {
@@ -12,6 +14,12 @@ pub enum Server {
     Local,
     /// A second cluster owned by the harness: TLS with a test CA, restartable.
     Owned(Cluster),
+    /// A primary and its streaming standby, made for one failover trial; after
+    /// `promoted`, the standby is the primary.
+    Pair {
+        pair: ReplicaPair,
+        promoted: Cell<bool>,
+    },
 }
 
 impl Server {
@@ -19,6 +27,45 @@ impl Server {
         match self {
             Server::Local => "local",
             Server::Owned(_) => "owned-tls",
+            Server::Pair { .. } => "replica-pair",
+        }
+    }
+
+    /// A fresh primary and standby.
+    pub fn pair() -> Server {
+        Server::Pair {
+            pair: ReplicaPair::start(),
+            promoted: Cell::new(false),
+        }
+    }
+
+    /// The pair's port that takes writes now.
+    fn primary_port(pair: &ReplicaPair, promoted: &Cell<bool>) -> u16 {
+        if promoted.get() {
+            pair.standby_port()
+        } else {
+            pair.primary_port()
+        }
+    }
+
+    /// The pair's failover: the primary crashes, and `delay` later the standby is promoted.
+    /// Returns once the new primary takes writes.
+    pub fn fail_over(&self, delay: std::time::Duration) {
+        let Server::Pair { pair, promoted } = self else {
+            panic!("only a replica pair fails over")
+        };
+        pair.stop_primary();
+        std::thread::sleep(delay);
+        pair.promote_standby();
+        promoted.set(true);
+    }
+
+    /// For a pair: waits until the standby has replayed what the primary wrote.
+    pub fn settle(&self) {
+        if let Server::Pair { pair, promoted } = self
+            && !promoted.get()
+        {
+            pair.wait_caught_up();
         }
     }
 
@@ -27,6 +74,9 @@ impl Server {
         match self {
             Server::Local => "127.0.0.1:5432".parse().unwrap(),
             Server::Owned(c) => SocketAddr::from(([127, 0, 0, 1], c.port)),
+            Server::Pair { pair, promoted } => {
+                SocketAddr::from(([127, 0, 0, 1], Server::primary_port(pair, promoted)))
+            }
         }
     }
 
@@ -41,6 +91,13 @@ impl Server {
                 support::cluster::PASSWORD,
                 c.path("ca.crt")
             ),
+            // Both hosts, so a run follows the failover; `port` is the primary's then.
+            Server::Pair { pair, promoted } if !promoted.get() && port == pair.primary_port() => {
+                pair.url(db, "sslmode=disable&target_session_attrs=read-write")
+            }
+            Server::Pair { .. } => {
+                format!("postgres://postgres@127.0.0.1:{port}/{db}?sslmode=disable")
+            }
         }
     }
 
@@ -52,6 +109,10 @@ impl Server {
                 support::admin_url().replace("dbname=postgres", "")
             ),
             Server::Owned(c) => c.socket_conninfo(db),
+            Server::Pair { pair, promoted } => format!(
+                "host=127.0.0.1 port={} user=postgres dbname={db}",
+                Server::primary_port(pair, promoted)
+            ),
         }
     }
 
@@ -98,13 +159,26 @@ impl Server {
                 ],
                 db,
             ),
+            Server::Pair { pair, promoted } => support::pg_dump_schema(
+                &[
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &Server::primary_port(pair, promoted).to_string(),
+                    "-U",
+                    "postgres",
+                ],
+                db,
+            ),
         }
     }
 
     /// Restarts the server (the owned cluster only).
     pub fn restart(&self, immediate: bool) {
         match self {
-            Server::Local => panic!("the harness never restarts the machine's server"),
+            Server::Local | Server::Pair { .. } => {
+                panic!("the harness restarts only its TLS cluster")
+            }
             Server::Owned(c) => c.restart(immediate),
         }
     }

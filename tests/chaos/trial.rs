@@ -11,6 +11,7 @@ use crate::faults::Fault;
 use crate::invariants::{self, Expected};
 use crate::project::{self, INDEXES, ROWS, SLOW_DDL_MARKER};
 use crate::server::Server;
+use crate::support::fault_server::FaultServer;
 use crate::support::proxy::Proxy;
 
 /// A run that has not ended after this long is reported as hung (the slowest fault, a
@@ -211,11 +212,26 @@ pub fn run(
     rng: &mut fastrand::Rng,
 ) -> Outcome {
     let started = Instant::now();
+    // A failover trial gets a primary and standby of its own (the failover uses them up).
+    let pair = (fault == Fault::DelayedPromotion).then(Server::pair);
+    let server = pair.as_ref().unwrap_or(server);
     let db = format!("sqlrail_chaos_{}_{trial}", std::process::id());
     server.drop_db(&db);
     prepare(server, &db, fault);
+    server.settle();
     let proxy = fault.via_proxy().then(|| Proxy::start(server.addr()));
-    let port = proxy.as_ref().map_or(server.addr().port(), |p| p.port);
+    let front = (fault == Fault::FirstConnectionCut).then(|| {
+        FaultServer::cut_after(
+            server.addr(),
+            Duration::from_millis(rng.u64(1..=30)),
+            rng.usize(1..=3),
+        )
+    });
+    let port = match (&proxy, &front) {
+        (Some(p), _) => p.port,
+        (_, Some(f)) => f.port,
+        _ => server.addr().port(),
+    };
     let url = server.runner_url(&db, port);
     let log =
         |n: usize| -> PathBuf { stage.logs.join(format!("trial-{trial}-{fault}-run{n}.log")) };
@@ -300,6 +316,16 @@ pub fn run(
             let _ = runner.kill();
             running
         }
+        // Counted once the runner has ended (the front counts its cuts).
+        Fault::FirstConnectionCut => false,
+        Fault::DelayedPromotion => {
+            let at = moment(rng);
+            let running = running_at(&mut runner, at);
+            if running {
+                server.fail_over(Duration::from_millis(rng.u64(10_000..20_000)));
+            }
+            running
+        }
     };
 
     let mut violations = Vec::new();
@@ -320,9 +346,11 @@ pub fn run(
         Fault::CutMidTransaction | Fault::CutMidStatement => proxy.as_ref().unwrap().cuts() > 0,
         Fault::CutAfterCommit => injected && proxy.as_ref().unwrap().cuts() > 0,
         Fault::LockHolder | Fault::RowLocks => held,
+        Fault::FirstConnectionCut => front.as_ref().unwrap().faulted() > 0,
         _ => injected,
     };
     drop(proxy);
+    drop(front);
 
     let logs: String = (1..=faulted_exits.len())
         .map(|n| std::fs::read_to_string(log(n)).unwrap_or_default())
