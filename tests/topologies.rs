@@ -488,14 +488,7 @@ fn failover_with_a_fifteen_second_promotion_delay() {
     );
     let url = pair.url("app", "target_session_attrs=read-write&sslmode=disable");
     let mut run = Background::apply(project.path(), &url);
-    let mut admin = Client::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=postgres dbname=postgres",
-            pair.primary_port()
-        ),
-        NoTls,
-    )
-    .unwrap();
+    let mut admin = pair.client(pair.primary_port(), "postgres");
     wait_for_statement(
         &mut admin,
         "app",
@@ -525,14 +518,7 @@ fn failover_with_a_fifteen_second_promotion_delay() {
         run.took
     );
 
-    let mut new_primary = Client::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=postgres dbname=app",
-            pair.standby_port()
-        ),
-        NoTls,
-    )
-    .unwrap();
+    let mut new_primary = pair.client(pair.standby_port(), "app");
     assert_eq!(versions(&mut new_primary), one_to(40), "{out}");
     // The failover's cost: from the new primary taking writes to the next migration's
     // unit starting there (reported, not asserted: a figure for the notes).
@@ -595,14 +581,7 @@ fn a_server_turned_read_only_mid_run_is_named_not_pinned_on_a_statement() {
         pair.primary_port()
     );
     let mut run = Background::apply(project.path(), &url);
-    let mut admin = Client::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=postgres dbname=postgres",
-            pair.primary_port()
-        ),
-        NoTls,
-    )
-    .unwrap();
+    let mut admin = pair.client(pair.primary_port(), "postgres");
     wait_for_statement(
         &mut admin,
         "app",
@@ -630,14 +609,7 @@ fn a_server_turned_read_only_mid_run_is_named_not_pinned_on_a_statement() {
     admin
         .batch_execute("ALTER DATABASE app RESET default_transaction_read_only")
         .unwrap();
-    let mut app = Client::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=postgres dbname=app",
-            pair.primary_port()
-        ),
-        NoTls,
-    )
-    .unwrap();
+    let mut app = pair.client(pair.primary_port(), "app");
     let recorded = versions(&mut app);
     assert!(
         !recorded.is_empty() && recorded.len() < 30,

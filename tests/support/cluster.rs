@@ -17,7 +17,8 @@ pub struct Cluster {
     dir: tempfile::TempDir,
 }
 
-fn pg_bin(tool: &str) -> PathBuf {
+/// A server tool of the newest PostgreSQL installed (`initdb`, `pg_ctl`, …).
+pub fn pg_bin(tool: &str) -> PathBuf {
     let versions = std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL is installed");
     let mut dirs: Vec<PathBuf> = versions.flatten().map(|e| e.path()).collect();
     dirs.sort_by_key(|d| {
@@ -31,7 +32,7 @@ fn pg_bin(tool: &str) -> PathBuf {
         .join(tool)
 }
 
-fn running_as_root() -> bool {
+pub fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

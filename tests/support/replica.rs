@@ -4,36 +4,16 @@
 //! `pg_basebackup -R` of it, each on its own free loopback port with its own socket
 //! directory. Both are stopped (`immediate`) and removed when dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+use super::cluster::{pg_bin, running_as_root};
 use std::time::{Duration, Instant};
 
 pub struct ReplicaPair {
     primary_port: u16,
     standby_port: u16,
     dir: tempfile::TempDir,
-}
-
-fn pg_bin(tool: &str) -> PathBuf {
-    let versions = std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL is installed");
-    let mut dirs: Vec<PathBuf> = versions.flatten().map(|e| e.path()).collect();
-    dirs.sort_by_key(|d| {
-        d.file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.parse::<u32>().ok())
-    });
-    dirs.last()
-        .expect("a PostgreSQL version")
-        .join("bin")
-        .join(tool)
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false)
 }
 
 /// Runs a server tool, as `postgres` when we are root: (success, stdout + stderr).
@@ -265,6 +245,15 @@ impl ReplicaPair {
     /// Runs a query on the standby's `postgres` database: its unaligned output, trimmed.
     pub fn query_standby(&self, sql: &str) -> String {
         psql(self.standby_port, "postgres", sql).unwrap_or_else(|e| panic!("standby: {sql}: {e}"))
+    }
+
+    /// A client on `port` (either server), database `dbname`, as the superuser.
+    pub fn client(&self, port: u16, dbname: &str) -> postgres::Client {
+        postgres::Client::connect(
+            &format!("host=127.0.0.1 port={port} user=postgres dbname={dbname}"),
+            postgres::NoTls,
+        )
+        .unwrap()
     }
 
     /// Runs SQL on `port` (either server) in `dbname`; panics on an error.
