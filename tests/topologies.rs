@@ -734,6 +734,83 @@ fn sigterm_during_ddl_releases_the_lock_and_the_next_run_starts_at_once() {
 }
 
 #[test]
+fn sigterm_during_a_backfill_finishes_the_batch_and_the_next_run_resumes() {
+    let db = TestDb::new("topo_sigterm_backfill");
+    let mut admin = db.client();
+    admin
+        .batch_execute(
+            "CREATE TABLE items (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0); \
+             INSERT INTO items (id) SELECT g FROM generate_series(1, 20000) g",
+        )
+        .unwrap();
+    // A counter: a row changed twice (a batch applied again) or never shows.
+    let project = project(
+        RETRY,
+        &[],
+        &[],
+        &[(
+            "UPDATE items SET n = n + 1 WHERE id BETWEEN :lo AND :hi;\n".to_owned(),
+            "table: items, batch_size: 500, sleep: 100ms".to_owned(),
+        )],
+    );
+    let url = format!(
+        "postgres://postgres@127.0.0.1:5432/{}?sslmode=disable",
+        db.name
+    );
+    let mut run = Background::apply(project.path(), &url);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let changed: i64 = admin
+            .query_one("SELECT count(*) FROM items WHERE n > 0", &[])
+            .unwrap()
+            .get(0);
+        if changed >= 1000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no batch ran: {}", run.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.signal("TERM");
+    let run = run.wait(Duration::from_secs(30));
+    assert_eq!(run.code, Some(143), "{}", run.both());
+    assert!(run.stderr.contains("stopped by SIGTERM"), "{}", run.stderr);
+    assert!(
+        lock_free(&mut admin),
+        "the lease is released: {}",
+        run.stderr
+    );
+    let (partly, twice): (i64, i64) = {
+        let row = admin
+            .query_one(
+                "SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n > 1) FROM items",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(
+        partly > 0 && partly < 20000,
+        "stopped part-way: {partly} rows"
+    );
+    assert_eq!(twice, 0);
+    let next = apply(project.path(), &url);
+    assert_eq!(next.code, Some(0), "{}", next.both());
+    assert!(
+        !next.stderr.contains("waiting for the migration lock"),
+        "{}",
+        next.stderr
+    );
+    let wrong: i64 = admin
+        .query_one("SELECT count(*) FROM items WHERE n <> 1", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        wrong, 0,
+        "every row changed exactly once across the two runs"
+    );
+}
+
+#[test]
 fn sigint_during_an_index_build_cancels_it() {
     let db = TestDb::new("topo_sigint");
     let mut admin = db.client();
