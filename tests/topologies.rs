@@ -757,7 +757,7 @@ fn sigterm_during_a_backfill_finishes_the_batch_and_the_next_run_resumes() {
         "postgres://postgres@127.0.0.1:5432/{}?sslmode=disable",
         db.name
     );
-    let mut run = Background::apply(project.path(), &url);
+    let run = Background::apply(project.path(), &url);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let changed: i64 = admin
