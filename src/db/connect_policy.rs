@@ -132,8 +132,8 @@ impl std::fmt::Display for GaveUp {
 }
 
 /// Opens a connection to `target` under the policy; `what` names the connection in the
-/// log lines (`the first connection`, `a reconnect for 0003_orders`). `keep_trying`
-/// may end the wait early (a stop signal).
+/// log lines (`the first connection`, `a reconnect for 0003_orders`). A stop signal ends
+/// the wait early.
 pub fn open(
     target: &Target,
     retry: &RetrySettings,

@@ -454,7 +454,9 @@ impl Executor {
             let fence = self
                 .lock_table
                 .fence_sql(self.lease.as_ref().expect("held").token, done_sql);
-            let target = self.target.clone();
+            // Only units a stop cancels need the target beside the borrowed connection.
+            let canceller_target =
+                matches!(kind, UnitKind::Ddl | UnitKind::Build).then(|| self.target.clone());
             let client = self.connection(unit)?;
             if after_loss {
                 match committed(client) {
@@ -477,8 +479,9 @@ impl Executor {
                 }
             }
             // A stop signal cancels DDL and index builds on the server.
-            let cancel = matches!(kind, UnitKind::Ddl | UnitKind::Build)
-                .then(|| CancelOnStop::register(target.canceller(client)));
+            let cancel = canceller_target
+                .as_ref()
+                .map(|t| CancelOnStop::register(t.canceller(client)));
             let answer = body(client, &fence);
             drop(cancel);
             let error = match answer {
