@@ -52,8 +52,8 @@ fn json_output_has_stable_fields_and_a_summary() {
     for field in ["rule", "severity", "path", "line", "column", "message"] {
         assert!(!first[field].is_null(), "{field} in {first}");
     }
-    assert_eq!(json["summary"]["findings"], 17);
-    assert_eq!(json["summary"]["high"], 5);
+    assert_eq!(json["summary"]["findings"], 24);
+    assert_eq!(json["summary"]["high"], 7);
     assert_eq!(json["summary"]["fail_on"], "high");
     let ddl_update = json["findings"]
         .as_array()
@@ -82,12 +82,11 @@ fn the_fail_level_decides_the_exit_code() {
         sqlrail(&["lint", "--fail-on", "medium", "m"], dir.path()).0,
         0
     );
-    // A lock hazard (ALTER COLUMN … TYPE on an existing table) is medium: it fails too.
+    // An explicit lock (LOCK TABLE) is medium: it fails at medium, not at high.
     write(
         dir.path(),
         "m/V1__a.sql",
-        "ALTER TABLE leads ALTER COLUMN a TYPE bigint;
-",
+        "LOCK TABLE leads IN SHARE MODE;\n",
     );
     assert_eq!(sqlrail(&["lint", "m"], dir.path()).0, 1);
     assert_eq!(
@@ -97,6 +96,16 @@ fn the_fail_level_decides_the_exit_code() {
     assert_eq!(
         sqlrail(&["lint", "--fail-on", "high", "m"], dir.path()).0,
         0
+    );
+    // A rewrite under ACCESS EXCLUSIVE (ALTER COLUMN … TYPE bigint) is high: it fails at every level.
+    write(
+        dir.path(),
+        "m/V1__a.sql",
+        "ALTER TABLE leads ALTER COLUMN a TYPE bigint;\n",
+    );
+    assert_eq!(
+        sqlrail(&["lint", "--fail-on", "high", "m"], dir.path()).0,
+        1
     );
 }
 
@@ -315,7 +324,7 @@ fn explain_prints_a_rule_and_rejects_unknown_ones() {
         "error: `dml-in-dll` is not a rule; `sqlrail lint --list-rules` lists them\n"
     );
     let (_, stdout, _) = sqlrail(&["lint", "--list-rules"], repo_root());
-    assert_eq!(stdout.lines().count(), 31);
+    assert_eq!(stdout.lines().count(), 44);
 }
 
 #[test]

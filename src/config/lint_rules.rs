@@ -63,6 +63,13 @@ impl Phase {
     }
 }
 
+/// The oldest major version still supported by the PostgreSQL project (14 reached its end
+/// of life in November 2026): what a project that names none is linted for.
+pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
+
+/// The oldest version `postgres_version` may name: sqlrail's runner needs 11's features.
+pub const OLDEST_POSTGRES_VERSION: u32 = 10;
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LintRules {
@@ -79,6 +86,16 @@ pub struct LintRules {
     /// Per-rule levels, overriding each rule's default: `rename: off`, `drop: high`.
     pub rules: BTreeMap<String, RuleLevel>,
     pub custom: Vec<CustomRule>,
+    /// The oldest PostgreSQL major version the project's migrations run on: verdicts that
+    /// changed across versions (instant constant defaults since 11, `REINDEX
+    /// CONCURRENTLY` since 12, `DETACH … CONCURRENTLY` since 14) follow it.
+    pub postgres_version: u32,
+    /// The project's own functions known to be STABLE or IMMUTABLE: a column default
+    /// calling one is computed once, not for every row (`volatile-default`).
+    pub stable_functions: Vec<String>,
+    /// Turns on the style rules (`prefer-bigint-keys`, `prefer-identity`, `prefer-text`,
+    /// `prefer-timestamptz`), which are off by default.
+    pub style: bool,
 }
 
 impl Default for LintRules {
@@ -88,10 +105,13 @@ impl Default for LintRules {
             hot_tables: Vec::new(),
             seed_rows_max: 10,
             baseline: "lint-baseline.json".into(),
-            backfill_comment_pattern: r"(?i)\b(back-?fill(s|ed|ing)?|populat(e|es|ed|ing))\b"
+            backfill_comment_pattern: r"(?i)\bback-?fill(s|ed|ing)?\b|\b(re-?)?populat(e|es|ing)\s+(the|all|existing|old|new|this|that|these|those|it|them|every|each)\b"
                 .into(),
             rules: BTreeMap::new(),
             custom: Vec::new(),
+            postgres_version: DEFAULT_POSTGRES_VERSION,
+            stable_functions: Vec::new(),
+            style: false,
         }
     }
 }

@@ -18,7 +18,10 @@ pub use bytes::HumanBytes;
 pub use duration::HumanDuration;
 pub use fingerprint::{Fingerprint, IndexDef, yaml_scalar};
 pub use ids::{parse_file_name, parse_id, parse_stem};
-pub use lint_rules::{CustomRule, LintRules, Phase, RuleLevel, Severity};
+pub use lint_rules::{
+    CustomRule, DEFAULT_POSTGRES_VERSION, LintRules, OLDEST_POSTGRES_VERSION, Phase, RuleLevel,
+    Severity,
+};
 pub use manifest::{
     AdaptiveBatch, AdoptedFrom, BackfillDefaults, BackfillSettings, BackfillStatus, DdlSettings,
     Entry, IndexSettings, LockRetrySettings, Manifest, Priority, RetrySettings, Settings, Tool,
@@ -271,6 +274,15 @@ impl LintRules {
             return Err(invalid(
                 yaml::line_of_key(text, "backfill_comment_pattern"),
                 format!("backfill_comment_pattern is not a valid regex: {e}"),
+            ));
+        }
+        if !(OLDEST_POSTGRES_VERSION..=99).contains(&rules.postgres_version) {
+            return Err(invalid(
+                yaml::line_of_key(text, "postgres_version"),
+                format!(
+                    "postgres_version: {} is not a PostgreSQL major version sqlrail lints for; write a number from {OLDEST_POSTGRES_VERSION} (10, 11, … 18)",
+                    rules.postgres_version
+                ),
             ));
         }
         let mut seen = HashSet::new();

@@ -113,6 +113,12 @@ impl<'a> FileContext<'a> {
         crate::sql::find::contains_ignoring_ascii_case(&self.src.as_bytes()[span], word)
     }
 
+    /// Whether the file's bytes contain `word` in any case (a cheap filter, like
+    /// `may_contain`, for rules that read a kind of statement only when it is there).
+    pub fn may_contain_anywhere(&self, word: &[u8]) -> bool {
+        crate::sql::find::contains_ignoring_ascii_case(self.src.as_bytes(), word)
+    }
+
     /// Every comment of the file (none from `COPY … FROM stdin` data), in order.
     pub fn comments(&self) -> impl Iterator<Item = &'a Token> + use<'a> {
         self.file.comments.iter()

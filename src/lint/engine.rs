@@ -14,6 +14,7 @@ use crate::sql::lines::{LineCounter, position_from};
 use crate::sql::{LexError, LineIndex, SqlFile, Statement};
 
 use super::allow::{self, Allow};
+use super::checks::{self, CheckEvent};
 use super::context::FileContext;
 use super::finding::Finding;
 use super::rule::{Check, Report, Rule};
@@ -63,6 +64,11 @@ pub struct FileLint {
     pub allows_applied: bool,
     pub procedures: Vec<dml_in_do_block::Procedure>,
     pub calls: Vec<Call>,
+    /// Reports that an earlier file's checks may withdraw (`Report::unless`), judged by
+    /// `finish_in_order`.
+    pub conditional: Vec<(&'static Rule, Report)>,
+    /// The file's CHECK constraints, for the files after it.
+    pub check_events: Vec<(usize, CheckEvent)>,
     /// Built on first use: findings made while linting get their positions in one walk
     /// over the text (`report_positions`); only later ones (allows, calls) need the index.
     lines: OnceLock<LineIndex>,
@@ -111,6 +117,7 @@ pub fn lint_text(
     let (mut reports, mut buffer) = SPARE_REPORTS.with(Cell::take);
     reserve_empty(&mut reports, sql.statements.len() + 8);
     reserve_empty(&mut buffer, sql.statements.len() + 8);
+    let mut conditional = Vec::new();
     for (rule, level) in settings.builtin_rules() {
         let Check::File(check) = rule.check else {
             continue;
@@ -119,10 +126,15 @@ pub fn lint_text(
             continue;
         }
         check(&file, &mut buffer);
-        reports.extend(buffer.drain(..).filter_map(|r| {
-            let severity = leveled(level, r.severity.unwrap_or(rule.severity))?;
-            Some((Cow::Borrowed(rule.id), severity, r))
-        }));
+        for r in buffer.drain(..) {
+            if r.unless.is_some() {
+                conditional.push((rule, r));
+                continue;
+            }
+            if let Some(severity) = leveled(level, r.severity.unwrap_or(rule.severity)) {
+                reports.push((Cow::Borrowed(rule.id), severity, r));
+            }
+        }
     }
     // Masked once for every custom rule, and only when one needs it (see `first_in_each`);
     // each matches statement by statement.
@@ -180,6 +192,11 @@ pub fn lint_text(
     }
     let allows = allow::collect(&file);
     let procedures = dml_in_do_block::procedures(&file);
+    let check_events = if source.phase == Phase::Ddl {
+        checks::events(&file)
+    } else {
+        Vec::new()
+    };
     let calls = dml_in_do_block::calls(&file)
         .into_iter()
         .map(|(i, procedure)| Call {
@@ -202,12 +219,20 @@ pub fn lint_text(
         allows_applied: false,
         procedures,
         calls,
+        conditional,
+        check_events,
         lines: OnceLock::new(),
         spans,
     })
 }
 
 impl FileLint {
+    /// Whether the file waits for the files before it to be finished: its `CALL`s and
+    /// its conditional findings are judged on what they define.
+    pub fn needs_earlier_files(&self) -> bool {
+        !self.calls.is_empty() || !self.conditional.is_empty()
+    }
+
     /// Frees the file's text, line index and statement spans once nothing will need them
     /// (the findings of a file linted without `Keep::text` do not hold the text): on a big
     /// tree this keeps memory proportional to the findings, and lets the allocator reuse
@@ -215,6 +240,7 @@ impl FileLint {
     /// after `apply_allows`.
     pub fn release_text(&mut self) {
         debug_assert!(self.calls.is_empty(), "calls still need the text");
+        debug_assert!(self.conditional.is_empty(), "findings still need the text");
         debug_assert!(self.findings.iter().all(|f| f.source.is_none()));
         self.keep.text = false;
         self.text = Arc::default();

@@ -8,8 +8,13 @@
 //! project run collects the findings; the caller applies the baseline.
 
 pub mod allow;
+mod alter_action;
 pub mod baseline;
 mod body;
+mod checks;
+mod column_types;
+#[cfg(test)]
+mod conformance_tests;
 pub(crate) use crate::sql::code;
 mod context;
 pub mod engine;
@@ -23,6 +28,7 @@ mod settings;
 pub mod target;
 #[cfg(test)]
 pub(crate) mod test_utils;
+mod volatility;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -38,6 +44,7 @@ pub use finding::{Finding, Findings, Tally};
 pub use rule::{Check, Place, Report, Rule};
 pub use settings::LintSettings;
 
+use checks::KnownChecks;
 use project::{ProjectContext, ProjectFile, project_of};
 use rules::dml_in_do_block::{self, Procedure};
 
@@ -127,9 +134,9 @@ pub fn run(
         let text = Arc::new(read_sql(&source.path)?);
         let mut lint = engine::lint_text(source.clone(), text.clone(), settings, keep)
             .map_err(|e| unterminated(&source.path, &text, e))?;
-        // A file without CALLs needs no other file: finish it here, in parallel.
+        // A file that needs no other file is finished here, in parallel.
         let mut rendered = None;
-        if lint.calls.is_empty() {
+        if !lint.needs_earlier_files() {
             lint.apply_allows(settings, &known);
             lint.sort_findings();
             if let Some(render) = render {
@@ -146,8 +153,8 @@ pub fn run(
     let mut linted = Vec::new();
     let mut problems = Vec::new();
     let mut tally = Tally::default();
-    // Procedures created by the DDL files linted so far, in path order.
-    let mut procedures: Vec<Procedure> = Vec::new();
+    // What the DDL files linted so far define, in path order.
+    let mut earlier = Earlier::default();
     crate::speed::in_order::for_each_in_order(&sources, lint_one, |result| {
         let Linted { mut lint, rendered } = match result {
             Ok(linted) => linted,
@@ -156,7 +163,7 @@ pub fn run(
                 return;
             }
         };
-        finish_in_order(&mut lint, &mut procedures, settings);
+        finish_in_order(&mut lint, &mut earlier, settings);
         match (&mut stream, rendered) {
             (Some((_, emit)), Some((bytes, counts))) => {
                 tally.add(counts);
@@ -191,21 +198,48 @@ fn known_rule(settings: &LintSettings, id: &str) -> bool {
     rules::find(id).is_some() || settings.custom.iter().any(|c| c.rule.id == id)
 }
 
-/// Finishes `lint` once every file before it is: a file with `CALL`s (which `run`'s
-/// workers leave unfinished) has them judged against `procedures`, its allows applied and
-/// its findings sorted. Then its own procedures join `procedures` for the files after it.
-pub fn finish_in_order(
-    lint: &mut FileLint,
-    procedures: &mut Vec<Procedure>,
-    settings: &LintSettings,
-) {
+/// What the DDL files before a file define, which its findings may depend on.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    pub procedures: Vec<Procedure>,
+    pub checks: KnownChecks,
+}
+
+/// Finishes `lint` once every file before it is: a file with `CALL`s or conditional
+/// findings (which `run`'s workers leave unfinished) has them judged against `earlier`,
+/// its allows applied and its findings sorted. Then what it defines joins `earlier` for
+/// the files after it.
+pub fn finish_in_order(lint: &mut FileLint, earlier: &mut Earlier, settings: &LintSettings) {
     if !lint.allows_applied {
-        judge_calls(lint, procedures, settings);
+        judge_calls(lint, &earlier.procedures, settings);
+        judge_conditional(lint, &earlier.checks, settings);
         lint.apply_allows(settings, &|id| known_rule(settings, id));
         lint.sort_findings();
     }
     if lint.source.phase == Phase::Ddl {
-        procedures.extend(lint.procedures.iter().cloned());
+        earlier.procedures.extend(lint.procedures.iter().cloned());
+        earlier
+            .checks
+            .record(lint.check_events.iter().map(|(_, event)| event));
+    }
+}
+
+/// A conditional finding stands unless the checks of the earlier files, and those of its
+/// own file before its statement, prove what would withdraw it.
+fn judge_conditional(lint: &mut FileLint, earlier: &KnownChecks, settings: &LintSettings) {
+    for (rule, report) in std::mem::take(&mut lint.conditional) {
+        let mut known = earlier.clone();
+        let statement = report.statement.unwrap_or(usize::MAX);
+        known.record(
+            lint.check_events
+                .iter()
+                .filter(|(i, _)| *i < statement)
+                .map(|(_, event)| event),
+        );
+        if report.unless.as_ref().is_some_and(|e| known.proves(e)) {
+            continue;
+        }
+        lint.push(settings, rule, report);
     }
 }
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use crate::config::Severity;
 
+use super::checks::Evidence;
 use super::context::FileContext;
 use super::project::ProjectContext;
 
@@ -43,6 +44,9 @@ pub struct Report {
     pub help: Option<Cow<'static, str>>,
     /// A severity the rule decided (dml-in-ddl grades its findings); `None`: the rule's.
     pub severity: Option<Severity>,
+    /// What an earlier migration may have proven that makes this finding wrong (a
+    /// validated check before `SET NOT NULL`): judged once the earlier files are linted.
+    pub unless: Option<Evidence>,
 }
 
 impl Report {
@@ -57,6 +61,7 @@ impl Report {
             message: message.into(),
             help: None,
             severity: None,
+            unless: None,
         }
     }
 
@@ -67,6 +72,7 @@ impl Report {
             message: message.into(),
             help: None,
             severity: None,
+            unless: None,
         }
     }
 
@@ -77,6 +83,11 @@ impl Report {
 
     pub fn severity(mut self, severity: Severity) -> Self {
         self.severity = Some(severity);
+        self
+    }
+
+    pub fn unless(mut self, evidence: Evidence) -> Self {
+        self.unless = Some(evidence);
         self
     }
 }

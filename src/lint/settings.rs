@@ -24,6 +24,10 @@ pub struct LintSettings {
     pub custom: Vec<CompiledCustomRule>,
     /// Where the baseline lives (`None` when linting without a `lint-rules.yaml`).
     pub baseline: Option<PathBuf>,
+    /// The oldest PostgreSQL major version the migrations must be safe on.
+    pub postgres_version: u32,
+    /// The project's functions declared STABLE or IMMUTABLE, folded.
+    pub stable_functions: Vec<String>,
 }
 
 pub struct CompiledCustomRule {
@@ -84,9 +88,21 @@ impl LintSettings {
                 .collect(),
             seed_rows_max: rules.seed_rows_max,
             backfill_comment: compile(&rules.backfill_comment_pattern),
+            // The style rules are off unless `style: true` turns them on, or a level is
+            // given to one of them.
             builtin_levels: rules::ALL
                 .iter()
-                .map(|rule| rules.rules.get(rule.id).copied())
+                .map(|rule| match rules.rules.get(rule.id) {
+                    Some(level) => Some(*level),
+                    None if !rules.style && rules::is_style(rule) => Some(RuleLevel::Off),
+                    None => None,
+                })
+                .collect(),
+            postgres_version: rules.postgres_version,
+            stable_functions: rules
+                .stable_functions
+                .iter()
+                .map(|f| fold_qualified(f))
                 .collect(),
             levels: rules.rules.into_iter().collect(),
             custom: rules
@@ -118,7 +134,10 @@ impl LintSettings {
     /// The severity findings of rule `id` get: the configured level, else `default`.
     /// `None`: the rule is off.
     pub fn severity(&self, id: &str, default: Severity) -> Option<Severity> {
-        leveled(self.levels.get(id).copied(), default)
+        match rules::ALL.iter().position(|r| r.id == id) {
+            Some(n) => leveled(self.builtin_levels[n], default),
+            None => leveled(self.levels.get(id).copied(), default),
+        }
     }
 
     /// The built-in rules with their configured levels (`None`: not configured).

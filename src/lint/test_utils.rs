@@ -14,7 +14,14 @@ use super::{Finding, conclude, finish_in_order};
 /// The settings rule tests run with: `leads`, `call_log` and `messages` are hot, and the
 /// example project's custom rule exists.
 pub fn settings() -> LintSettings {
-    let text = r#"
+    settings_with("")
+}
+
+/// `settings()` with more `lint-rules.yaml` lines (`postgres_version: 10\n`).
+pub fn settings_with(extra: &str) -> LintSettings {
+    let text = format!(
+        "{}{extra}",
+        r#"
 hot_tables: [leads, call_log, messages]
 custom:
   - id: no-truncate-cascade
@@ -22,15 +29,20 @@ custom:
     pattern: '(?is)\bTRUNCATE\b.*\bCASCADE\b'
     directories: [ddl, backfills]
     severity: high
-"#;
+"#
+    );
     let path = std::path::Path::new("lint-rules.yaml");
-    let rules = LintRules::parse(path, text).unwrap();
-    LintSettings::new(rules, Some((path, text))).unwrap()
+    let rules = LintRules::parse(path, &text).unwrap();
+    LintSettings::new(rules, Some((path, &text))).unwrap()
 }
 
 /// Lints `sql` as the file `sql/<phase>/V1__test.sql`.
 pub fn lint(phase: Phase, sql: &str) -> Vec<Finding> {
-    let settings = settings();
+    lint_with(&settings(), phase, sql)
+}
+
+/// `lint` with other settings.
+pub fn lint_with(settings: &LintSettings, phase: Phase, sql: &str) -> Vec<Finding> {
     let path = PathBuf::from(format!("sql/{}/V1__test.sql", phase.dir()));
     let source = Source {
         display: path.display().to_string(),
@@ -38,9 +50,9 @@ pub fn lint(phase: Phase, sql: &str) -> Vec<Finding> {
         phase,
     };
     let mut linted =
-        lint_text(source, Arc::new(sql.to_owned()), &settings, Keep::ALL).expect("test SQL lexes");
-    finish_in_order(&mut linted, &mut Vec::new(), &settings);
-    let findings = conclude(vec![linted], None, &settings).unwrap();
+        lint_text(source, Arc::new(sql.to_owned()), settings, Keep::ALL).expect("test SQL lexes");
+    finish_in_order(&mut linted, &mut Default::default(), settings);
+    let findings = conclude(vec![linted], None, settings).unwrap();
     findings.iter().cloned().collect()
 }
 

@@ -203,12 +203,19 @@ impl<'a> Cursor<'a, '_> {
         super::find::contains_ignoring_ascii_case(&self.src.as_bytes()[first.start..self.end], word)
     }
 
-    /// True if the keyword `key` appears at any depth before the statement ends (consumes
-    /// the rest of the statement).
-    fn any_word(&mut self, key: Key) -> bool {
+    /// True if the keyword `key` appears before the statement ends, not followed by
+    /// `false`, `off` or `0` (`REINDEX (CONCURRENTLY false)`; consumes the rest).
+    fn any_word_not_negated(&mut self, key: Key) -> bool {
         while let Some(token) = self.next() {
             if self.key(token) == key {
-                return true;
+                let negated = self.peek().is_some_and(|t| {
+                    ["false", "off", "0"]
+                        .iter()
+                        .any(|w| self.text(t).eq_ignore_ascii_case(w))
+                });
+                if !negated {
+                    return true;
+                }
             }
         }
         false
@@ -347,7 +354,7 @@ fn statement(c: &mut Cursor<'_, '_>) -> Classification {
             c.next();
             let whole = [kw("SCHEMA"), kw("DATABASE"), kw("SYSTEM")].contains(&c.peek_key());
             // `REINDEX INDEX CONCURRENTLY i` or `REINDEX (CONCURRENTLY) INDEX i`.
-            let concurrent = c.may_contain(b"concurrently") && c.any_word(CONCURRENTLY);
+            let concurrent = c.may_contain(b"concurrently") && c.any_word_not_negated(CONCURRENTLY);
             let class = class(Utility, "REINDEX");
             if whole || concurrent {
                 non_transactional(class)

@@ -241,12 +241,6 @@ pub fn created_table(code: &Code<'_>) -> Option<String> {
     code.name(i).map(|(name, _)| name)
 }
 
-/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table`: the
-/// table, and whether `CONCURRENTLY` is there.
-pub fn created_index(code: &Code<'_>) -> Option<(String, bool)> {
-    index_statement(code).map(|index| (index.table, index.concurrently))
-}
-
 /// What a `CREATE INDEX` statement builds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexStatement {
@@ -325,17 +319,16 @@ mod tests {
             created_table(&code("create unlogged table if not exists s.t (a int)")),
             Some("s.t".into())
         );
+        let created_index = |sql| index_statement(&code(sql)).map(|i| (i.table, i.concurrently));
         assert_eq!(
-            created_index(&code(
-                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY t (a)"
-            )),
+            created_index("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY t (a)"),
             Some(("t".into(), true))
         );
         assert_eq!(
-            created_index(&code("create index on t using gin (a)")),
+            created_index("create index on t using gin (a)"),
             Some(("t".into(), false))
         );
-        assert_eq!(created_index(&code("create table t (a int)")), None);
+        assert_eq!(created_index("create table t (a int)"), None);
         // The head stops at the column list.
         let sql = "CREATE TEMP TABLE s.t (a int, b int)";
         let head = Code::lex_head(sql, 0..sql.len(), 16);

@@ -6,13 +6,20 @@ use crate::lint::rule::{Check, Report, Rule};
 
 pub const RULE: Rule = Rule {
     id: "alter-column-type",
-    summary: "ALTER COLUMN … TYPE on an existing table (usually a full rewrite under an exclusive lock)",
-    severity: Severity::Medium,
+    summary: "ALTER COLUMN … TYPE on an existing table to a type PostgreSQL must rewrite it for (full rewrite under ACCESS EXCLUSIVE)",
+    severity: Severity::High,
     check: Check::File(check),
     explanation: r#"**Problem.** `ALTER TABLE … ALTER COLUMN … TYPE` takes an ACCESS EXCLUSIVE lock and,
 for most type changes, rewrites the whole table and rebuilds its indexes while holding it.
-Reads and writes wait for the whole rewrite. (A few changes are free, such as widening a
-`varchar(n)` or `varchar` to `text`; allow those with a reason.)
+Reads and writes wait for the whole rewrite. Some changes are free because the old type
+is binary-coercible to the new one: `varchar(n)` to `varchar(m)` with m > n or to `text`,
+`varchar` to `text`, a `numeric(p, s)` to a larger precision with the same scale or to
+`numeric`, `cidr` to `inet`, `bit(n)` to `varbit`. The linter does not know the column's
+current type, so a change *to* `text`, `varchar`, `numeric`, `varbit`, `citext` or `inet`,
+or to a time type with a precision (`timestamptz(6)`), without `USING` is taken as one of
+those and not reported; anything else (`int` to `bigint`, `timestamp` to `timestamptz`,
+any `USING`) is. A narrowing change to those types (`varchar(64)` to `varchar(30)`, `text`
+to `varchar(500)`, a new `numeric` scale) does scan or rewrite, and is not seen.
 
 **Safe alternative.** Add a new column with the new type, backfill it in batches
 (`sql/backfills/`), switch the application over, then drop the old column in a later
@@ -41,7 +48,17 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             let Some((column, next)) = code.name(at) else {
                 continue;
             };
-            if code.is(next, "type") || code.at(next, &["set", "data", "type"]) {
+            let type_at = if code.is(next, "type") {
+                next + 1
+            } else if code.at(next, &["set", "data", "type"]) {
+                next + 3
+            } else {
+                continue;
+            };
+            let using = code
+                .find_at_depth(type_at..action.end, 0, &["using"])
+                .is_some();
+            if using || !may_be_free(code, type_at) {
                 out.push(
                     Report::statement(
                         i,
@@ -58,6 +75,39 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
     }
 }
 
+/// Types a column can change to without a rewrite from a narrower kind of itself: when the
+/// target is one of them, the change is likely one of PostgreSQL's free ones.
+const WIDENING_TARGETS: &[&[&str]] = &[
+    &["text"],
+    &["varchar"],
+    &["character", "varying"],
+    &["numeric"],
+    &["decimal"],
+    &["varbit"],
+    &["bit", "varying"],
+    &["citext"],
+    &["inet"],
+];
+
+fn may_be_free(code: &crate::sql::code::Code<'_>, type_at: usize) -> bool {
+    let at = if code.is(type_at, "pg_catalog")
+        && code.kind(type_at + 1) == Some(crate::sql::TokenKind::Dot)
+    {
+        type_at + 2
+    } else {
+        type_at
+    };
+    // `timestamptz(6)`: a precision, so most likely a change of precision of the same
+    // type, which is free when it grows.
+    let precision = ["timestamp", "timestamptz", "time", "timetz", "interval"]
+        .iter()
+        .any(|t| code.is(at, t))
+        && code.kind(at + 1) == Some(crate::sql::TokenKind::OpenParen);
+    (precision || WIDENING_TARGETS.iter().any(|words| code.at(at, words)))
+        // `varchar(10)[]` changes the type's kind: an array is no widening.
+        && !(at..code.len()).any(|j| code.depth(j) == 0 && code.text(j) == "[")
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::Phase;
@@ -72,10 +122,19 @@ mod tests {
     }
 
     #[test]
+    fn conversions_are_found_even_to_widening_types() {
+        let findings = crate::lint::test_utils::lint(
+            Phase::Ddl,
+            "ALTER TABLE leads ALTER COLUMN code TYPE text USING code::text, ALTER COLUMN at TYPE timestamptz, ALTER COLUMN n TYPE int;\n",
+        );
+        assert_eq!(findings.len(), 3, "{findings:?}");
+    }
+
+    #[test]
     fn new_tables_and_other_alters_are_clean() {
         lint_ok(
             Phase::Ddl,
-            "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;\nALTER TABLE call_log ALTER COLUMN duration SET DEFAULT 0;\nALTER TYPE mood ADD VALUE 'sad';\n",
+            "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;\nALTER TABLE call_log ALTER COLUMN duration SET DEFAULT 0;\nALTER TYPE mood ADD VALUE 'sad';\nALTER TABLE leads ALTER COLUMN name TYPE varchar(200), ALTER COLUMN note TYPE text, ALTER COLUMN amount SET DATA TYPE numeric(14, 2), ALTER COLUMN ip TYPE inet;\n",
         );
     }
 }

@@ -14,8 +14,9 @@ pub const RULE: Rule = Rule {
 hidden where `dml-in-ddl` cannot see it (in a function called later, in a follow-up
 statement someone will add) or a promise nobody keeps. Either way the reader of the
 migration learns that data work is expected and sees no backfill file for it. The pattern
-is `backfill_comment_pattern` in `lint-rules.yaml` (by default: backfill, populate and their
-forms).
+is `backfill_comment_pattern` in `lint-rules.yaml` (by default: backfill in any form, and
+populate as a verb with an object, "populate the new column"; "a populated cache" is not a
+promise of data work and is not reported).
 
 **Safe alternative.** Write the backfill in `sql/backfills/` and say so in its manifest
 entry's `description`; keep schema comments about the schema.
@@ -71,10 +72,20 @@ mod tests {
     }
 
     #[test]
+    fn populate_with_an_object_is_found() {
+        let findings = crate::lint::test_utils::lint(
+            Phase::Ddl,
+            "-- populate the new column in a follow-up\nALTER TABLE leads ADD COLUMN rank int;\n",
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, "backfill-comment");
+    }
+
+    #[test]
     fn words_in_strings_and_other_comments_are_clean() {
         lint_ok(
             Phase::Ddl,
-            "-- order of leads in a tab\nCOMMENT ON COLUMN leads.order_index IS 'backfilled later';\nALTER TABLE leads ADD COLUMN order_index bigint; /* position */\n",
+            "-- order of leads in a tab; the cache table is populated by the app\nCOMMENT ON COLUMN leads.order_index IS 'backfilled later';\nALTER TABLE leads ADD COLUMN order_index bigint; /* position */\n",
         );
     }
 

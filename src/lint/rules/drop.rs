@@ -116,7 +116,7 @@ mod tests {
     fn dropping_constraints_defaults_and_new_tables_is_clean() {
         lint_ok(
             Phase::Ddl,
-            "ALTER TABLE leads DROP CONSTRAINT nn, ALTER COLUMN a DROP DEFAULT;\nCREATE TABLE tmp (a int);\nDROP TABLE tmp;\nDROP INDEX IF EXISTS i;\n",
+            "ALTER TABLE leads DROP CONSTRAINT nn, ALTER COLUMN a DROP DEFAULT;\nCREATE TABLE tmp (a int);\nDROP TABLE tmp;\n",
         );
     }
 }

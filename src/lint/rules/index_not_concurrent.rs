@@ -41,16 +41,28 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                     .find_at_depth(0..code.len(), 0, &["concurrently"])
                     .is_some(),
                 "DROP INDEX" => code.is(2, "concurrently"),
-                "REINDEX" => {
-                    code.find_at_depth(0..code.len(), 0, &["concurrently"])
-                        .is_some()
-                        || code
-                            .find_at_depth(0..code.len(), 1, &["concurrently"])
-                            .is_some()
-                }
+                "REINDEX" => reindex_is_concurrent(&code),
                 _ => continue,
             }
         };
+        if statement.tag == "REINDEX" && file.code_head(i, 4).is(1, "system") {
+            out.push(
+                Report::statement(
+                    i,
+                    file.span_of(i),
+                    "`REINDEX SYSTEM` rebuilds the catalogs' indexes, which cannot be done concurrently",
+                )
+                .help("catalog maintenance is an operations task, not a migration"),
+            );
+            continue;
+        }
+        if !concurrent && statement.tag == "REINDEX" && file.settings.postgres_version < 12 {
+            out.push(
+                Report::statement(i, file.span_of(i), "`REINDEX` blocks writes to the table")
+                    .help("before PostgreSQL 12 there is no REINDEX CONCURRENTLY: build a new index CONCURRENTLY and drop the old one"),
+            );
+            continue;
+        }
         if !concurrent {
             out.push(
                 Report::statement(
@@ -65,6 +77,19 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             );
         }
     }
+}
+
+/// `REINDEX (CONCURRENTLY [true]) …` or `REINDEX INDEX|TABLE|SCHEMA|DATABASE CONCURRENTLY
+/// …`; `(CONCURRENTLY false)` is not.
+pub fn reindex_is_concurrent(code: &crate::sql::code::Code<'_>) -> bool {
+    let options = code.find_at_depth(1..code.skip_group(1), 1, &["concurrently"]);
+    if let Some(at) = options {
+        return !["false", "off", "0"]
+            .iter()
+            .any(|w| code.text(at + 1).eq_ignore_ascii_case(w));
+    }
+    let kind = code.skip_group(1);
+    code.is(kind + 1, "concurrently")
 }
 
 #[cfg(test)]
@@ -88,5 +113,18 @@ mod tests {
         );
         lint_ok(Phase::Indexes, "DROP INDEX CONCURRENTLY IF EXISTS i;\n");
         lint_ok(Phase::Indexes, "REINDEX (VERBOSE) INDEX CONCURRENTLY i;\n");
+        lint_ok(Phase::Indexes, "REINDEX (CONCURRENTLY) TABLE t;\n");
+    }
+
+    #[test]
+    fn a_reindex_made_not_concurrent_and_reindex_system_are_found() {
+        let findings = crate::lint::test_utils::lint(
+            Phase::Indexes,
+            "REINDEX (CONCURRENTLY false) INDEX i;\n",
+        );
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let findings = crate::lint::test_utils::lint(Phase::Indexes, "REINDEX SYSTEM;\n");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].message.contains("cannot be done concurrently"));
     }
 }

@@ -3,32 +3,45 @@
 
 mod allow_missing_reason;
 mod alter_column_type;
+mod attach_partition;
 mod backfill_comment;
 mod backfill_without_key_range;
 mod bad_file_name;
 mod checksum_mismatch;
 mod constraint_not_valid;
 mod ddl_in_backfills;
+mod detach_partition;
 mod dml_in_ddl;
 pub(crate) mod dml_in_do_block;
 mod dml_in_indexes;
 mod drop;
 mod duplicate_version;
+mod enum_value_in_transaction;
+mod exclusion_constraint;
 pub(crate) mod fingerprint_invalid;
 mod fingerprint_missing;
 mod fingerprint_unsound;
+mod identifier_too_long;
 mod index_not_concurrent;
 mod index_outside_indexes;
 mod index_placement;
+mod lock_table;
 mod manifest_missing_entry;
 mod manifest_missing_file;
 mod non_transactional_in_ddl;
+mod not_null_without_default;
 mod one_statement_per_index_file;
+mod prefer_bigint_keys;
+mod prefer_identity;
+mod prefer_text;
+mod prefer_timestamptz;
+mod refresh_materialized_view;
 mod rename;
 mod rewrite_table;
 mod set_not_null;
 mod touches_sqlrail_tables;
 mod transaction_control;
+mod unique_constraint_build;
 mod unknown_rule;
 mod unused_allow;
 mod volatile_default;
@@ -60,9 +73,23 @@ pub static ALL: &[&Rule] = &[
     &set_not_null::RULE,
     &constraint_not_valid::RULE,
     &volatile_default::RULE,
+    &unique_constraint_build::RULE,
+    &not_null_without_default::RULE,
+    &exclusion_constraint::RULE,
+    &attach_partition::RULE,
+    &detach_partition::RULE,
     &rewrite_table::RULE,
+    &refresh_materialized_view::RULE,
+    &lock_table::RULE,
+    &enum_value_in_transaction::RULE,
+    &identifier_too_long::RULE,
     &rename::RULE,
     &drop::RULE,
+    // Style, off unless `style: true` (see `STYLE`).
+    &prefer_bigint_keys::RULE,
+    &prefer_identity::RULE,
+    &prefer_text::RULE,
+    &prefer_timestamptz::RULE,
     // Project consistency.
     &manifest_missing_entry::RULE,
     &manifest_missing_file::RULE,
@@ -77,6 +104,18 @@ pub static ALL: &[&Rule] = &[
     &allow_missing_reason::RULE,
     &unused_allow::RULE,
 ];
+
+/// The style rules squawk users expect: off unless `style: true` in `lint-rules.yaml`.
+pub static STYLE: &[&str] = &[
+    prefer_bigint_keys::RULE.id,
+    prefer_identity::RULE.id,
+    prefer_text::RULE.id,
+    prefer_timestamptz::RULE.id,
+];
+
+pub fn is_style(rule: &Rule) -> bool {
+    STYLE.contains(&rule.id)
+}
 
 pub fn find(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id == id)

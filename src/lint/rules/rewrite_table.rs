@@ -6,16 +6,18 @@ use crate::lint::rule::{Check, Report, Rule};
 
 pub const RULE: Rule = Rule {
     id: "rewrite-table",
-    summary: "VACUUM FULL or CLUSTER: a full table rewrite under an ACCESS EXCLUSIVE lock",
-    severity: Severity::Medium,
+    summary: "VACUUM FULL, CLUSTER, SET LOGGED / UNLOGGED or SET TABLESPACE: a full table rewrite under an ACCESS EXCLUSIVE lock",
+    severity: Severity::High,
     check: Check::File(check),
-    explanation: r#"**Problem.** `VACUUM FULL` and `CLUSTER` copy the whole table and rebuild its
-indexes while holding an ACCESS EXCLUSIVE lock: nothing can read or write the table until
-they finish, and on a big table that is an outage.
+    explanation: r#"**Problem.** `VACUUM FULL`, `CLUSTER`, `ALTER TABLE … SET LOGGED` / `SET UNLOGGED` and
+`ALTER TABLE|INDEX|MATERIALIZED VIEW … SET TABLESPACE` copy the whole relation (and
+rebuild or move its indexes) while holding an ACCESS EXCLUSIVE lock: nothing can read or
+write it until they finish, and on a big table that is an outage.
 
 **Safe alternative.** Plain `VACUUM` (run by autovacuum anyway) reclaims space for reuse
-without blocking. To shrink or reorder a table online, use an extension such as
-`pg_repack` as an operations task, not in a migration.
+without blocking. To shrink, reorder or move a table online, use an extension such as
+`pg_repack` as an operations task, not in a migration; to make a table logged or
+unlogged, create the new table as such and move the data in `sql/backfills/`.
 
 **Example.**
 ```sql
@@ -45,6 +47,23 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
                 }
                 "VACUUM FULL"
             }
+            "ALTER TABLE" | "ALTER INDEX" | "ALTER MATERIALIZED VIEW" => {
+                if !(file.may_contain(i, b"logged") || file.may_contain(i, b"tablespace")) {
+                    continue;
+                }
+                let code = file.code(i);
+                let Some(what) = rewriting_action(&code) else {
+                    continue;
+                };
+                if statement.tag == "ALTER TABLE"
+                    && code
+                        .name(2 + usize::from(code.at(2, &["if", "exists"])) * 2)
+                        .is_some_and(|(t, _)| file.created_before(i, &t))
+                {
+                    continue;
+                }
+                what
+            }
             _ => continue,
         };
         out.push(
@@ -58,6 +77,24 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             ),
         );
     }
+}
+
+/// `SET LOGGED`, `SET UNLOGGED` or `SET TABLESPACE` among the top-level words of an
+/// `ALTER` (`ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b` too).
+fn rewriting_action(code: &crate::sql::code::Code<'_>) -> Option<&'static str> {
+    (2..code.len())
+        .filter(|&j| code.depth(j) == 0)
+        .find_map(|j| {
+            if code.at(j, &["set", "logged"]) {
+                Some("SET LOGGED")
+            } else if code.at(j, &["set", "unlogged"]) {
+                Some("SET UNLOGGED")
+            } else if code.at(j, &["set", "tablespace"]) {
+                Some("SET TABLESPACE")
+            } else {
+                None
+            }
+        })
 }
 
 #[cfg(test)]
@@ -77,5 +114,19 @@ mod tests {
     fn plain_vacuum_is_clean() {
         lint_ok(Phase::Indexes, "VACUUM (ANALYZE) call_log;\n");
         lint_ok(Phase::Indexes, "VACUUM (FULL false) call_log;\n");
+        lint_ok(
+            Phase::Ddl,
+            "CREATE TABLE t (a int);\nALTER TABLE t SET UNLOGGED;\nALTER TABLE leads SET (fillfactor = 90);\n",
+        );
+    }
+
+    #[test]
+    fn logged_unlogged_and_tablespace_moves_are_found() {
+        let findings = crate::lint::test_utils::lint(
+            Phase::Ddl,
+            "ALTER TABLE leads SET LOGGED;\nALTER TABLE leads SET UNLOGGED;\nALTER TABLE leads SET TABLESPACE fast;\nALTER INDEX leads_pkey SET TABLESPACE fast;\n",
+        );
+        assert_eq!(findings.len(), 4, "{findings:?}");
+        assert!(findings.iter().all(|f| f.rule == "rewrite-table"));
     }
 }

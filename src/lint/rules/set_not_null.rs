@@ -1,30 +1,41 @@
 //! `set-not-null`: `SET NOT NULL` on an existing table without a validated check first.
 
 use crate::config::Severity;
+use crate::lint::checks::Evidence;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
 
 pub const RULE: Rule = Rule {
     id: "set-not-null",
-    summary: "ALTER COLUMN … SET NOT NULL on an existing table without a CHECK validated earlier in the file",
-    severity: Severity::Medium,
+    summary: "ALTER COLUMN … SET NOT NULL on an existing table without a validated CHECK (col IS NOT NULL) on that column",
+    severity: Severity::High,
     check: Check::File(check),
     explanation: r#"**Problem.** `SET NOT NULL` scans the whole table to prove there are no NULLs, holding
-an ACCESS EXCLUSIVE lock that blocks reads and writes for the whole scan. Since
-PostgreSQL 12 the scan is skipped when a validated `CHECK (col IS NOT NULL)` constraint
-already proves it.
+an ACCESS EXCLUSIVE lock: every read and write of the table waits for the whole scan.
+Since PostgreSQL 12 the scan is skipped when a validated `CHECK (col IS NOT NULL)` on the
+same column already proves it (a check on another column proves nothing). Validating
+that check in the file that added it does not help either: each DDL file is one
+transaction, so the validation would scan under the lock the `ADD` took.
 
-**Safe alternative.** Add `CHECK (col IS NOT NULL) NOT VALID` (instant), `VALIDATE
-CONSTRAINT` it (a scan that lets reads and writes continue), then `SET NOT NULL` (no scan)
-and drop the check. The rule is satisfied when the same file validates a constraint on the
-table before the `SET NOT NULL`.
+**Safe alternative.** Two DDL migrations:
+1. `sql/ddl/V20`: `ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID`: ACCESS EXCLUSIVE
+   for an instant, no scan; new rows are checked from now on.
+2. `sql/ddl/V21`: `VALIDATE CONSTRAINT` (a scan under SHARE UPDATE EXCLUSIVE: reads and
+   writes go on), then `SET NOT NULL` (ACCESS EXCLUSIVE for an instant: the check proves
+   it, no scan) and drop the check.
+
+The rule is satisfied when an earlier migration, or this file before the `SET NOT NULL`,
+validates such a check. Before PostgreSQL 12 (`postgres_version`) there is no way around
+the scan.
 
 **Example.**
 ```sql
 ALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;          -- set-not-null
 
--- instead
+-- instead: sql/ddl/V20__leads_tenant_check.sql
 ALTER TABLE leads ADD CONSTRAINT leads_tenant_nn CHECK (tenant_id IS NOT NULL) NOT VALID;
+
+-- sql/ddl/V21__leads_tenant_not_null.sql
 ALTER TABLE leads VALIDATE CONSTRAINT leads_tenant_nn;
 ALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;
 ALTER TABLE leads DROP CONSTRAINT leads_tenant_nn;
@@ -39,38 +50,33 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             if !code.is(action.start, "alter") {
                 continue;
             }
-            let Some(at) = code.find_at_depth(action.clone(), 0, &["set", "not", "null"]) else {
+            let at = action.start + 1 + usize::from(code.is(action.start + 1, "column"));
+            let Some((column, next)) = code.name(at) else {
                 continue;
             };
-            if validated_before(file, i, &alter.table) {
+            if !code.at(next, &["set", "not", "null"]) {
                 continue;
             }
-            out.push(
-                Report::statement(
-                    i,
-                    code.span(action.start, at + 2),
-                    format!(
-                        "SET NOT NULL on `{}` scans the table under an exclusive lock",
-                        alter.table
-                    ),
-                )
-                .help("first add CHECK (… IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT it in this file"),
+            let report = Report::statement(
+                i,
+                code.span(action.start, next + 2),
+                format!(
+                    "SET NOT NULL on `{}.{column}` scans the table under an ACCESS EXCLUSIVE lock",
+                    alter.table
+                ),
             );
+            out.push(if file.settings.postgres_version < 12 {
+                report.help("before PostgreSQL 12 the scan cannot be avoided: keep the column nullable with a validated CHECK (… IS NOT NULL) instead")
+            } else {
+                report
+                    .help("add CHECK (… IS NOT NULL) NOT VALID in one DDL migration; VALIDATE it, then SET NOT NULL, in the next")
+                    .unless(Evidence::NotNullCheck {
+                        table: alter.table.to_string(),
+                        column,
+                    })
+            });
         }
     }
-}
-
-/// Whether a statement of the file before `i` validates a constraint on `table`.
-fn validated_before(file: &FileContext<'_>, i: usize, table: &str) -> bool {
-    file.table_alters()
-        .iter()
-        .take_while(|(n, _)| *n < i)
-        .any(|(_, a)| {
-            crate::sql::names::same_relation(&a.table, table)
-                && a.actions
-                    .iter()
-                    .any(|r| a.code.at(r.start, &["validate", "constraint"]))
-        })
 }
 
 #[cfg(test)]
@@ -87,10 +93,62 @@ mod tests {
     }
 
     #[test]
+    fn a_check_on_another_column_or_before_12_does_not_count() {
+        let sql = "ALTER TABLE leads ADD CONSTRAINT nn CHECK (other IS NOT NULL);\nALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\n";
+        let findings = crate::lint::test_utils::lint(Phase::Ddl, sql);
+        assert!(
+            findings.iter().any(|f| f.rule == "set-not-null"),
+            "{findings:?}"
+        );
+        let settings = crate::lint::test_utils::settings_with("postgres_version: 11\n");
+        let sql = "ALTER TABLE leads VALIDATE CONSTRAINT nn;\nALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\n";
+        assert_eq!(
+            crate::lint::test_utils::lint_with(&settings, Phase::Ddl, sql).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_check_validated_by_an_earlier_migration_counts() {
+        use crate::lint::test_utils::{Fixture, project_errors};
+        let manifest = "migrations:\n  - id: ddl/V1__check\n  - id: ddl/V2__not_null\n";
+        let fixture = Fixture::new(
+            manifest,
+            &[
+                (
+                    "ddl/V1__check.sql",
+                    "ALTER TABLE leads ADD CONSTRAINT nn CHECK (tenant_id IS NOT NULL) NOT VALID;\n",
+                ),
+                (
+                    "ddl/V2__not_null.sql",
+                    "ALTER TABLE leads VALIDATE CONSTRAINT nn;\nALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\n",
+                ),
+            ],
+        );
+        let errors = project_errors(&fixture);
+        assert!(!errors.contains("set-not-null"), "{errors}");
+        // Validated only after the SET NOT NULL: the scan happens.
+        let fixture = Fixture::new(
+            manifest,
+            &[
+                (
+                    "ddl/V1__check.sql",
+                    "ALTER TABLE leads ADD CONSTRAINT nn CHECK (tenant_id IS NOT NULL) NOT VALID;\n",
+                ),
+                (
+                    "ddl/V2__not_null.sql",
+                    "ALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\nALTER TABLE leads VALIDATE CONSTRAINT nn;\n",
+                ),
+            ],
+        );
+        assert!(project_errors(&fixture).contains("set-not-null"));
+    }
+
+    #[test]
     fn set_not_null_after_validating_a_check_is_clean() {
         lint_ok(
             Phase::Ddl,
-            "ALTER TABLE leads ADD CONSTRAINT nn CHECK (tenant_id IS NOT NULL) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT nn;\nALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\n",
+            "ALTER TABLE leads VALIDATE CONSTRAINT leads_tenant_nn;\nALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\nALTER TABLE leads DROP CONSTRAINT leads_tenant_nn;\n",
         );
     }
 }
