@@ -233,6 +233,8 @@ fn getting_started_runs_as_written() {
         "done             backfills/V1__phone_e164",
         "built            indexes/V2__leads_phone_uniq",
         "applied          ddl/V2__leads_phone_key",
+        "applied          ddl/V3__leads_phone_format",
+        "applied          ddl/V4__leads_phone_format_validate",
         "found a goose history: 2 migration(s)",
         "adopting: the ledger records nothing; the database has the changes of the history up to ddl/V1__create_orders",
         "reconciled       ddl/V1__create_orders",

@@ -207,6 +207,7 @@ pub fn apply_session(session: &mut Session, args: &RunOptions) -> Result<Exit, E
         let other: String = [
             ("dropped", indexes("dropped")),
             ("reindexed", indexes("reindexed")),
+            ("detached", indexes("detached")),
         ]
         .iter()
         .filter(|(_, n)| *n > 0)

@@ -67,7 +67,8 @@ impl Phase {
 /// of life in November 2026): what a project that names none is linted for.
 pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
 
-/// The oldest version `postgres_version` may name: sqlrail's runner needs 11's features.
+/// The oldest version `postgres_version` may name: the oldest whose lock behaviour the
+/// rules know (before 11 every `ADD COLUMN … DEFAULT` rewrites the table).
 pub const OLDEST_POSTGRES_VERSION: u32 = 10;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

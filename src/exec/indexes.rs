@@ -1,11 +1,14 @@
-//! The index phase: one `CREATE [UNIQUE] INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY` or
-//! `REINDEX … CONCURRENTLY` per file, in version order, outside transactions, one at a
+//! The index phase: one `CREATE [UNIQUE] INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`,
+//! `REINDEX … CONCURRENTLY` or `ALTER TABLE … DETACH PARTITION … CONCURRENTLY` per file, in version order, outside transactions, one at a
 //! time, through the retry executor. Files placed in the DDL sequence (`after:` /
 //! `before:`) run there instead, through [`apply_these`].
 //!
 //! A drop is done once the index is gone (it runs with `IF EXISTS`, so a retry after a
 //! lost connection is harmless); a reindex runs again after a lost connection, once the
-//! invalid `_ccnew` copy an interrupted one leaves is dropped.
+//! invalid `_ccnew` copy an interrupted one leaves is dropped. A detach is done once the
+//! table is no partition of its parent; one interrupted between its two transactions
+//! leaves the partition "detach pending", which `DETACH … FINALIZE` completes (running
+//! the file again would fail there).
 //!
 //! Per build: recorded as valid → skip. Otherwise the index is looked up by name: valid and
 //! defined as the file defines it → recorded as reconciled (an index of that name with
@@ -29,7 +32,7 @@ use crate::db::quote::ident;
 use crate::history::order::placement;
 use crate::ledger::state::PhaseState;
 use crate::project::{Migration, Project};
-use crate::sql::code::{Code, index_statement};
+use crate::sql::code::{Code, alter_table, index_statement};
 use crate::sql::split;
 
 use super::executor::{ExecError, Executor, UnitKind};
@@ -85,6 +88,12 @@ enum Operation<'a> {
     Drop {
         name: String,
     },
+    /// `ALTER TABLE parent DETACH PARTITION partition CONCURRENTLY` (or `FINALIZE`): both
+    /// tables as written.
+    Detach {
+        parent: String,
+        partition: String,
+    },
     /// `REINDEX … CONCURRENTLY`: the statement, and the index it rebuilds when it names one.
     Reindex {
         sql: String,
@@ -96,7 +105,7 @@ fn parse(m: &Migration) -> Result<Operation<'_>, String> {
     let file = split(&m.sql).map_err(|e| format!("holds an unterminated {}", e.unclosed))?;
     let [statement] = file.statements.as_slice() else {
         return Err(format!(
-            "holds {} statements; an index file holds exactly one CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY or REINDEX … CONCURRENTLY",
+            "holds {} statements; an index file holds exactly one CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX … CONCURRENTLY or ALTER TABLE … DETACH PARTITION … CONCURRENTLY",
             file.statements.len()
         ));
     };
@@ -131,8 +140,13 @@ fn parse(m: &Migration) -> Result<Operation<'_>, String> {
             index,
         });
     }
-    let index = index_statement(&code)
-        .ok_or_else(|| "is not a CREATE INDEX, DROP INDEX or REINDEX statement".to_owned())?;
+    if let Some((parent, actions)) = alter_table(&code) {
+        return detach(&code, parent, &actions);
+    }
+    let index = index_statement(&code).ok_or_else(|| {
+        "is not a CREATE INDEX, DROP INDEX, REINDEX or ALTER TABLE … DETACH PARTITION statement"
+            .to_owned()
+    })?;
     if !index.concurrently {
         return Err(
             "builds its index without CONCURRENTLY, which blocks writes to the table for the whole build; add CONCURRENTLY"
@@ -155,6 +169,28 @@ fn parse(m: &Migration) -> Result<Operation<'_>, String> {
         table_sql,
         unique: index.unique,
     }))
+}
+
+/// The one `DETACH PARTITION p CONCURRENTLY|FINALIZE` action an `ALTER TABLE` in an
+/// index file may hold: anything else belongs in `sql/ddl/`, inside a transaction.
+fn detach<'a>(
+    code: &Code<'_>,
+    parent: String,
+    actions: &[std::ops::Range<usize>],
+) -> Result<Operation<'a>, String> {
+    let [action] = actions else {
+        return Err("holds an ALTER TABLE with several actions; an index file's ALTER TABLE only detaches one partition CONCURRENTLY".into());
+    };
+    if !code.at(action.start, &["detach", "partition"]) {
+        return Err("holds an ALTER TABLE that is no DETACH PARTITION … CONCURRENTLY; schema changes go in sql/ddl/".into());
+    }
+    let (partition, after) = code
+        .name(action.start + 2)
+        .ok_or_else(|| "names no partition to detach".to_owned())?;
+    if !(code.is(after, "concurrently") || code.is(after, "finalize")) {
+        return Err("detaches its partition without CONCURRENTLY, which blocks reads and writes of the parent while it waits and runs; add CONCURRENTLY".into());
+    }
+    Ok(Operation::Detach { parent, partition })
 }
 
 /// `REINDEX … CONCURRENTLY name` or `REINDEX (CONCURRENTLY [true]) …`.
@@ -214,7 +250,7 @@ pub fn apply(
 }
 
 /// Index states that mean the file's work is done.
-pub const DONE_STATES: [&str; 3] = ["valid", "reconciled", "dropped"];
+pub const DONE_STATES: [&str; 4] = ["valid", "reconciled", "dropped", "detached"];
 
 /// Runs the index files `these` (the phase's, or one placed in the DDL sequence) that are
 /// not recorded as done.
@@ -294,6 +330,7 @@ pub fn apply_these(
         let what = match parse(m) {
             Ok(Operation::Drop { .. }) => "index drop",
             Ok(Operation::Reindex { .. }) => "reindex",
+            Ok(Operation::Detach { .. }) => "partition detach",
             _ => "index build",
         };
         match &outcome.message {
@@ -321,6 +358,7 @@ fn run_operation(
     match operation {
         Operation::Build(build) => build_one(exec, state, build, log),
         Operation::Drop { name } => drop_one(exec, state, m, name),
+        Operation::Detach { parent, partition } => detach_one(exec, state, m, parent, partition),
         Operation::Reindex { sql, index } => {
             reindex_one(exec, state, m, sql, index.as_deref(), log)
         }
@@ -353,6 +391,70 @@ fn drop_one(
     )?;
     record(exec, state, m, "dropped", None)?;
     Ok(("dropped", done.attempts))
+}
+
+/// `DETACH PARTITION … CONCURRENTLY`: done once `partition` is no partition of `parent`.
+/// A detach cut between its two transactions (a lost connection, a cancel) leaves the
+/// partition pending, where only `FINALIZE` goes on; one found already detached (by a
+/// lost attempt's commit, or by hand) is done without running anything.
+fn detach_one(
+    exec: &mut Executor,
+    state: &PhaseState,
+    m: &Migration,
+    parent: &str,
+    partition: &str,
+) -> Result<(&'static str, u32), ExecError> {
+    let (parent_sql, partition_sql) = (quoted_name(parent), quoted_name(partition));
+    // `Some(pending)` while `partition` is attached to `parent`, `None` once it is not.
+    let attached = |c: &mut Client| -> Result<Option<bool>, postgres::Error> {
+        Ok(c.query_typed_opt(
+            "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = to_regclass($2)",
+            &[(&partition_sql, Type::TEXT), (&parent_sql, Type::TEXT)],
+        )?
+        .map(|r| r.get(0)))
+    };
+    let missing: Option<String> = exec.read(&m.id, |c| {
+        let row = c.query_typed_one(
+            "SELECT to_regclass($1) IS NULL, to_regclass($2) IS NULL",
+            &[(&parent_sql, Type::TEXT), (&partition_sql, Type::TEXT)],
+        )?;
+        Ok([
+            (row.get::<_, bool>(0), parent),
+            (row.get::<_, bool>(1), partition),
+        ]
+        .iter()
+        .find(|(gone, _)| *gone)
+        .map(|(_, name)| name.to_string()))
+    })?;
+    if let Some(name) = missing {
+        return Err(ExecError::Exhausted {
+            unit: m.id.clone(),
+            attempts: 0,
+            message: format!(
+                "table `{name}` does not exist, so there is nothing to detach; check the names in the file"
+            ),
+        });
+    }
+    let done = exec.run(
+        &m.id,
+        UnitKind::Build,
+        None,
+        |client, fence| {
+            client.batch_execute(fence)?;
+            match attached(client)? {
+                None => Ok(()),
+                Some(true) => client.batch_execute(&format!(
+                    "ALTER TABLE {parent_sql} DETACH PARTITION {partition_sql} FINALIZE"
+                )),
+                Some(false) => client.batch_execute(&format!(
+                    "ALTER TABLE {parent_sql} DETACH PARTITION {partition_sql} CONCURRENTLY"
+                )),
+            }
+        },
+        |client| Ok(attached(client)?.is_none().then_some(())),
+    )?;
+    record(exec, state, m, "detached", None)?;
+    Ok(("detached", done.attempts))
 }
 
 /// `REINDEX … CONCURRENTLY`, after dropping the invalid copy an interrupted one left.
@@ -667,4 +769,48 @@ fn progress(
         }
         line
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(sql: &str) -> Result<String, String> {
+        let m = Migration {
+            id: "indexes/V1__x".into(),
+            phase: Phase::Indexes,
+            version: 1,
+            name: "x".into(),
+            path: "sql/indexes/V1__x.sql".into(),
+            sql: sql.into(),
+            checksum: 0,
+        };
+        parse(&m).map(|op| match op {
+            Operation::Detach { parent, partition } => format!("detach {partition} from {parent}"),
+            Operation::Build(b) => format!("build {}", b.name),
+            Operation::Drop { name } => format!("drop {name}"),
+            Operation::Reindex { .. } => "reindex".into(),
+        })
+    }
+
+    #[test]
+    fn a_concurrent_detach_is_an_index_file_operation() {
+        assert_eq!(
+            parsed("ALTER TABLE app.events DETACH PARTITION app.events_2019 CONCURRENTLY;")
+                .as_deref(),
+            Ok("detach app.events_2019 from app.events")
+        );
+        assert_eq!(
+            parsed("ALTER TABLE events DETACH PARTITION events_2019 FINALIZE").as_deref(),
+            Ok("detach events_2019 from events")
+        );
+        let plain = parsed("ALTER TABLE events DETACH PARTITION events_2019").unwrap_err();
+        assert!(plain.contains("without CONCURRENTLY"), "{plain}");
+        let other = parsed("ALTER TABLE events ADD COLUMN x int").unwrap_err();
+        assert!(other.contains("schema changes go in sql/ddl/"), "{other}");
+        assert_eq!(
+            parsed("CREATE INDEX CONCURRENTLY e_at ON events (at)").as_deref(),
+            Ok("build e_at")
+        );
+    }
 }

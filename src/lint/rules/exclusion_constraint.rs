@@ -24,7 +24,8 @@ a decision in the file, with a measured reason:
 ```sql
 ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);   -- exclusion-constraint
 
--- instead, in the migration that creates the table
+-- instead, in the migration that creates the table (`=` on an int in a gist index needs btree_gist)
+CREATE EXTENSION IF NOT EXISTS btree_gist;
 CREATE TABLE bookings (room int, during tstzrange, EXCLUDE USING gist (room WITH =, during WITH &&));
 ```"#,
 };
