@@ -147,6 +147,34 @@ fn wait_for_request(watcher: &mut Client, table: &str) -> String {
     }
 }
 
+/// A two-migration recipe: `first` (the constraint NOT VALID) ships and is applied; then
+/// `second` (its VALIDATE, and what the validated constraint allows) is added, lints clean
+/// across both files, and is applied while observed: it must wait for no more than SHARE
+/// UPDATE EXCLUSIVE on `table`, with `concurrent` (a write) going on meanwhile.
+fn validate_in_the_next_migration(
+    db: &TestDb,
+    project: &Project,
+    first: (&str, &str),
+    second: (&str, &str),
+    table: &str,
+    concurrent: &str,
+) {
+    let docs = rules_md();
+    assert_documented(&docs, first.1);
+    assert_documented(&docs, second.1);
+    project.add(first.0, first.1, "");
+    project.apply();
+    project.add(second.0, second.1, "");
+    project.assert_lint_clean();
+    let seen = observe_apply(db, project, table, concurrent);
+    assert_eq!(seen.requested, "ShareUpdateExclusiveLock", "{}", second.0);
+    assert!(
+        seen.concurrent_ok,
+        "writes to {table} were blocked while {} waited",
+        second.0
+    );
+}
+
 fn relfilenode(db: &TestDb, table: &str) -> u32 {
     db.client()
         .query_one(
@@ -259,22 +287,13 @@ fn column_and_constraint_recipes_keep_the_table_online() {
     let v30 = "ALTER TABLE leads ADD CONSTRAINT leads_tenant_nn CHECK (tenant_id IS NOT NULL) NOT VALID;\n";
     // step 2, the next DDL migration: validate, then SET NOT NULL proven by the check.
     let v31 = "ALTER TABLE leads VALIDATE CONSTRAINT leads_tenant_nn;\nALTER TABLE leads ALTER COLUMN tenant_id SET NOT NULL;\nALTER TABLE leads DROP CONSTRAINT leads_tenant_nn;\n";
-    assert_documented(&docs, v30);
-    assert_documented(&docs, v31);
-    project.add("ddl/V30__leads_tenant_check", v30, "");
-    project.apply();
-    project.add("ddl/V31__leads_tenant_not_null", v31, "");
-    project.assert_lint_clean();
-    let seen = observe_apply(
+    validate_in_the_next_migration(
         &db,
         &project,
+        ("ddl/V30__leads_tenant_check", v30),
+        ("ddl/V31__leads_tenant_not_null", v31),
         "leads",
         "INSERT INTO leads (id, tenant_id) VALUES (9002, 2); SELECT count(*) FROM leads",
-    );
-    assert_eq!(seen.requested, "ShareUpdateExclusiveLock");
-    assert!(
-        seen.concurrent_ok,
-        "writes were blocked while VALIDATE waited"
     );
     assert!(scalar_bool(
         &db,
@@ -291,22 +310,13 @@ fn column_and_constraint_recipes_keep_the_table_online() {
     // constraint-not-valid (a foreign key): NOT VALID, then VALIDATE in the next migration.
     let v40 = "ALTER TABLE leads ADD CONSTRAINT fk_leads_user FOREIGN KEY (assigned_user_id) REFERENCES business_users (id) NOT VALID;\n";
     let v41 = "ALTER TABLE leads VALIDATE CONSTRAINT fk_leads_user;\n";
-    assert_documented(&docs, v40);
-    assert_documented(&docs, v41);
-    project.add("ddl/V40__leads_user_fk", v40, "");
-    project.apply();
-    project.add("ddl/V41__leads_user_fk_validate", v41, "");
-    project.assert_lint_clean();
-    let seen = observe_apply(
+    validate_in_the_next_migration(
         &db,
         &project,
+        ("ddl/V40__leads_user_fk", v40),
+        ("ddl/V41__leads_user_fk_validate", v41),
         "leads",
         "INSERT INTO leads (id, tenant_id, assigned_user_id) VALUES (9003, 3, 5)",
-    );
-    assert_eq!(seen.requested, "ShareUpdateExclusiveLock");
-    assert!(
-        seen.concurrent_ok,
-        "writes were blocked while VALIDATE waited"
     );
     assert!(scalar_bool(
         &db,
@@ -428,22 +438,13 @@ fn partition_recipes_validate_first_and_detach_concurrently() {
 
     let v50 = "ALTER TABLE events_2027 ADD CONSTRAINT events_2027_bounds\n  CHECK (at IS NOT NULL AND at >= '2027-01-01' AND at < '2028-01-01') NOT VALID;\n";
     let v51 = "ALTER TABLE events_2027 VALIDATE CONSTRAINT events_2027_bounds;\nALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\nALTER TABLE events_2027 DROP CONSTRAINT events_2027_bounds;\n";
-    assert_documented(&docs, v50);
-    assert_documented(&docs, v51);
-    project.add("ddl/V50__events_2027_bounds", v50, "");
-    project.apply();
-    project.add("ddl/V51__events_2027_attach", v51, "");
-    project.assert_lint_clean();
-    let seen = observe_apply(
+    validate_in_the_next_migration(
         &db,
         &project,
+        ("ddl/V50__events_2027_bounds", v50),
+        ("ddl/V51__events_2027_attach", v51),
         "events_2027",
         "INSERT INTO events_2027 VALUES (9001, '2027-06-01')",
-    );
-    assert_eq!(seen.requested, "ShareUpdateExclusiveLock");
-    assert!(
-        seen.concurrent_ok,
-        "writes were blocked while VALIDATE waited"
     );
     assert!(scalar_bool(
         &db,

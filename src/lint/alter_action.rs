@@ -117,6 +117,23 @@ pub fn added_column(code: &Code<'_>, action: &Range<usize>) -> Option<AddedColum
     })
 }
 
+/// The column an `ALTER [COLUMN] c [SET DATA] TYPE …` action retypes, and the new type's
+/// first token (`None` for any other action).
+pub fn altered_type(code: &Code<'_>, action: &Range<usize>) -> Option<(String, usize)> {
+    if !code.is(action.start, "alter") {
+        return None;
+    }
+    let at = action.start + 1 + usize::from(code.is(action.start + 1, "column"));
+    let (column, next) = code.name(at)?;
+    if code.is(next, "type") {
+        Some((column, next + 1))
+    } else if code.at(next, &["set", "data", "type"]) {
+        Some((column, next + 3))
+    } else {
+        None
+    }
+}
+
 /// The constraints declared inline on an added column (`… REFERENCES t`, `… CHECK (…)`,
 /// `… UNIQUE`, `… PRIMARY KEY`), each with its first token.
 pub fn inline_constraints(code: &Code<'_>, column: &AddedColumn) -> Vec<(ConstraintKind, usize)> {

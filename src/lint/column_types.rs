@@ -15,8 +15,24 @@ pub struct Declared {
     pub key: bool,
 }
 
+/// Each column the file's statements declare, with its statement's index and code and its
+/// type's first word (past `pg_catalog.`): the one loop of the style rules.
+pub fn each_declared(
+    file: &FileContext<'_>,
+    mut visit: impl FnMut(usize, &Code<'_>, &Declared, usize),
+) {
+    for (i, _) in file.statements() {
+        let Some((code, columns)) = declared(file, i) else {
+            continue;
+        };
+        for column in &columns {
+            visit(i, &code, column, type_word(&code, column.type_at));
+        }
+    }
+}
+
 /// The statement's code and the columns it declares (none for other statements).
-pub fn declared<'a>(file: &FileContext<'a>, i: usize) -> Option<(Code<'a>, Vec<Declared>)> {
+fn declared<'a>(file: &FileContext<'a>, i: usize) -> Option<(Code<'a>, Vec<Declared>)> {
     let tag = &*file.file.statements[i].tag;
     if tag != "CREATE TABLE" && tag != "ALTER TABLE" {
         return None;
@@ -51,18 +67,9 @@ pub fn declared<'a>(file: &FileContext<'a>, i: usize) -> Option<(Code<'a>, Vec<D
             if let Some(added) = super::alter_action::added_column(&code, &action) {
                 let key = inline_key(&code, added.rest.clone(), 0);
                 out.push(declared_column(added.name, added.type_at, key));
-            } else if code.is(action.start, "alter") {
-                let at = action.start + 1 + usize::from(code.is(action.start + 1, "column"));
-                let Some((column, next)) = code.name(at) else {
-                    continue;
-                };
-                let type_at = if code.is(next, "type") {
-                    next + 1
-                } else if code.at(next, &["set", "data", "type"]) {
-                    next + 3
-                } else {
-                    continue;
-                };
+            } else if let Some((column, type_at)) =
+                super::alter_action::altered_type(&code, &action)
+            {
                 out.push(declared_column(column, type_at, false));
             }
         }
@@ -86,7 +93,7 @@ fn inline_key(code: &Code<'_>, range: std::ops::Range<usize>, depth: u32) -> boo
 }
 
 /// The type at `at`, without a `pg_catalog.` prefix: its first word's index.
-pub fn type_word(code: &Code<'_>, at: usize) -> usize {
+fn type_word(code: &Code<'_>, at: usize) -> usize {
     if code.is(at, "pg_catalog") && code.kind(at + 1) == Some(crate::sql::TokenKind::Dot) {
         at + 2
     } else {

@@ -1,6 +1,7 @@
 //! `alter-column-type`: changing a column's type on an existing table.
 
 use crate::config::Severity;
+use crate::lint::alter_action::altered_type;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
 
@@ -40,19 +41,7 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
         let i = *i;
         let code = &alter.code;
         for action in &alter.actions {
-            let mut at = action.start;
-            if !code.is(at, "alter") {
-                continue;
-            }
-            at += 1 + usize::from(code.is(at + 1, "column"));
-            let Some((column, next)) = code.name(at) else {
-                continue;
-            };
-            let type_at = if code.is(next, "type") {
-                next + 1
-            } else if code.at(next, &["set", "data", "type"]) {
-                next + 3
-            } else {
+            let Some((column, type_at)) = altered_type(code, action) else {
                 continue;
             };
             let using = code

@@ -1,7 +1,7 @@
 //! `prefer-bigint-keys` (style): a key column of a 32- or 16-bit integer type.
 
 use crate::config::Severity;
-use crate::lint::column_types::{declared, type_word};
+use crate::lint::column_types::each_declared;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
 
@@ -39,24 +39,18 @@ const SMALL_INTEGERS: &[&str] = &[
 ];
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some((code, columns)) = declared(file, i) else {
-            continue;
-        };
-        for column in columns.iter().filter(|c| c.key) {
-            let at = type_word(&code, column.type_at);
-            if SMALL_INTEGERS.iter().any(|t| code.is(at, t)) {
-                out.push(
-                    Report::statement(
-                        i,
-                        code.span(at, at),
-                        format!("key column `{}` is `{}`", column.column, code.text(at)),
-                    )
-                    .help("declare keys bigint"),
-                );
-            }
+    each_declared(file, |i, code, column, at| {
+        if column.key && SMALL_INTEGERS.iter().any(|t| code.is(at, t)) {
+            out.push(
+                Report::statement(
+                    i,
+                    code.span(at, at),
+                    format!("key column `{}` is `{}`", column.column, code.text(at)),
+                )
+                .help("declare keys bigint"),
+            );
         }
-    }
+    });
 }
 
 #[cfg(test)]

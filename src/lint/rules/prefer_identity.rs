@@ -1,7 +1,7 @@
 //! `prefer-identity` (style): a `serial` column.
 
 use crate::config::Severity;
-use crate::lint::column_types::{declared, type_word};
+use crate::lint::column_types::each_declared;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
 
@@ -28,25 +28,19 @@ CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some((code, columns)) = declared(file, i) else {
-            continue;
-        };
-        for column in &columns {
-            let at = type_word(&code, column.type_at);
-            let word = code.text(at).to_ascii_lowercase();
-            if word.starts_with("serial") || word == "bigserial" || word == "smallserial" {
-                out.push(
-                    Report::statement(
-                        i,
-                        code.span(at, at),
-                        format!("`{}` is `{}`", column.column, code.text(at)),
-                    )
-                    .help("declare it bigint GENERATED ALWAYS AS IDENTITY"),
-                );
-            }
+    each_declared(file, |i, code, column, at| {
+        let word = code.text(at).to_ascii_lowercase();
+        if word.starts_with("serial") || word == "bigserial" || word == "smallserial" {
+            out.push(
+                Report::statement(
+                    i,
+                    code.span(at, at),
+                    format!("`{}` is `{}`", column.column, code.text(at)),
+                )
+                .help("declare it bigint GENERATED ALWAYS AS IDENTITY"),
+            );
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `prefer-text` (style): a length-limited character type.
 
 use crate::config::Severity;
-use crate::lint::column_types::{declared, type_word};
+use crate::lint::column_types::each_declared;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::TokenKind;
@@ -29,33 +29,27 @@ CREATE TABLE notes (title text CHECK (length(title) <= 200));
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some((code, columns)) = declared(file, i) else {
-            continue;
+    each_declared(file, |i, code, column, at| {
+        let limited = if code.is(at, "varchar") {
+            code.kind(at + 1) == Some(TokenKind::OpenParen)
+        } else if code.at(at, &["character", "varying"]) {
+            code.kind(at + 2) == Some(TokenKind::OpenParen)
+        } else {
+            ["char", "character", "bpchar", "nchar"]
+                .iter()
+                .any(|w| code.is(at, w))
         };
-        for column in &columns {
-            let at = type_word(&code, column.type_at);
-            let limited = if code.is(at, "varchar") {
-                code.kind(at + 1) == Some(TokenKind::OpenParen)
-            } else if code.at(at, &["character", "varying"]) {
-                code.kind(at + 2) == Some(TokenKind::OpenParen)
-            } else {
-                ["char", "character", "bpchar", "nchar"]
-                    .iter()
-                    .any(|w| code.is(at, w))
-            };
-            if limited {
-                out.push(
-                    Report::statement(
-                        i,
-                        code.span(at, at),
-                        format!("`{}` is `{}`", column.column, code.text(at)),
-                    )
-                    .help("declare it text, with a CHECK on its length if the limit matters"),
-                );
-            }
+        if limited {
+            out.push(
+                Report::statement(
+                    i,
+                    code.span(at, at),
+                    format!("`{}` is `{}`", column.column, code.text(at)),
+                )
+                .help("declare it text, with a CHECK on its length if the limit matters"),
+            );
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `prefer-timestamptz` (style): a timestamp without a time zone.
 
 use crate::config::Severity;
-use crate::lint::column_types::{declared, type_word};
+use crate::lint::column_types::each_declared;
 use crate::lint::context::FileContext;
 use crate::lint::rule::{Check, Report, Rule};
 use crate::sql::TokenKind;
@@ -29,32 +29,26 @@ CREATE TABLE notes (created_at timestamptz);
 };
 
 fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
-    for (i, _) in file.statements() {
-        let Some((code, columns)) = declared(file, i) else {
-            continue;
-        };
-        for column in &columns {
-            let at = type_word(&code, column.type_at);
-            if !code.is(at, "timestamp") {
-                continue;
-            }
-            let mut next = at + 1;
-            if code.kind(next) == Some(TokenKind::OpenParen) {
-                next = code.skip_group(next);
-            }
-            if code.at(next, &["with", "time", "zone"]) {
-                continue;
-            }
-            out.push(
-                Report::statement(
-                    i,
-                    code.span(at, at),
-                    format!("`{}` is a timestamp without time zone", column.column),
-                )
-                .help("declare it timestamptz"),
-            );
+    each_declared(file, |i, code, column, at| {
+        if !code.is(at, "timestamp") {
+            return;
         }
-    }
+        let mut next = at + 1;
+        if code.kind(next) == Some(TokenKind::OpenParen) {
+            next = code.skip_group(next);
+        }
+        if code.at(next, &["with", "time", "zone"]) {
+            return;
+        }
+        out.push(
+            Report::statement(
+                i,
+                code.span(at, at),
+                format!("`{}` is a timestamp without time zone", column.column),
+            )
+            .help("declare it timestamptz"),
+        );
+    });
 }
 
 #[cfg(test)]
