@@ -7,11 +7,12 @@
 //! file: a rule reports such a finding with the `Evidence` that withdraws it, and
 //! `finish_in_order` judges it once every earlier file's checks are known.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::sql::TokenKind;
 use crate::sql::code::{Code, alter_table};
-use crate::sql::names::same_relation;
+use crate::sql::names::{same_relation, split_schema};
 
 use super::alter_action::{ConstraintKind, added_constraint};
 use super::context::FileContext;
@@ -43,10 +44,13 @@ pub enum CheckEvent {
     },
 }
 
-/// The CHECK constraints of the migrations seen so far, in order.
+/// The CHECK constraints of the migrations seen so far, in order, by the table's name
+/// without its schema: a tree of thousands of files records thousands of checks, and each
+/// question (and each `VALIDATE`) concerns one table, so it reads one bucket rather than
+/// every check (which made the project's lint quadratic in its `ALTER TABLE`s).
 #[derive(Debug, Clone, Default)]
 pub struct KnownChecks {
-    checks: Vec<Known>,
+    by_table: HashMap<String, Vec<Known>>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +65,19 @@ struct Known {
     unseen: bool,
 }
 
+/// The bucket of `table`: `same_relation` only matches names whose last parts agree.
+fn bucket_key(table: &str) -> &str {
+    split_schema(table).1
+}
+
+impl Evidence {
+    fn table(&self) -> &str {
+        match self {
+            Evidence::NotNullCheck { table, .. } | Evidence::ValidatedCheck { table } => table,
+        }
+    }
+}
+
 impl KnownChecks {
     pub fn record<'e>(&mut self, events: impl IntoIterator<Item = &'e CheckEvent>) {
         for event in events {
@@ -70,7 +87,7 @@ impl KnownChecks {
                     name,
                     not_null,
                     valid,
-                } => self.checks.push(Known {
+                } => self.bucket(table).push(Known {
                     table: table.clone(),
                     name: name.clone(),
                     not_null: not_null.clone(),
@@ -78,8 +95,9 @@ impl KnownChecks {
                     unseen: false,
                 }),
                 CheckEvent::Validated { table, name } => {
+                    let bucket = self.bucket(table);
                     let mut seen = false;
-                    for known in &mut self.checks {
+                    for known in bucket.iter_mut() {
                         if known.name.as_deref() == Some(name.as_str())
                             && same_relation(&known.table, table)
                         {
@@ -88,7 +106,7 @@ impl KnownChecks {
                         }
                     }
                     if !seen {
-                        self.checks.push(Known {
+                        bucket.push(Known {
                             table: table.clone(),
                             name: Some(name.clone()),
                             not_null: Vec::new(),
@@ -101,8 +119,17 @@ impl KnownChecks {
         }
     }
 
+    fn bucket(&mut self, table: &str) -> &mut Vec<Known> {
+        self.by_table
+            .entry(bucket_key(table).to_owned())
+            .or_default()
+    }
+
     pub fn proves(&self, evidence: &Evidence) -> bool {
-        self.checks.iter().any(|known| {
+        let Some(bucket) = self.by_table.get(bucket_key(evidence.table())) else {
+            return false;
+        };
+        bucket.iter().any(|known| {
             known.valid
                 && match evidence {
                     Evidence::NotNullCheck { table, column } => {
@@ -112,6 +139,17 @@ impl KnownChecks {
                     Evidence::ValidatedCheck { table } => same_relation(&known.table, table),
                 }
         })
+    }
+
+    /// The checks that could bear on `evidence` (its table's bucket), to be extended with
+    /// a file's own checks without copying every other table's.
+    pub fn relevant_to(&self, evidence: &Evidence) -> KnownChecks {
+        let key = bucket_key(evidence.table());
+        let mut relevant = KnownChecks::default();
+        if let Some(bucket) = self.by_table.get(key) {
+            relevant.by_table.insert(key.to_owned(), bucket.clone());
+        }
+        relevant
     }
 }
 

@@ -228,18 +228,20 @@ pub fn finish_in_order(lint: &mut FileLint, earlier: &mut Earlier, settings: &Li
 /// own file before its statement, prove what would withdraw it.
 fn judge_conditional(lint: &mut FileLint, earlier: &KnownChecks, settings: &LintSettings) {
     for (rule, report) in std::mem::take(&mut lint.conditional) {
-        let mut known = earlier.clone();
         let statement = report.statement.unwrap_or(usize::MAX);
-        known.record(
-            lint.check_events
-                .iter()
-                .filter(|(i, _)| *i < statement)
-                .map(|(_, event)| event),
-        );
-        if report.unless.as_ref().is_some_and(|e| known.proves(e)) {
-            continue;
+        let proven = report.unless.as_ref().is_some_and(|evidence| {
+            let mut known = earlier.relevant_to(evidence);
+            known.record(
+                lint.check_events
+                    .iter()
+                    .filter(|(i, _)| *i < statement)
+                    .map(|(_, event)| event),
+            );
+            known.proves(evidence)
+        });
+        if !proven {
+            lint.push(settings, rule, report);
         }
-        lint.push(settings, rule, report);
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod find;
 mod keywords;
 pub mod lexer;
 pub mod lines;
+pub(crate) mod long_runs;
 pub mod names;
 mod normalize;
 pub mod placeholders;

@@ -64,10 +64,16 @@ fn check(file: &FileContext<'_>, out: &mut Vec<Report>) {
             );
             continue;
         }
+        // Only statements whose bytes hold the value can use it (a literal compares as
+        // written, between its quotes): the rest of the file is not lexed again for every
+        // ADD VALUE, which made a file of many quadratic.
+        let finder = memchr::memmem::Finder::new(value.as_bytes());
         let used = (i + 1..file.file.statements.len()).find(|&n| {
-            file.tokens_of(n)
-                .iter()
-                .any(|t| t.kind == TokenKind::String && file.literal(t) == value)
+            (value.is_empty() || finder.find(&file.src.as_bytes()[file.span_of(n)]).is_some())
+                && file
+                    .tokens_of(n)
+                    .iter()
+                    .any(|t| t.kind == TokenKind::String && file.literal(t) == value)
         });
         if let Some(n) = used {
             out.push(
