@@ -1,21 +1,24 @@
 //! Where a text may hold a name longer than PostgreSQL keeps: runs of more than `longest`
 //! name bytes, and double-quoted spans of more than `longest` bytes. `identifier-too-long`
-//! asks this of every file, most of which hold no such span, so it is one pass of 64-byte
+//! asks this of every file, most of which hold no such span, so it is one pass of 32-byte
 //! blocks turned into bit masks (AVX2 where the CPU has it, else SSE2), not a byte loop: a
 //! run longer than 63 bytes fills at least one whole block, so only the blocks where a
 //! run ends need a closer look.
 
-/// Bytes per block: one bit per byte in a `u64`.
-const BLOCK: usize = 64;
+/// Bytes per block: one bit per byte in a `u32`, one AVX2 register. (64-byte blocks in a
+/// `u64` made LLVM rebuild the two movemask halves into vectors a byte at a time.)
+const BLOCK: usize = 32;
 
-/// The start offsets, sorted, of the runs of more than `longest` (< 64) bytes that may
+/// The start offsets, sorted, of the runs of more than `longest` (≥ 30) bytes that may
 /// form an unquoted name (letters, digits, `_`, `$` and any byte beyond ASCII, which
 /// PostgreSQL takes as letters), and of the `"` opening a quoted span of more than
 /// `longest` bytes (quotes pair in order; a doubled `""` inside a name only splits it
 /// into two spans, each shorter, which at worst misses a name that escapes a quote).
 /// Literals and comments are not told apart: the caller lexes the statements found.
 pub fn long_runs(bytes: &[u8], longest: usize) -> Vec<usize> {
-    debug_assert!(longest < BLOCK);
+    // A run that neither starts nor ends at a block edge is at most BLOCK - 2 bytes, and
+    // the scan does not look inside blocks, so it must be too short to report.
+    debug_assert!(longest >= BLOCK - 2);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
@@ -34,9 +37,9 @@ fn scan<const AVX2: bool>(bytes: &[u8], longest: usize) -> Vec<usize> {
     let mut base = 0;
     while base < bytes.len() {
         let (names, quote_bits) = block_bits::<AVX2>(bytes, base);
-        if names != u64::MAX {
+        if names != u32::MAX {
             // The first byte that is not a name byte ends the run from earlier blocks; a
-            // run that starts and ends inside one block is shorter than 64 bytes.
+            // run that starts and ends inside one block is shorter than 32 bytes.
             let end = base + (!names).trailing_zeros() as usize;
             if end - run_start > longest {
                 runs.push(run_start);
@@ -65,12 +68,12 @@ fn scan<const AVX2: bool>(bytes: &[u8], longest: usize) -> Vec<usize> {
     runs
 }
 
-/// The name-byte and quote bits of the 64 bytes at `base`; past the end of the text,
+/// The name-byte and quote bits of the 32 bytes at `base`; past the end of the text,
 /// zero bytes (neither).
 #[inline(always)]
-fn block_bits<const AVX2: bool>(bytes: &[u8], base: usize) -> (u64, u64) {
+fn block_bits<const AVX2: bool>(bytes: &[u8], base: usize) -> (u32, u32) {
     match bytes.get(base..base + BLOCK) {
-        Some(block) => bits::<AVX2>(block.try_into().expect("64 bytes")),
+        Some(block) => bits::<AVX2>(block.try_into().expect("32 bytes")),
         None => {
             let mut padded = [0u8; BLOCK];
             padded[..bytes.len() - base].copy_from_slice(&bytes[base..]);
@@ -92,23 +95,15 @@ mod simd {
         super::scan::<true>(bytes, longest)
     }
 
-    /// The name-byte and quote bits of 64 bytes, 32 at a time.
+    /// The name-byte and quote bits of one block, in one register.
     ///
     /// # Safety
     /// The CPU must support AVX2.
     #[inline]
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn bits_avx2(block: &[u8; super::BLOCK]) -> (u64, u64) {
-        // SAFETY: both unaligned 32-byte loads stay inside the 64-byte block.
-        let (low, high) = unsafe {
-            (
-                _mm256_loadu_si256(block.as_ptr().cast()),
-                _mm256_loadu_si256(block.as_ptr().add(32).cast()),
-            )
-        };
-        let (n0, q0) = half_bits(low);
-        let (n1, q1) = half_bits(high);
-        (n0 | n1 << 32, q0 | q1 << 32)
+    pub(super) unsafe fn bits_avx2(block: &[u8; super::BLOCK]) -> (u32, u32) {
+        // SAFETY: the unaligned 32-byte load is the whole block.
+        half_bits(unsafe { _mm256_loadu_si256(block.as_ptr().cast()) })
     }
 
     /// The name-byte and quote bits of 32 bytes. Written without closures, which do not
@@ -116,7 +111,7 @@ mod simd {
     /// byte at a time.
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn half_bits(v: __m256i) -> (u64, u64) {
+    fn half_bits(v: __m256i) -> (u32, u32) {
         // Signed compares, exact for ASCII; bytes beyond ASCII are negative and fall
         // outside every range.
         let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
@@ -138,17 +133,17 @@ mod simd {
         let name = _mm256_or_si256(ascii_name, v);
         let quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
         (
-            u64::from(_mm256_movemask_epi8(name) as u32),
-            u64::from(_mm256_movemask_epi8(quote) as u32),
+            _mm256_movemask_epi8(name) as u32,
+            _mm256_movemask_epi8(quote) as u32,
         )
     }
 }
 
-/// The name-byte and quote bits of 64 bytes: 32 at a time with AVX2 (the caller is
-/// compiled for it), else 16 with SSE2, which every x86-64 CPU has.
+/// The name-byte and quote bits of one block: all 32 at once with AVX2 (the caller is
+/// compiled for it), else 16 at a time with SSE2, which every x86-64 CPU has.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn bits<const AVX2: bool>(block: &[u8; BLOCK]) -> (u64, u64) {
+fn bits<const AVX2: bool>(block: &[u8; BLOCK]) -> (u32, u32) {
     use std::arch::x86_64::*;
     if AVX2 {
         // SAFETY: `AVX2` is only set under `simd::scan_avx2`, which runs where the CPU
@@ -156,7 +151,7 @@ fn bits<const AVX2: bool>(block: &[u8; BLOCK]) -> (u64, u64) {
         return unsafe { simd::bits_avx2(block) };
     }
     let quarter = |k: usize| {
-        // SAFETY: SSE2 is part of x86-64; `k` is at most 48, so the unaligned 16-byte
+        // SAFETY: SSE2 is part of x86-64; `k` is at most 16, so the unaligned 16-byte
         // load stays inside the block.
         unsafe {
             let v = _mm_loadu_si128(block.as_ptr().add(k).cast());
@@ -180,29 +175,24 @@ fn bits<const AVX2: bool>(block: &[u8; BLOCK]) -> (u64, u64) {
             let name = _mm_or_si128(ascii_name, v);
             let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
             (
-                u64::from(_mm_movemask_epi8(name) as u16),
-                u64::from(_mm_movemask_epi8(quote) as u16),
+                _mm_movemask_epi8(name) as u32,
+                _mm_movemask_epi8(quote) as u32,
             )
         }
     };
-    let mut names = 0;
-    let mut quotes = 0;
-    for k in 0..4 {
-        let (n, q) = quarter(16 * k);
-        names |= n << (16 * k);
-        quotes |= q << (16 * k);
-    }
-    (names, quotes)
+    let (n0, q0) = quarter(0);
+    let (n1, q1) = quarter(16);
+    (n0 | n1 << 16, q0 | q1 << 16)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn bits<const AVX2: bool>(block: &[u8; BLOCK]) -> (u64, u64) {
+fn bits<const AVX2: bool>(block: &[u8; BLOCK]) -> (u32, u32) {
     let mut names = 0;
     let mut quotes = 0;
     for (k, &c) in block.iter().enumerate() {
         let name = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
-        names |= u64::from(name) << k;
-        quotes |= u64::from(c == b'"') << k;
+        names |= u32::from(name) << k;
+        quotes |= u32::from(c == b'"') << k;
     }
     (names, quotes)
 }
