@@ -175,7 +175,7 @@ pub enum Command {
     /// Example:
     ///   sqlrail plan --database-url postgres://postgres@127.0.0.1/crm
     #[command(verbatim_doc_comment)]
-    Plan(DbArgs),
+    Plan(ReadArgs),
     /// List migrations as applied, reconciled, pending or drifted, with times.
     ///
     /// Exit status: 0, 1 if drift was found, 2 on errors.
@@ -183,7 +183,7 @@ pub enum Command {
     /// Example:
     ///   sqlrail status --format json
     #[command(verbatim_doc_comment)]
-    Status(DbArgs),
+    Status(ReadArgs),
     /// Check that every recorded migration's fingerprint answers as the history says.
     ///
     /// A fingerprint of an object a later recorded migration drops, renames or replaces is
@@ -194,7 +194,7 @@ pub enum Command {
     /// Example:
     ///   sqlrail verify --database-url postgres://postgres@127.0.0.1/crm
     #[command(verbatim_doc_comment)]
-    Verify(DbArgs),
+    Verify(ReadArgs),
     /// Record, on purpose and with a reason, that a migration is applied (or remove its row).
     ///
     /// For changes sqlrail did not make: a migration applied by hand during an incident
@@ -267,10 +267,31 @@ pub struct DbArgs {
     pub format: Format,
 }
 
+/// `plan`, `status` and `verify`: one database, or a fleet.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Run against every database FILE lists (YAML: targets, discover, rollout; see
+    /// docs/fleets.md), at the file's rollout.concurrency, with a line per target and a
+    /// table at the end. Exit 0 every target fine, 1 any failed or unreachable, 2 FILE is
+    /// wrong (nothing ran).
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
+    pub targets: Option<PathBuf>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    /// Apply to every database FILE lists or discovers (YAML; see docs/fleets.md): the
+    /// rollout's canaries first, one at a time (a failure stops everything), then the
+    /// rest at most rollout.concurrency at once; on_failure: stop starts no new target
+    /// after a failure, continue goes on. Each target is a whole `apply` of its own.
+    /// Exit 0 every target applied, 1 any failed, was unreachable or not started, 2 FILE
+    /// is wrong (nothing ran), 3 only lock waits ran out.
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
+    pub targets: Option<PathBuf>,
     /// Run only this phase [default: ddl, then indexes, then backfills].
     #[arg(long, value_enum)]
     pub phase: Option<PhaseToApply>,

@@ -7,6 +7,7 @@ use crate::config::ConfigError;
 use crate::db::recreate::ResetError;
 use crate::exec::ddl::DdlError;
 use crate::exec::executor::ExecError;
+use crate::fleet::FleetError;
 use crate::lint::baseline::BaselineError;
 use crate::lint::target::TargetError;
 use crate::project::ProjectError;
@@ -50,6 +51,8 @@ pub enum Error {
     Reset(#[from] ResetError),
     #[error(transparent)]
     Init(#[from] InitError),
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
 }
 
 impl From<ExecError> for Error {
@@ -77,7 +80,8 @@ impl Error {
             | Error::Target(_)
             | Error::Baseline(_)
             | Error::Usage(_)
-            | Error::Connect(_) => Exit::Input,
+            | Error::Connect(_)
+            | Error::Fleet(_) => Exit::Input,
             Error::Ddl(e) => match e {
                 DdlError::Drift { .. } | DdlError::Migration(_) | DdlError::Placed { .. } => {
                     Exit::Findings

@@ -23,6 +23,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod exec;
+pub mod fleet;
 pub mod history;
 pub mod ledger;
 pub mod lint;

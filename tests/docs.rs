@@ -293,3 +293,16 @@ fn the_getting_started_install_steps_work_in_a_fresh_home() {
     let text = std::fs::read_to_string(&completion).unwrap();
     assert!(text.contains("_sqlrail"), "{text}");
 }
+
+#[test]
+fn the_fleet_example_of_the_docs_loads() {
+    let page = std::fs::read_to_string(repo_root().join("docs/fleets.md")).unwrap();
+    let blocks = fenced_blocks(&page, "yaml");
+    assert_eq!(blocks.len(), 1, "docs/fleets.md has one targets file");
+    let env = |_: &str| Some("postgres://app@db-1.internal/eu".to_owned());
+    let file = sqlrail::fleet::TargetsFile::parse(Path::new("docs/fleets.md"), &blocks[0], &env)
+        .unwrap_or_else(|e| panic!("docs/fleets.md: {e}"));
+    assert_eq!(file.targets.len(), 2);
+    assert_eq!(file.rollout.concurrency, 8);
+    assert!(file.discover.is_some());
+}

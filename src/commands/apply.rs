@@ -68,6 +68,14 @@ pub struct RunOptions {
 }
 
 pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
+    if let Some(file) = &args.targets {
+        return super::fleet::run(
+            file,
+            crate::fleet::outcome::FleetCommand::Apply,
+            passed_on(args),
+            args.db.format,
+        );
+    }
     let mut session = open(&args.db, args.lock_wait.as_ref().map(|d| d.0), false)?;
     let options = RunOptions {
         only: args.phase,
@@ -78,6 +86,35 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Error> {
         to: args.to.clone(),
     };
     apply_session(&mut session, &options)
+}
+
+/// The options every target's run of a fleet `apply` gets, as given.
+fn passed_on(args: &ApplyArgs) -> Vec<String> {
+    let mut passed = Vec::new();
+    if let Some(phase) = args.phase {
+        let name = match phase {
+            PhaseToApply::Ddl => "ddl",
+            PhaseToApply::Indexes => "indexes",
+            PhaseToApply::Backfills => "backfills",
+        };
+        passed.extend(["--phase".to_owned(), name.to_owned()]);
+    }
+    if args.strict {
+        passed.push("--strict".to_owned());
+    }
+    if let Some(wait) = &args.lock_wait {
+        passed.extend([
+            "--lock-wait".to_owned(),
+            format!("{}ms", wait.0.as_millis()),
+        ]);
+    }
+    if args.allow_drift {
+        passed.push("--allow-drift".to_owned());
+    }
+    if let Some(to) = &args.to {
+        passed.extend(["--to".to_owned(), to.clone()]);
+    }
+    passed
 }
 
 /// Applies the chosen phases on an open session and reports (text on stderr, or JSON).

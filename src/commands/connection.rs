@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::DbArgs;
 use crate::db::connect::{Strategy, choose};
-use crate::db::errors::ErrorClass;
+use crate::db::errors::{ErrorClass, one_line};
 use crate::db::lock::LockTable;
 use crate::error::Error;
 use crate::exec::executor::Executor;
@@ -137,12 +137,4 @@ pub fn open_project(
         exec,
         announcement: chosen.announcement,
     })
-}
-
-pub fn one_line(s: &str) -> String {
-    s.split('\n')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(": ")
 }

@@ -3,6 +3,7 @@
 pub mod apply;
 mod completions;
 mod connection;
+mod fleet;
 pub mod init;
 pub mod lint;
 pub mod manifest;
@@ -14,8 +15,9 @@ pub mod split;
 pub mod status;
 pub mod verify;
 
-use crate::cli::{Cli, Command, ManifestCommand};
+use crate::cli::{Cli, Command, ManifestCommand, ReadArgs};
 use crate::error::{Error, Exit};
+use crate::fleet::outcome::FleetCommand;
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
@@ -29,9 +31,9 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
     }
     match cli.command {
         Command::Apply(args) => apply::run(&args),
-        Command::Plan(args) => plan::run(&args),
-        Command::Status(args) => status::run(&args),
-        Command::Verify(args) => verify::run(&args),
+        Command::Plan(args) => read_only(FleetCommand::Plan, &args, plan::run),
+        Command::Status(args) => read_only(FleetCommand::Status, &args, status::run),
+        Command::Verify(args) => read_only(FleetCommand::Verify, &args, verify::run),
         Command::Lint(args) => lint::run(&args),
         Command::Mark(args) => mark::run(&args),
         Command::New(args) => new::run(&args),
@@ -40,5 +42,17 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Reset(args) => reset::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => completions::run(&args),
+    }
+}
+
+/// `plan`, `status` and `verify`: on one database, or with `--targets` on each of a fleet.
+fn read_only(
+    command: FleetCommand,
+    args: &ReadArgs,
+    one: fn(&crate::cli::DbArgs) -> Result<Exit, Error>,
+) -> Result<Exit, Error> {
+    match &args.targets {
+        Some(file) => fleet::run(file, command, Vec::new(), args.db.format),
+        None => one(&args.db),
     }
 }

@@ -59,6 +59,20 @@ fn read(path: &Path) -> Result<String, ConfigError> {
     })
 }
 
+/// Parses a YAML configuration file other than the manifest (the fleet's `--targets`),
+/// with errors that name its file, line and column.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
+    yaml::parse(path, text)
+}
+
+/// The 1-based line of the `occurrence`-th (from 0) `key: value` line (1 if nowhere).
+pub fn line_of_value(text: &str, key: &str, value: &str, occurrence: usize) -> u32 {
+    yaml::line_of(text, key, value, occurrence)
+}
+
 /// The 1-based line where `key:` first appears in a configuration text (1 if nowhere).
 pub fn line_of_key(text: &str, key: &str) -> u32 {
     yaml::line_of_key(text, key)

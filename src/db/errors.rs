@@ -135,6 +135,16 @@ pub fn describe(error: &postgres::Error) -> String {
     m.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A multi-line message (a server error with DETAIL and HINT) as one line, its parts
+/// joined by `: `, for one-line reports.
+pub fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
